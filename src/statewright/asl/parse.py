@@ -1,0 +1,252 @@
+"""Definition text -> frozen ``StateMachine``, every expression compiled once.
+
+``parse`` runs ``validate`` first and raises ``InvalidDefinition`` with all faults; building the
+model then assumes a well-formed definition. Compilation faults found while building (a path or
+intrinsic that does not compile) are collected with their location, so the caller still sees
+every fault at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from statewright.asl.choice import compile_rule
+from statewright.asl.errors import (
+    DefinitionError,
+    ExpressionSyntaxError,
+    InvalidDefinition,
+)
+from statewright.asl.intrinsics import compile_intrinsic, is_intrinsic
+from statewright.asl.model import (
+    Catcher,
+    ChoiceBranch,
+    ChoiceState,
+    Expr,
+    FailState,
+    Machine,
+    MapState,
+    ParallelState,
+    PassState,
+    QueryLanguage,
+    Retrier,
+    State,
+    StateMachine,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+from statewright.asl.paths import Path, compile_path, compile_reference_path
+from statewright.asl.resources import classify_resource
+from statewright.asl.templates import Template, compile_template
+from statewright.asl.validate import validate
+
+T = TypeVar("T")
+
+_DEFAULT_PATH = compile_path("$")
+
+
+def parse(definition: str | dict[str, Any]) -> StateMachine:
+    """Parses and validates a definition (JSON text or decoded object)."""
+    if isinstance(definition, str):
+        try:
+            decoded = json.loads(definition)
+        except ValueError as exc:
+            raise InvalidDefinition(
+                [DefinitionError("INVALID_JSON_DESCRIPTION", f"Invalid JSON: {exc}", "/")]
+            ) from exc
+    else:
+        decoded = definition
+    faults = validate(decoded)
+    if faults:
+        raise InvalidDefinition(faults)
+    builder = _Builder()
+    machine = builder.machine(decoded, "", decoded.get("QueryLanguage", "JSONPath"))
+    if builder.faults:
+        raise InvalidDefinition(builder.faults)
+    return StateMachine(machine, decoded)
+
+
+class _Builder:
+    """Builds the model, collecting compile faults with their locations."""
+
+    def __init__(self) -> None:
+        self.faults: list[DefinitionError] = []
+
+    def compiled(self, location: str, compile_fn: Callable[[], T]) -> T | None:
+        try:
+            return compile_fn()
+        except ExpressionSyntaxError as exc:
+            self.faults.append(DefinitionError("SCHEMA_VALIDATION_FAILED", exc.message, location))
+            return None
+
+    def machine(self, raw: dict[str, Any], where: str, language: QueryLanguage) -> Machine:
+        states = {
+            name: self.state(name, spec, f"{where}/States/{name}", language)
+            for name, spec in raw["States"].items()
+        }
+        return Machine(
+            start_at=raw["StartAt"],
+            states=states,
+            comment=raw.get("Comment"),
+            timeout_seconds=raw.get("TimeoutSeconds"),
+            query_language=language,
+        )
+
+    def path(self, raw: dict[str, Any], key: str, where: str, *, reference: bool = False
+             ) -> Path | None:
+        """A Path field: absent -> ``$``; null -> None."""
+        if key not in raw:
+            return _DEFAULT_PATH
+        text = raw[key]
+        if text is None:
+            return None
+        compile_fn = compile_reference_path if reference else compile_path
+        return self.compiled(f"{where}/{key}", lambda: compile_fn(text)) or _DEFAULT_PATH
+
+    def template(self, raw: dict[str, Any], key: str, where: str) -> Template | None:
+        if key not in raw:
+            return None
+        return self.compiled(f"{where}/{key}", lambda: compile_template(raw[key]))
+
+    def expr(self, raw: dict[str, Any], key: str, where: str) -> Expr | None:
+        """A literal field ``key`` or its ``keyPath`` form (a path or an intrinsic)."""
+        if key in raw:
+            return Expr(literal=raw[key], field=key)
+        path_key = key + "Path"
+        if path_key not in raw:
+            return None
+        text = raw[path_key]
+        location = f"{where}/{path_key}"
+        if isinstance(text, str) and is_intrinsic(text):
+            return Expr(intrinsic=self.compiled(location, lambda: compile_intrinsic(text)),
+                        field=path_key)
+        return Expr(path=self.compiled(location, lambda: compile_path(text)), field=path_key)
+
+    def state(self, name: str, raw: dict[str, Any], where: str, parent: QueryLanguage) -> State:
+        language: QueryLanguage = raw.get("QueryLanguage", parent)
+        common: dict[str, Any] = {
+            "name": name,
+            "type": raw["Type"],
+            "next": raw.get("Next"),
+            "end": bool(raw.get("End", False)),
+            "query_language": language,
+            "input_path": self.path(raw, "InputPath", where),
+            "output_path": self.path(raw, "OutputPath", where),
+            "assign": self.template(raw, "Assign", where),
+        }
+        kind = raw["Type"]
+        if kind in ("Pass", "Task", "Parallel", "Map"):
+            common.update(
+                parameters=self.template(raw, "Parameters", where),
+                result_selector=self.template(raw, "ResultSelector", where),
+                result_path=self.path(raw, "ResultPath", where, reference=True),
+                retry=tuple(self.retrier(r) for r in raw.get("Retry", ())),
+                catch=tuple(
+                    self.catcher(c, f"{where}/Catch/{i}") for i, c in enumerate(raw.get("Catch", ()))
+                ),
+            )
+        match kind:
+            case "Pass":
+                return PassState(**common, result=raw.get("Result"), has_result="Result" in raw)
+            case "Task":
+                return TaskState(
+                    **common,
+                    resource=classify_resource(raw["Resource"]),
+                    timeout=self.expr(raw, "TimeoutSeconds", where),
+                    heartbeat=self.expr(raw, "HeartbeatSeconds", where),
+                    credentials=self.template(raw, "Credentials", where),
+                )
+            case "Choice":
+                return ChoiceState(
+                    **common,
+                    choices=tuple(
+                        self.choice(rule, f"{where}/Choices/{i}", language)
+                        for i, rule in enumerate(raw["Choices"])
+                    ),
+                    default=raw.get("Default"),
+                )
+            case "Wait":
+                return WaitState(
+                    **common,
+                    seconds=self.expr(raw, "Seconds", where),
+                    timestamp=self.expr(raw, "Timestamp", where),
+                )
+            case "Succeed":
+                return SucceedState(**common)
+            case "Fail":
+                return FailState(
+                    **common,
+                    error=self.expr(raw, "Error", where),
+                    cause=self.expr(raw, "Cause", where),
+                )
+            case "Parallel":
+                return ParallelState(
+                    **common,
+                    branches=tuple(
+                        self.machine(b, f"{where}/Branches/{i}", language)
+                        for i, b in enumerate(raw["Branches"])
+                    ),
+                )
+            case "Map":
+                return self.map_state(raw, where, language, common)
+        raise ValueError(f"unknown state type {kind!r}")  # validate rejects it first
+
+    def map_state(
+        self, raw: dict[str, Any], where: str, language: QueryLanguage, common: dict[str, Any]
+    ) -> MapState:
+        processor_key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
+        processor_raw = raw[processor_key]
+        config = processor_raw.get("ProcessorConfig", {})
+        # The legacy ``Parameters`` of a Map is its ItemSelector, not a Parameters template.
+        selector_key = "ItemSelector" if "ItemSelector" in raw else "Parameters"
+        common = {**common, "parameters": None}
+        return MapState(
+            **common,
+            processor=self.machine(processor_raw, f"{where}/{processor_key}", language),
+            mode=config.get("Mode", "INLINE"),
+            items_path=self.path(raw, "ItemsPath", where, reference=True),
+            item_selector=self.template(raw, selector_key, where),
+            max_concurrency=self.expr(raw, "MaxConcurrency", where),
+            tolerated_failure_percentage=self.expr(raw, "ToleratedFailurePercentage", where),
+            tolerated_failure_count=self.expr(raw, "ToleratedFailureCount", where),
+            label=raw.get("Label"),
+            extra={k: raw[k] for k in ("ItemReader", "ItemBatcher", "ResultWriter") if k in raw},
+        )
+
+    def retrier(self, raw: dict[str, Any]) -> Retrier:
+        return Retrier(
+            error_equals=tuple(raw["ErrorEquals"]),
+            interval_seconds=float(raw.get("IntervalSeconds", 1)),
+            max_attempts=int(raw.get("MaxAttempts", 3)),
+            backoff_rate=float(raw.get("BackoffRate", 2.0)),
+            max_delay_seconds=raw.get("MaxDelaySeconds"),
+            jitter=raw.get("JitterStrategy", "NONE"),
+        )
+
+    def catcher(self, raw: dict[str, Any], where: str) -> Catcher:
+        return Catcher(
+            error_equals=tuple(raw["ErrorEquals"]),
+            next=raw["Next"],
+            result_path=self.path(raw, "ResultPath", where, reference=True),
+            assign=self.template(raw, "Assign", where),
+        )
+
+    def choice(self, raw: dict[str, Any], where: str, language: QueryLanguage) -> ChoiceBranch:
+        rule = self.compiled(where, lambda: compile_rule(raw, top_level=True))
+        return ChoiceBranch(
+            rule=rule if rule is not None else _NEVER,
+            next=raw["Next"],
+            assign=self.template(raw, "Assign", where),
+        )
+
+
+class _Never:
+    """Stands in for a rule that failed to compile (parse raises before it is used)."""
+
+    def matches(self, data: Any, ctx: Any = None) -> bool:
+        return False
+
+
+_NEVER = _Never()

@@ -1,0 +1,790 @@
+"""Static checks of a definition: every fault at once, each with AWS's code and location.
+
+INTERFACE (fixed; other modules rely on it):
+
+- ``validate(definition: Any) -> list[DefinitionError]``: ``definition`` is the decoded JSON
+  (any value; a non-object is a fault). Returns [] when the definition is valid. Never raises
+  for bad input.
+
+One walk over the definition, linear in its size. Locations follow AWS: ``/StartAt``,
+``/States/<name>/<field>``, array members as ``Catch[0]`` (not ``Catch/0``), nested machines as
+``/States/P/Branches[0]/States/<name>``; the whole definition is ``/``, and a fault of no place
+(``MISSING_END_STATE``) has the empty location, which AWS renders ``at null``.
+
+Where each message comes from is marked on it: [AWS] seen verbatim in AWS responses (recorded
+snapshots, error reports), [floci] measured against AWS by floci-io/floci, [ours] AWS's wording
+is unknown and this one is written in its style. AWS itself warns that the wording may change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeGuard
+
+from statewright.asl import _schema as schema
+from statewright.asl._schema import JSONATA, JSONPATH, Language
+from statewright.asl.errors import DefinitionError, ExpressionSyntaxError
+from statewright.asl.intrinsics import compile_intrinsic, is_intrinsic
+from statewright.asl.paths import compile_path, compile_reference_path
+from statewright.asl.templates import compile_template
+
+# The codes of ValidateStateMachineDefinitionDiagnostic (AWS API reference) that a definition
+# alone can produce.
+SCHEMA_VALIDATION_FAILED = "SCHEMA_VALIDATION_FAILED"
+MISSING_TRANSITION_TARGET = "MISSING_TRANSITION_TARGET"
+MISSING_END_STATE = "MISSING_END_STATE"
+DUPLICATE_STATE_NAME = "DUPLICATE_STATE_NAME"
+INVALID_STATE_NAME = "INVALID_STATE_NAME"
+DUPLICATE_LABEL_NAME = "DUPLICATE_LABEL_NAME"
+INVALID_LABEL_NAME = "INVALID_LABEL_NAME"
+TOO_DEEPLY_NESTED = "TOO_DEEPLY_NESTED"
+
+_STRING, _INTEGER, _NUMBER, _BOOLEAN, _OBJECT, _ARRAY = (
+    "STRING", "INTEGER", "NUMBER", "BOOLEAN", "OBJECT", "ARRAY"
+)  # fmt: skip
+# RFC 3339 as the States Language profiles it: uppercase T, and Z or a numeric offset.
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+_LABEL_FORBIDDEN = frozenset(' \t\n\r<>{}[]?*"#%\\^|~`$&,;:/')
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def _required(fields: Iterable[str]) -> str:  # [AWS]
+    return f"These fields are required: [{', '.join(fields)}]"
+
+
+def _not_supported(field: str) -> str:  # [AWS]
+    return f"Field '{field}' is not supported"
+
+
+def _wrong_language(language: str, field: str) -> str:  # [floci]
+    other = JSONPATH if language == JSONATA else JSONATA
+    return (
+        f"The QueryLanguage is set to '{language}', but field '{field}' is only supported "
+        f"for the '{other}' QueryLanguage"
+    )
+
+
+def _expected(kind: str) -> str:  # [floci] for STRING; the other kinds follow its pattern
+    return f"Expected value of type [{kind}]"
+
+
+def _one_of(field: str, values: Iterable[str]) -> str:  # [AWS]
+    return f"The field '{field}' should have one of these values: [{', '.join(values)}]"
+
+
+def _exclusive(fields: Iterable[str]) -> str:  # [ours]
+    return f"Only one of these fields can be specified: [{', '.join(fields)}]"
+
+
+def _one_required(fields: Iterable[str]) -> str:  # [ours]
+    return f"Exactly one of these fields is required: [{', '.join(fields)}]"
+
+
+def _range(field: str, low: float, high: float | None) -> str:  # [ours]
+    if high is None:
+        return f"The value for the field '{field}' must be greater than or equal to {low}"
+    return f"The value for the field '{field}' must be between {low} and {high}"
+
+
+def _invalid_path(field: str, kind: str) -> str:  # [AWS] for JSONPath; [ours] the rest
+    return f"The value for the field '{field}' must be a valid {kind}"
+
+
+_PATH_OR_INTRINSIC = "JSONPath or a valid intrinsic function call"  # [AWS]
+_JSONATA_EXPRESSION = "JSONata expression"  # [ours]
+_NON_EMPTY = "The field '{}' should be non-empty"  # [ours]
+_BAD_TIMESTAMP = "String does not match RFC3339 timestamp"  # [AWS] as quoted by a linter
+
+
+# --- value tests -------------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_jsonata(value: Any) -> bool:
+    """A whole string wrapped in ``{% %}`` with something inside (the expression is compiled
+    later, by the JSONata module)."""
+    return (
+        isinstance(value, str)
+        and value.startswith("{%")
+        and value.endswith("%}")
+        and len(value) >= 4
+        and bool(value[2:-2].strip())
+    )
+
+
+def _is_timestamp(value: str) -> bool:
+    if not _TIMESTAMP.fullmatch(value):
+        return False
+    try:  # the shape is right; reject impossible dates such as 2024-02-30
+        datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return False
+    return True
+
+
+def _is_terminal(state: Any) -> bool:
+    return isinstance(state, dict) and (
+        state.get("Type") in ("Succeed", "Fail") or state.get("End") is True
+    )
+
+
+def validate(definition: Any) -> list[DefinitionError]:
+    """Every fault of ``definition`` (decoded JSON), in document order; [] when it is valid."""
+    if not isinstance(definition, dict):
+        # [AWS] ValidateStateMachineDefinition's answer for a JSON string that is not an object.
+        message = "Definition must be a valid JSON object"
+        return [DefinitionError(SCHEMA_VALIDATION_FAILED, message, "")]
+    language = definition.get("QueryLanguage")
+    checker = _Checker(JSONATA if language == JSONATA else JSONPATH)
+    checker.machine(definition, "", schema.TOP_LEVEL_FIELDS, depth=0)
+    return checker.errors
+
+
+class _Checker:
+    """One validation run: the faults found so far and the names seen across all scopes."""
+
+    def __init__(self, top_language: Language) -> None:
+        self.errors: list[DefinitionError] = []
+        self.top_language: Language = top_language
+        # State names and Map labels must be unique in the whole definition, branches included.
+        self.state_names: set[str] = set()
+        self.labels: set[str] = set()
+
+    def fail(self, message: str, location: str, code: str = SCHEMA_VALIDATION_FAILED) -> None:
+        self.errors.append(DefinitionError(code, message, location))
+
+    # --- machines and the transition graph -----------------------------------------------
+
+    def machine(self, obj: dict[str, Any], loc: str, allowed: frozenset[str], depth: int) -> None:
+        """The top level, a Parallel branch or a Map's ItemProcessor: StartAt + States."""
+        top = loc == ""
+        self.unknown_fields(obj, loc or "/", allowed)
+        # [AWS] the recorded answer for {} lists them in this order.
+        missing = [field for field in ("States", "StartAt") if field not in obj]
+        if missing:
+            self.fail(_required(missing), loc or "/")
+        start = obj.get("StartAt")
+        if "StartAt" in obj and not isinstance(start, str):
+            self.fail(_expected(_STRING), f"{loc}/StartAt")
+        self.optional(obj, "Comment", loc, str, _STRING)
+        if top:
+            self.top_level(obj)
+        states = obj.get("States")
+        if "States" in obj and not isinstance(states, dict):
+            self.fail(_expected(_OBJECT), f"{loc}/States")
+        if not isinstance(states, dict):
+            return
+        targets: list[tuple[str, str]] = []  # (state named, location of the field naming it)
+        for name, state in states.items():
+            state_loc = f"{loc}/States/{name}"
+            self.state_name(name, state_loc)
+            self.state(state, state_loc, depth, targets)
+        self.graph(states, start if isinstance(start, str) else None, loc, targets, top)
+
+    def top_level(self, obj: dict[str, Any]) -> None:
+        if "Version" in obj and obj["Version"] != "1.0":
+            self.fail(_one_of("Version", ["1.0"]), "/Version")
+        if "TimeoutSeconds" in obj:
+            self.integer(obj, "TimeoutSeconds", "", 1, schema.MAX_SECONDS)
+        if "QueryLanguage" in obj:
+            self.query_language(obj["QueryLanguage"], "/QueryLanguage")
+
+    def graph(
+        self,
+        states: dict[str, Any],
+        start: str | None,
+        loc: str,
+        targets: list[tuple[str, str]],
+        top: bool,
+    ) -> None:
+        if start is not None and start not in states:  # [AWS] reported at /StartAt
+            self.fail(
+                f"Missing 'Next' target: {start}", f"{loc}/StartAt", MISSING_TRANSITION_TARGET
+            )
+        referenced: set[str] = set()
+        for target, where in targets:
+            if target in states:
+                referenced.add(target)
+            else:  # [AWS] the word is 'Next' for Default, Choices and Catch targets too [floci]
+                self.fail(f"Missing 'Next' target: {target}", where, MISSING_TRANSITION_TARGET)
+        if top and not any(_is_terminal(state) for state in states.values()):
+            # [AWS] no location; [floci] it replaces the reachability report at the top level.
+            self.fail("Workflow has no terminal state", "", MISSING_END_STATE)
+            return
+        # AWS calls a state unreachable when no transition names it, not when a walk from
+        # StartAt misses it: with StartAt dangling and A -> B, it reports A alone
+        # (aws-cloudformation/cfn-lint#4074). This also keeps the check linear.
+        for name in states:
+            if name != start and name not in referenced:  # [AWS]
+                message = f'State "{name}" is not reachable.'
+                self.fail(message, f"{loc}/States/{name}", MISSING_TRANSITION_TARGET)
+
+    def state_name(self, name: str, loc: str) -> None:
+        if len(name) > schema.MAX_NAME_LENGTH:  # [ours], after AWS's "exceeds ... 80" wording
+            message = f"State name exceeds the {schema.MAX_NAME_LENGTH}-character limit"
+            self.fail(message, loc, INVALID_STATE_NAME)
+        if name in self.state_names:  # [AWS] Step Functions Local shares AWS's validator
+            self.fail(f"Duplicate State name: {name}", loc, DUPLICATE_STATE_NAME)
+        self.state_names.add(name)
+
+    # --- states --------------------------------------------------------------------------
+
+    def state(self, state: Any, loc: str, depth: int, targets: list[tuple[str, str]]) -> None:
+        if not isinstance(state, dict):
+            self.fail(_expected(_OBJECT), loc)
+            return
+        self.collect_targets(state, loc, targets)
+        kind = state.get("Type")
+        if "Type" not in state:
+            self.fail(_required(["Type"]), loc)
+            return
+        if kind not in schema.STATE_TYPES:
+            self.fail(_one_of("Type", schema.STATE_TYPES), f"{loc}/Type")
+            return
+        language = self.state_language(state, loc)
+        other: Language = JSONATA if language == JSONPATH else JSONPATH
+        allowed = schema.ALLOWED_FIELDS[(kind, language)]
+        self.unknown_fields(state, loc, allowed, schema.ALLOWED_FIELDS[(kind, other)], language)
+        # Fields already reported as not allowed are not checked again.
+        st = {key: value for key, value in state.items() if key in allowed}
+        self.optional(st, "Comment", loc, str, _STRING)
+        if kind not in schema.NO_TRANSITION_TYPES:
+            self.transition(st, loc)
+        if language == JSONPATH:
+            self.jsonpath_data_flow(st, loc)
+        else:
+            self.jsonata_data_flow(st, loc)
+        match kind:
+            case "Task":
+                self.task(st, loc, language)
+            case "Choice":
+                self.choice(st, loc, language)
+            case "Wait":
+                self.wait(st, loc, language)
+            case "Fail":
+                self.fail_state(st, loc, language)
+            case "Parallel":
+                self.parallel(st, loc, depth)
+            case "Map":
+                self.map(st, loc, language, depth)
+        if kind in schema.ERROR_HANDLING_TYPES:
+            self.retriers(st, loc)
+            self.catchers(st, loc, language)
+
+    def collect_targets(
+        self, state: dict[str, Any], loc: str, targets: list[tuple[str, str]]
+    ) -> None:
+        """Every state name this state may move to, whatever its type, so that one bad field
+        does not also make its targets look unreachable."""
+        for field in ("Next", "Default"):
+            if isinstance(state.get(field), str):
+                targets.append((state[field], f"{loc}/{field}"))
+        for field in ("Choices", "Catch"):
+            entries = state.get(field)
+            if isinstance(entries, list):
+                for index, entry in enumerate(entries):
+                    if isinstance(entry, dict) and isinstance(entry.get("Next"), str):
+                        targets.append((entry["Next"], f"{loc}/{field}[{index}]/Next"))
+
+    def state_language(self, state: dict[str, Any], loc: str) -> Language:
+        """The state's query language. A state inside a branch inherits the machine's, not the
+        enclosing state's (the States Language spec treats them as independent)."""
+        if "QueryLanguage" not in state:
+            return self.top_language
+        value = state["QueryLanguage"]
+        if not self.query_language(value, f"{loc}/QueryLanguage"):
+            return self.top_language
+        if value == JSONPATH and self.top_language == JSONATA:
+            # [AWS] reported at the state. [floci] it is the whole answer for the state, so the
+            # state is then checked as the JSONPath it says it is.
+            message = (
+                "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"
+            )
+            self.fail(message, loc)
+        return JSONATA if value == JSONATA else JSONPATH
+
+    def query_language(self, value: Any, loc: str) -> bool:
+        if not isinstance(value, str):
+            self.fail(_expected(_STRING), loc)
+            return False
+        if value not in schema.LANGUAGES:  # [floci]
+            self.fail(f"Value should be one of the following: [{', '.join(schema.LANGUAGES)}]", loc)
+            return False
+        return True
+
+    def transition(self, st: dict[str, Any], loc: str) -> None:
+        has_next, has_end = "Next" in st, "End" in st
+        if has_next and has_end:
+            self.fail(_exclusive(["Next", "End"]), loc)
+        elif not has_next and not has_end:
+            self.fail(_one_required(["Next", "End"]), loc)
+        self.optional(st, "Next", loc, str, _STRING)
+        if has_end and st["End"] is not True:
+            if isinstance(st["End"], bool):
+                self.fail("The value for the field 'End' must be true", f"{loc}/End")  # [ours]
+            else:
+                self.fail(_expected(_BOOLEAN), f"{loc}/End")
+
+    # --- data flow -----------------------------------------------------------------------
+
+    def jsonpath_data_flow(self, st: dict[str, Any], loc: str) -> None:
+        for field in ("InputPath", "OutputPath"):
+            if field in st:
+                self.path(st, field, loc, nullable=True)
+        if "ResultPath" in st:
+            self.path(st, "ResultPath", loc, nullable=True, reference=True)
+        for field in ("Parameters", "ResultSelector"):
+            if field in st:
+                self.template(st[field], f"{loc}/{field}")
+        if "Assign" in st:
+            self.assign(st["Assign"], f"{loc}/Assign", JSONPATH)
+
+    def jsonata_data_flow(self, st: dict[str, Any], loc: str) -> None:
+        # Output takes any JSON; its {% %} strings are compiled by the JSONata module.
+        if "Arguments" in st and not isinstance(st["Arguments"], dict):
+            self.jsonata_or(st, "Arguments", loc, _OBJECT)
+        if "Assign" in st:
+            self.assign(st["Assign"], f"{loc}/Assign", JSONATA)
+
+    def template(self, value: Any, loc: str) -> None:
+        """A payload template: keys ending ``.$`` hold a Path or an intrinsic function. Walked
+        with a stack, not recursion, so a deep payload cannot exhaust Python's stack."""
+        if not isinstance(value, dict):
+            self.fail(_expected(_OBJECT), loc)
+            return
+        found = len(self.errors)
+        stack: list[tuple[Any, str]] = [(value, loc)]
+        while stack:
+            node, node_loc = stack.pop()
+            if isinstance(node, list):
+                stack.extend((item, f"{node_loc}[{i}]") for i, item in enumerate(node))
+            elif isinstance(node, dict):
+                for key, item in node.items():
+                    if key.endswith(".$"):
+                        self.dynamic_value(key, item, f"{node_loc}/{key}")
+                    else:
+                        stack.append((item, f"{node_loc}/{key}"))
+        if len(self.errors) == found:
+            # The template compiler may enforce more than the walk above; it has the last word.
+            try:
+                compile_template(value)
+            except ExpressionSyntaxError as exc:
+                self.fail(exc.message, loc)
+
+    def dynamic_value(self, field: str, value: Any, loc: str) -> None:
+        if not isinstance(value, str):
+            self.fail(_expected(_STRING), loc)
+        elif not self.compiles_path_or_intrinsic(value):
+            self.fail(_invalid_path(field, _PATH_OR_INTRINSIC), loc)
+
+    def assign(self, value: Any, loc: str, language: Language) -> None:
+        if not isinstance(value, dict):
+            self.fail(_expected(_OBJECT), loc)
+            return
+        for key in value:
+            name = key[:-2] if language == JSONPATH and key.endswith(".$") else key
+            # A variable is a whole value: "x.y" would assign a sub-path, which AWS refuses.
+            if not name.isidentifier() or len(name) > schema.MAX_NAME_LENGTH:
+                self.fail(f"The variable name '{name}' is not valid", f"{loc}/{key}")  # [ours]
+        if language == JSONPATH:
+            self.template(value, loc)
+
+    def path(
+        self, obj: dict[str, Any], field: str, loc: str, *, nullable: bool = False,
+        reference: bool = False,
+    ) -> None:  # fmt: skip
+        value = obj[field]
+        if value is None and nullable:
+            return
+        if not isinstance(value, str):
+            self.fail(_expected(_STRING), f"{loc}/{field}")
+            return
+        try:
+            (compile_reference_path if reference else compile_path)(value)
+        except ExpressionSyntaxError:
+            kind = "ReferencePath" if reference else "JSONPath"
+            self.fail(_invalid_path(field, kind), f"{loc}/{field}")
+
+    def compiles_path_or_intrinsic(self, text: str) -> bool:
+        try:
+            if is_intrinsic(text):
+                compile_intrinsic(text)
+            else:
+                compile_path(text)
+        except ExpressionSyntaxError:
+            return False
+        return True
+
+    # --- scalar fields -------------------------------------------------------------------
+
+    def optional(self, obj: dict[str, Any], field: str, loc: str, kind: type, name: str) -> None:
+        if field in obj and not isinstance(obj[field], kind):
+            self.fail(_expected(name), f"{loc}/{field}")
+
+    def integer(
+        self, obj: dict[str, Any], field: str, loc: str, low: int, high: int | None,
+        jsonata: bool = False,
+    ) -> None:  # fmt: skip
+        value = obj[field]
+        if jsonata and isinstance(value, str):
+            self.jsonata_or(obj, field, loc, _INTEGER)
+        elif not _is_int(value):
+            self.fail(_expected(_INTEGER), f"{loc}/{field}")
+        elif value < low or (high is not None and value > high):
+            self.fail(_range(field, low, high), f"{loc}/{field}")
+
+    def number(
+        self, obj: dict[str, Any], field: str, loc: str, low: float, high: float | None,
+        jsonata: bool = False,
+    ) -> None:  # fmt: skip
+        value = obj[field]
+        if jsonata and isinstance(value, str):
+            self.jsonata_or(obj, field, loc, _NUMBER)
+        elif not _is_number(value):
+            self.fail(_expected(_NUMBER), f"{loc}/{field}")
+        elif value < low or (high is not None and value > high):
+            self.fail(_range(field, low, high), f"{loc}/{field}")
+
+    def jsonata_or(self, obj: dict[str, Any], field: str, loc: str, kind: str) -> None:
+        """A JSONata field that takes a ``kind`` value or a ``{% %}`` expression."""
+        value = obj[field]
+        if not isinstance(value, str):
+            self.fail(_expected(kind), f"{loc}/{field}")
+        elif not _is_jsonata(value):
+            self.fail(_invalid_path(field, _JSONATA_EXPRESSION), f"{loc}/{field}")
+
+    def exclusive(self, obj: dict[str, Any], fields: tuple[str, str], loc: str) -> bool:
+        if fields[0] in obj and fields[1] in obj:
+            self.fail(_exclusive(fields), loc)
+            return False
+        return True
+
+    def unknown_fields(
+        self, obj: dict[str, Any], loc: str, allowed: frozenset[str],
+        other_language: frozenset[str] = frozenset(), language: Language = JSONPATH,
+    ) -> None:  # fmt: skip
+        for key in obj:
+            if key in allowed:
+                continue
+            if key in other_language:
+                self.fail(_wrong_language(language, key), loc)
+            else:
+                self.fail(_not_supported(key), loc)
+
+    def non_empty_array(self, obj: dict[str, Any], field: str, loc: str) -> list[Any]:
+        """The array at ``field`` (required), or [] after reporting why it is unusable."""
+        if field not in obj:
+            self.fail(_required([field]), loc)
+            return []
+        value = obj[field]
+        if not isinstance(value, list):
+            self.fail(_expected(_ARRAY), f"{loc}/{field}")
+            return []
+        if not value:
+            self.fail(_NON_EMPTY.format(field), f"{loc}/{field}")
+        return value
+
+    # --- state types ---------------------------------------------------------------------
+
+    def task(self, st: dict[str, Any], loc: str, language: Language) -> None:
+        if "Resource" not in st:
+            self.fail(_required(["Resource"]), loc)
+        elif not isinstance(st["Resource"], str):
+            self.fail(_expected(_STRING), f"{loc}/Resource")
+        elif not st["Resource"]:
+            # [AWS] its answer to an unknown integration; any other string is left to the
+            # runtime, which resolves resources (and fills placeholders) when it runs them.
+            message = (
+                f"The resource provided {st['Resource']} is not recognized. The value is not a "
+                "valid resource ARN, or the resource is not available in this region."
+            )
+            self.fail(message, f"{loc}/Resource")
+        jsonata = language == JSONATA
+        for seconds in ("TimeoutSeconds", "HeartbeatSeconds"):
+            if self.exclusive(st, (seconds, f"{seconds}Path"), loc) and seconds in st:
+                self.integer(st, seconds, loc, 1, schema.MAX_SECONDS, jsonata)
+            if f"{seconds}Path" in st:
+                self.path(st, f"{seconds}Path", loc, reference=True)
+        timeout, heartbeat = st.get("TimeoutSeconds"), st.get("HeartbeatSeconds")
+        if _is_int(timeout) and _is_int(heartbeat) and heartbeat >= timeout:  # [ours]
+            message = (
+                "The value for the field 'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'"
+            )
+            self.fail(message, f"{loc}/HeartbeatSeconds")
+        if "Credentials" in st:
+            if language == JSONPATH:
+                self.template(st["Credentials"], f"{loc}/Credentials")
+            elif not isinstance(st["Credentials"], dict):
+                self.fail(_expected(_OBJECT), f"{loc}/Credentials")
+
+    def choice(self, st: dict[str, Any], loc: str, language: Language) -> None:
+        for index, rule in enumerate(self.non_empty_array(st, "Choices", loc)):
+            self.rule(rule, f"{loc}/Choices[{index}]", language, top=True, depth=0)
+        self.optional(st, "Default", loc, str, _STRING)
+
+    def rule(self, rule: Any, loc: str, language: Language, *, top: bool, depth: int) -> None:
+        if depth > schema.MAX_DEPTH:
+            self.fail("The states are too deeply nested", loc, TOO_DEEPLY_NESTED)  # [ours]
+            return
+        if not isinstance(rule, dict):
+            self.fail(_expected(_OBJECT), loc)
+            return
+        nested_only = frozenset() if top else frozenset({"Next", "Assign"})
+        if language == JSONATA:
+            allowed = schema.JSONATA_RULE_FIELDS - nested_only
+            other = schema.JSONPATH_RULE_FIELDS - schema.JSONATA_RULE_FIELDS
+        else:
+            allowed = schema.JSONPATH_RULE_FIELDS - nested_only
+            other = schema.JSONATA_RULE_FIELDS - schema.JSONPATH_RULE_FIELDS
+        self.unknown_fields(rule, loc, allowed, other, language)
+        rule = {key: value for key, value in rule.items() if key in allowed}
+        self.optional(rule, "Next", loc, str, _STRING)
+        self.optional(rule, "Comment", loc, str, _STRING)
+        if "Assign" in rule:
+            self.assign(rule["Assign"], f"{loc}/Assign", language)
+        if language == JSONATA:
+            missing = [field for field in ("Condition", "Next") if field not in rule]
+            if missing:
+                self.fail(_required(missing), loc)
+            if "Condition" in rule and not isinstance(rule["Condition"], bool):
+                self.jsonata_or(rule, "Condition", loc, _BOOLEAN)
+            return
+        operators = [
+            key for key in rule if key in schema.COMPARATORS or key in {"And", "Or", "Not"}
+        ]
+        missing = ["Next"] if top and "Next" not in rule else []
+        if any(op in schema.COMPARATORS for op in operators) and "Variable" not in rule:
+            missing.append("Variable")
+        if missing:
+            self.fail(_required(missing), loc)
+        if len(operators) != 1:  # [ours]
+            self.fail(
+                "A Choice Rule must have exactly one comparison operator, And, Or or Not", loc
+            )
+        if "Variable" in rule:
+            self.path(rule, "Variable", loc)
+        for op in operators:
+            self.operand(rule, op, loc, language, depth)
+
+    def operand(
+        self, rule: dict[str, Any], op: str, loc: str, language: Language, depth: int
+    ) -> None:
+        value, op_loc = rule[op], f"{loc}/{op}"
+        if op in ("And", "Or"):
+            for index, sub in enumerate(self.non_empty_array(rule, op, loc)):
+                self.rule(sub, f"{op_loc}[{index}]", language, top=False, depth=depth + 1)
+            return
+        if op == "Not":
+            self.rule(value, op_loc, language, top=False, depth=depth + 1)
+            return
+        match schema.COMPARATORS[op]:
+            case schema.PATH:
+                self.path(rule, op, loc)
+            case schema.BOOLEAN if not isinstance(value, bool):
+                self.fail(_expected(_BOOLEAN), op_loc)
+            case schema.NUMBER if not _is_number(value):
+                self.fail(_expected(_NUMBER), op_loc)
+            case schema.STRING | schema.TIMESTAMP if not isinstance(value, str):
+                self.fail(_expected(_STRING), op_loc)
+            case schema.TIMESTAMP if not _is_timestamp(value):
+                self.fail(_BAD_TIMESTAMP, op_loc)
+
+    def wait(self, st: dict[str, Any], loc: str, language: Language) -> None:
+        options = ["Seconds", "Timestamp"]
+        if language == JSONPATH:  # JSONata has no *Path forms
+            options = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
+        present = [field for field in options if field in st]
+        if not present:
+            self.fail(_one_required(options), loc)
+        elif len(present) > 1:
+            self.fail(_exclusive(present), loc)
+        jsonata = language == JSONATA
+        if "Seconds" in st:
+            self.integer(st, "Seconds", loc, 0, schema.MAX_SECONDS, jsonata)
+        if "Timestamp" in st:
+            value = st["Timestamp"]
+            if not isinstance(value, str):
+                self.fail(_expected(_STRING), f"{loc}/Timestamp")
+            elif not (jsonata and _is_jsonata(value)) and not _is_timestamp(value):
+                self.fail(_BAD_TIMESTAMP, f"{loc}/Timestamp")
+        for field in ("SecondsPath", "TimestampPath"):
+            if field in st:
+                self.path(st, field, loc, reference=True)
+
+    def fail_state(self, st: dict[str, Any], loc: str, language: Language) -> None:
+        for field in ("Error", "Cause"):
+            self.exclusive(st, (field, f"{field}Path"), loc)
+            self.optional(st, field, loc, str, _STRING)
+            path_field = f"{field}Path"
+            if path_field in st:
+                value = st[path_field]
+                if not isinstance(value, str):  # [floci]
+                    self.fail(_expected(_STRING), f"{loc}/{path_field}")
+                elif not self.compiles_path_or_intrinsic(value):
+                    self.fail(_invalid_path(path_field, _PATH_OR_INTRINSIC), f"{loc}/{path_field}")
+
+    def parallel(self, st: dict[str, Any], loc: str, depth: int) -> None:
+        for index, branch in enumerate(self.non_empty_array(st, "Branches", loc)):
+            self.sub_machine(branch, f"{loc}/Branches[{index}]", schema.BRANCH_FIELDS, depth)
+
+    def sub_machine(self, obj: Any, loc: str, allowed: frozenset[str], depth: int) -> None:
+        if depth + 1 > schema.MAX_DEPTH:
+            self.fail("The states are too deeply nested", loc, TOO_DEEPLY_NESTED)  # [ours]
+        elif not isinstance(obj, dict):
+            self.fail(_expected(_OBJECT), loc)
+        else:
+            self.machine(obj, loc, allowed, depth + 1)
+
+    def map(self, st: dict[str, Any], loc: str, language: Language, depth: int) -> None:
+        jsonata = language == JSONATA
+        processor_field = "Iterator" if "Iterator" in st else "ItemProcessor"
+        if self.exclusive(st, ("ItemProcessor", "Iterator"), loc) and processor_field not in st:
+            self.fail(_required(["ItemProcessor"]), loc)
+        distributed = False
+        processor = st.get(processor_field)
+        if isinstance(processor, dict) and "ProcessorConfig" in processor:
+            processor_loc = f"{loc}/{processor_field}"
+            distributed = self.processor_config(processor["ProcessorConfig"], processor_loc)
+        if processor_field in st:
+            self.sub_machine(processor, f"{loc}/{processor_field}", schema.PROCESSOR_FIELDS, depth)
+        if "ItemsPath" in st:
+            self.path(st, "ItemsPath", loc, reference=True)
+        if "Items" in st and not isinstance(st["Items"], list):
+            self.jsonata_or(st, "Items", loc, _ARRAY)
+        # The legacy Parameters (JSONPath only) is checked with the other data-flow fields.
+        if self.exclusive(st, ("ItemSelector", "Parameters"), loc) and "ItemSelector" in st:
+            if not jsonata:
+                self.template(st["ItemSelector"], f"{loc}/ItemSelector")
+            elif not isinstance(st["ItemSelector"], dict):
+                self.jsonata_or(st, "ItemSelector", loc, _OBJECT)
+        for field in ("MaxConcurrency", "ToleratedFailureCount"):
+            if self.exclusive(st, (field, f"{field}Path"), loc) and field in st:
+                self.integer(st, field, loc, 0, None, jsonata)
+        percentage = ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath")
+        if self.exclusive(st, percentage, loc) and percentage[0] in st:
+            self.number(st, percentage[0], loc, 0, 100, jsonata)
+        for field in ("MaxConcurrencyPath", "ToleratedFailureCountPath", percentage[1]):
+            if field in st:
+                self.path(st, field, loc, reference=True)
+        for field in ("ItemReader", "ItemBatcher", "ResultWriter"):
+            if field in st:
+                if not distributed:  # [ours]
+                    message = f"Field '{field}' is only supported in DISTRIBUTED mode"
+                    self.fail(message, f"{loc}/{field}")
+                self.optional(st, field, loc, dict, _OBJECT)
+        if "Label" in st:
+            self.label(st["Label"], f"{loc}/Label")
+
+    def processor_config(self, config: Any, loc: str) -> bool:
+        """Checks a ProcessorConfig; True when it asks for a Distributed Map."""
+        loc = f"{loc}/ProcessorConfig"
+        if not isinstance(config, dict):
+            self.fail(_expected(_OBJECT), loc)
+            return False
+        self.unknown_fields(config, loc, schema.PROCESSOR_CONFIG_FIELDS)
+        mode = config.get("Mode", "INLINE")
+        if mode not in schema.PROCESSOR_MODES:
+            self.fail(_one_of("Mode", schema.PROCESSOR_MODES), f"{loc}/Mode")
+        distributed = bool(mode == "DISTRIBUTED")
+        if "ExecutionType" in config:
+            if not distributed:  # [AWS] as quoted by a linter
+                self.fail(_not_supported("ExecutionType"), loc)
+            elif config["ExecutionType"] not in schema.EXECUTION_TYPES:
+                self.fail(_one_of("ExecutionType", schema.EXECUTION_TYPES), f"{loc}/ExecutionType")
+        elif distributed:  # [AWS] as quoted by a linter
+            self.fail(_required(["ExecutionType"]), loc)
+        return distributed
+
+    def label(self, label: Any, loc: str) -> None:
+        if not isinstance(label, str):
+            self.fail(_expected(_STRING), loc)
+            return
+        if len(label) > schema.MAX_LABEL_LENGTH or not label or _LABEL_FORBIDDEN & set(label):
+            self.fail(f"Invalid label name: {label}", loc, INVALID_LABEL_NAME)  # [ours]
+        elif label in self.labels:
+            self.fail(f"Duplicate label name: {label}", loc, DUPLICATE_LABEL_NAME)  # [ours]
+        self.labels.add(label)
+
+    # --- errors --------------------------------------------------------------------------
+
+    def retriers(self, st: dict[str, Any], loc: str) -> None:
+        if "Retry" not in st:
+            return
+        if not isinstance(st["Retry"], list):
+            self.fail(_expected(_ARRAY), f"{loc}/Retry")
+            return
+        last = len(st["Retry"]) - 1
+        for index, retrier in enumerate(st["Retry"]):
+            r_loc = f"{loc}/Retry[{index}]"
+            if not isinstance(retrier, dict):
+                self.fail(_expected(_OBJECT), r_loc)
+                continue
+            self.unknown_fields(retrier, r_loc, schema.RETRIER_FIELDS)
+            self.error_equals(retrier, r_loc, last=index == last)
+            self.optional(retrier, "Comment", r_loc, str, _STRING)
+            if "IntervalSeconds" in retrier:
+                self.integer(retrier, "IntervalSeconds", r_loc, 1, schema.MAX_SECONDS)
+            if "MaxAttempts" in retrier:
+                self.integer(retrier, "MaxAttempts", r_loc, 0, schema.MAX_SECONDS)
+            if "BackoffRate" in retrier:
+                self.number(retrier, "BackoffRate", r_loc, 1.0, None)
+            if "MaxDelaySeconds" in retrier:
+                self.integer(retrier, "MaxDelaySeconds", r_loc, 1, schema.MAX_DELAY_SECONDS)
+            strategy = retrier.get("JitterStrategy", "NONE")
+            if strategy not in schema.JITTER_STRATEGIES:
+                self.fail(
+                    _one_of("JitterStrategy", schema.JITTER_STRATEGIES), f"{r_loc}/JitterStrategy"
+                )
+
+    def catchers(self, st: dict[str, Any], loc: str, language: Language) -> None:
+        if "Catch" not in st:
+            return
+        if not isinstance(st["Catch"], list):
+            self.fail(_expected(_ARRAY), f"{loc}/Catch")
+            return
+        other: Language = JSONATA if language == JSONPATH else JSONPATH
+        last = len(st["Catch"]) - 1
+        for index, catcher in enumerate(st["Catch"]):
+            c_loc = f"{loc}/Catch[{index}]"
+            if not isinstance(catcher, dict):
+                self.fail(_expected(_OBJECT), c_loc)
+                continue
+            allowed = schema.CATCHER_FIELDS[language]
+            self.unknown_fields(catcher, c_loc, allowed, schema.CATCHER_FIELDS[other], language)
+            self.error_equals(catcher, c_loc, last=index == last)
+            if "Next" not in catcher:
+                self.fail(_required(["Next"]), c_loc)
+            self.optional(catcher, "Next", c_loc, str, _STRING)
+            self.optional(catcher, "Comment", c_loc, str, _STRING)
+            if language == JSONPATH and "ResultPath" in catcher:
+                self.path(catcher, "ResultPath", c_loc, nullable=True, reference=True)
+            if "Assign" in catcher:
+                self.assign(catcher["Assign"], f"{c_loc}/Assign", language)
+
+    def error_equals(self, obj: dict[str, Any], loc: str, *, last: bool) -> None:
+        names = self.non_empty_array(obj, "ErrorEquals", loc)
+        e_loc = f"{loc}/ErrorEquals"
+        for index, name in enumerate(names):
+            if not isinstance(name, str):
+                self.fail(_expected(_STRING), f"{e_loc}[{index}]")
+            elif name.startswith("States.") and not (
+                name in schema.PREDEFINED_ERRORS
+                or name.startswith(schema.PREDEFINED_ERROR_PREFIXES)
+            ):  # [ours]: names starting "States." are reserved (States Language spec, "Errors")
+                self.fail(f"The error name '{name}' is not a predefined error", f"{e_loc}[{index}]")
+        if "States.ALL" in names:  # [ours] the rule is the spec's
+            if len(names) > 1:
+                self.fail("'States.ALL' must appear alone in 'ErrorEquals'", e_loc)
+            if not last:
+                self.fail("'States.ALL' must appear in the last Retrier or Catcher", e_loc)

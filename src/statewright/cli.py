@@ -1,0 +1,215 @@
+"""The ``statewright`` command line: run and validate state machines.
+
+Exit codes: 0 success; 1 the execution did not succeed or the definition is invalid;
+2 bad input (unreadable file, invalid JSON, a definition that does not parse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from statewright import __version__
+from statewright.asl import InvalidDefinition, StateMachine, parse, validate
+from statewright.asl.events import to_json
+from statewright.functions.inprocess import PythonFunctions
+from statewright.runtime.sync import ExecutionResult, run_execution
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except UsageError as exc:
+        print(f"statewright: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="statewright",
+        description="Run AWS Step Functions state machines unchanged, on your own machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"statewright {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="run one execution in-process and print it",
+        description="Run one execution of DEFINITION in this process, with Python handlers "
+        "from --functions, and print it shaped like DescribeExecution.",
+    )
+    run.add_argument("definition", help="the state machine definition (ASL JSON file)")
+    run.add_argument("--input", default="{}",
+                     help="execution input: JSON text, or @FILE to read it (default {})")
+    run.add_argument("--functions", metavar="DIR",
+                     help="folder of Python handlers: NAME.py with handler(event, context) "
+                     "serves arn:aws:lambda:...:function:NAME")
+    run.add_argument("--name", help="execution name (default: a UUID)")
+    run.add_argument("--history", action="store_true",
+                     help="include the history events (GetExecutionHistory's shape)")
+    run.add_argument("--json", action="store_true",
+                     help="print only the JSON object, even on a terminal")
+    run.add_argument("--wait-scale", type=float,
+                     default=float(os.environ.get("STATEWRIGHT_WAIT_SCALE", "1")),
+                     help="multiply Wait/Retry delays by this (0: no waiting); "
+                     "default $STATEWRIGHT_WAIT_SCALE or 1")
+    run.set_defaults(handler=_run)
+
+    check = commands.add_parser(
+        "validate",
+        help="check a definition",
+        description="Check DEFINITION and print diagnostics shaped like "
+        "ValidateStateMachineDefinition's.",
+    )
+    check.add_argument("definition", help="the state machine definition (ASL JSON file)")
+    check.set_defaults(handler=_validate)
+    return parser
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def _run(args: argparse.Namespace) -> int:
+    state_machine = _load_machine(args.definition)
+    data = _load_input(args.input)
+    functions = _load_functions(args.functions)
+    result = run_execution(
+        state_machine, data, functions, name=args.name, wait_scale=max(0.0, args.wait_scale)
+    )
+    described = describe(result, with_history=args.history)
+    if args.json or not sys.stdout.isatty():
+        print(json.dumps(described, indent=2, ensure_ascii=False))
+    else:
+        _print_summary(result, described)
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
+def describe(result: ExecutionResult, *, with_history: bool = False) -> dict[str, Any]:
+    """DescribeExecution's shape (dates as ISO 8601, as the AWS CLI prints them)."""
+    info = result.info
+    out: dict[str, Any] = {
+        "executionArn": info.execution_arn,
+        "stateMachineArn": info.state_machine_arn,
+        "name": info.name,
+        "status": result.status,
+        "startDate": _iso(info.start_time),
+        "stopDate": _iso(result.stop_time),
+        "input": to_json(info.input),
+    }
+    if result.status == "SUCCEEDED":
+        out["output"] = to_json(result.output)
+    elif result.failure is not None:
+        if result.failure.error is not None:
+            out["error"] = result.failure.error
+        if result.failure.cause is not None:
+            out["cause"] = result.failure.cause
+    if with_history:
+        out["events"] = [
+            {**event.to_aws(), "timestamp": _iso(event.timestamp)} for event in result.events
+        ]
+    return out
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def _print_summary(result: ExecutionResult, described: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    colour = {"SUCCEEDED": "green", "FAILED": "red"}.get(result.status, "yellow")
+    console.print(f"[bold {colour}]{result.status}[/]  {described['executionArn']}")
+    if "output" in described:
+        console.print_json(described["output"])
+    if "error" in described or "cause" in described:
+        console.print(f"[red]error:[/] {described.get('error')}")
+        console.print(f"[red]cause:[/] {described.get('cause')}")
+    if "events" in described:
+        table = Table("id", "prev", "type", "details")
+        for event in result.events:
+            detail = json.dumps(event.details, ensure_ascii=False) if event.details else ""
+            table.add_row(str(event.id), str(event.previous_event_id), event.type, detail[:100])
+        console.print(table)
+
+
+# ----------------------------------------------------------------------------- validate
+
+
+def _validate(args: argparse.Namespace) -> int:
+    text = _read(args.definition)
+    try:
+        decoded = json.loads(text)
+    except ValueError as exc:
+        faults = [{"severity": "ERROR", "code": "INVALID_JSON_DESCRIPTION",
+                   "message": f"Invalid JSON: {exc}", "location": "/"}]
+    else:
+        errors = validate(decoded)
+        if not errors:
+            try:
+                parse(decoded)
+            except InvalidDefinition as exc:
+                errors = exc.errors
+        faults = [
+            {"severity": "ERROR", "code": e.code, "message": e.message, "location": e.location}
+            for e in errors
+        ]
+    print(json.dumps({"result": "FAIL" if faults else "OK", "diagnostics": faults,
+                      "truncated": False}, indent=2, ensure_ascii=False))
+    return 1 if faults else 0
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 text") from exc
+
+
+def _load_machine(path: str) -> StateMachine:
+    text = _read(path)
+    try:
+        return parse(text)
+    except InvalidDefinition as exc:
+        raise UsageError(f"{path}: {exc}") from exc
+
+
+def _load_input(value: str) -> Any:
+    text = _read(value[1:]) if value.startswith("@") else value
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"the input is not JSON: {exc}") from exc
+
+
+def _load_functions(directory: str | None) -> PythonFunctions:
+    if directory is None:
+        return PythonFunctions()
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise UsageError(f"--functions {directory}: not a folder")
+    return PythonFunctions.from_directory(folder, echo_logs=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

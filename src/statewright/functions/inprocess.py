@@ -1,0 +1,127 @@
+"""Python handlers loaded into this process: the fast mode for the CLI, tests and benchmarks.
+
+A function is a Python file and a handler name (``handler(event, context)``). Handlers share
+the interpreter with the engine, so a timeout cannot be enforced here (the process runner of
+the server does that); what they print is captured per invocation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from statewright.functions.base import FunctionNotFound, InvokeResult
+from statewright.functions.context import LambdaContext
+
+Handler = Callable[[Any, LambdaContext], Any]
+
+#: Lambda's default function timeout.
+DEFAULT_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    """Where a function's code is."""
+
+    name: str
+    """The function name (what a Lambda ARN's ``function:NAME`` resolves to)."""
+    file: Path
+    """The Python source file."""
+    handler: str = "handler"
+    """The handler attribute in that file."""
+
+
+class PythonFunctions:
+    """An Invoker over Python files, loaded once and kept warm."""
+
+    def __init__(self, specs: list[FunctionSpec] | None = None, *, echo_logs: bool = False
+                 ) -> None:
+        self._specs: dict[str, FunctionSpec] = {s.name: s for s in specs or []}
+        self._handlers: dict[str, Handler] = {}
+        self._echo_logs = echo_logs
+
+    @classmethod
+    def from_directory(cls, directory: Path, *, echo_logs: bool = False) -> PythonFunctions:
+        """Every ``NAME.py`` in ``directory`` is function NAME with handler ``handler``."""
+        specs = [
+            FunctionSpec(path.stem, path)
+            for path in sorted(directory.glob("*.py"))
+            if not path.name.startswith("_")
+        ]
+        return cls(specs, echo_logs=echo_logs)
+
+    def add(self, spec: FunctionSpec) -> None:
+        self._specs[spec.name] = spec
+        self._handlers.pop(spec.name, None)
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult:
+        handler = self._handler(name)
+        request_id = str(uuid.uuid4())
+        deadline = time.monotonic() + (timeout or DEFAULT_TIMEOUT)
+        context = LambdaContext(name, request_id, deadline)
+        out = io.StringIO()
+        event = json.loads(json.dumps(payload))  # the handler gets its own copy, as over the wire
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                value = handler(event, context)
+        except Exception as exc:  # noqa: BLE001 - a handler's error is the function's result
+            error = {
+                "errorMessage": str(exc),
+                "errorType": type(exc).__name__,
+                "requestId": request_id,
+                "stackTrace": _stack_trace(exc),
+            }
+            return self._result(json.dumps(error).encode(), out.getvalue(), "Unhandled")
+        if isinstance(value, bytes | bytearray):
+            body = bytes(value)
+        else:
+            body = json.dumps(value).encode()
+        return self._result(body, out.getvalue(), None)
+
+    def _result(self, body: bytes, logs: str, function_error: str | None) -> InvokeResult:
+        if self._echo_logs and logs:
+            sys.stderr.write(logs)
+        return InvokeResult(body, function_error, logs)
+
+    def _handler(self, name: str) -> Handler:
+        handler = self._handlers.get(name)
+        if handler is not None:
+            return handler
+        spec = self._specs.get(name)
+        if spec is None:
+            raise FunctionNotFound(name)
+        module = _load_module(f"statewright_fn_{name}", spec.file)
+        found = getattr(module, spec.handler, None)
+        if not callable(found):
+            raise FunctionNotFound(f"{name} (no callable {spec.handler!r} in {spec.file})")
+        self._handlers[name] = found
+        return found
+
+
+def _load_module(module_name: str, file: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise FunctionNotFound(f"cannot load {file}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _stack_trace(exc: BaseException) -> list[str]:
+    """The handler's frames, formatted as Lambda's Python runtime does (engine frames left out)."""
+    frames = traceback.extract_tb(exc.__traceback__)[1:]
+    return traceback.format_list(frames)

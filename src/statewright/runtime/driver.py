@@ -1,0 +1,547 @@
+"""Drives one execution: applies the core's decisions to frames, numbers history events.
+
+The driver holds no clock, thread or storage. A host (the in-memory runner in ``sync.py``, the
+durable engine later) calls ``start`` and then ``resume`` for each piece of work that falls due,
+and gets back a ``Batch``: the new history events and the new work items. Runs of effect-free
+states (Pass, Choice, Succeed, Fail, and children that reach them) are stepped inside one call,
+so a host commits them together.
+
+Frames: the execution is a tree of frames. The root frame runs the top-level machine; a
+Parallel or Map state forks one child frame per branch or item. Everything in a frame is plain
+JSON-able data, so the durable engine can store the cursor as is.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from statewright.asl import step
+from statewright.asl.context import Ctx
+from statewright.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, Failure
+from statewright.asl.events import (
+    Event,
+    execution_failed,
+    execution_started,
+    execution_succeeded,
+    map_iteration,
+)
+from statewright.asl.model import DataState, Machine, MapState, ParallelState, State, StateMachine
+
+#: States that write ``<Type>StateAborted`` when their frame is cancelled or fails in a fork.
+_ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionInfo:
+    """What the Context Object says about the execution."""
+
+    execution_arn: str
+    """``arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME``."""
+    state_machine_arn: str
+    """The state machine's ARN."""
+    name: str
+    """The execution name."""
+    role_arn: str
+    """The state machine's role (accepted, not enforced)."""
+    start_time: float
+    """Epoch seconds."""
+    input: Any
+    """The execution input (decoded)."""
+    seed: int = 0
+    """Seed of the execution's random source (jitter, UUIDs, MathRandom)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """A numbered history event, as GetExecutionHistory returns it."""
+
+    id: int
+    """1-based, one sequence per execution."""
+    previous_event_id: int
+    """The event this one follows in its frame (a tree for Parallel/Map)."""
+    timestamp: float
+    """Epoch seconds."""
+    type: str
+    """HistoryEventType."""
+    details: dict[str, Any] | None
+    """The details object (under ``Event.details_member``)."""
+
+    def to_aws(self) -> dict[str, Any]:
+        """GetExecutionHistory's shape (timestamp left as epoch seconds)."""
+        out: dict[str, Any] = {
+            "timestamp": self.timestamp,
+            "type": self.type,
+            "id": self.id,
+            "previousEventId": self.previous_event_id,
+        }
+        if self.details is not None:
+            out[Event(self.type).details_member] = self.details
+        return out
+
+
+@dataclass(slots=True)
+class Work:
+    """Something the host must do for a frame, no earlier than ``due``."""
+
+    kind: Literal["invoke", "wake", "retry"]
+    """Run a Task's resource, wake a Wait state, or retry a Task/Parallel/Map."""
+    frame: int
+    """The frame id."""
+    due: float
+    """Epoch seconds."""
+    invoke: step.Invoke | None = None
+    """For ``invoke``: what to run."""
+    token: int = 0
+    """The frame's attempt number when scheduled; stale work (a cancelled frame) is dropped."""
+
+
+@dataclass(slots=True)
+class Fork:
+    """Bookkeeping of a running Parallel/Map in its parent frame."""
+
+    kind: Literal["parallel", "map"]
+    """Which state forked."""
+    inputs: list[Any]
+    """One input per child."""
+    max_concurrency: int
+    """0: unlimited."""
+    tolerated_count: int | None
+    """Failures tolerated (count)."""
+    tolerated_percentage: float | None
+    """Failures tolerated (percent)."""
+    distributed: bool
+    """Children are child executions: no iteration events here."""
+    started: int = 0
+    """Children started so far (they start in order)."""
+    finished: int = 0
+    """Children ended."""
+    failed: int = 0
+    """Children failed."""
+    results: list[Any] = field(default_factory=list)
+    """Child outputs by index."""
+    running: set[int] = field(default_factory=set)
+    """Frame ids of running children."""
+
+
+@dataclass(slots=True)
+class Frame:
+    """One running (sub-)machine."""
+
+    id: int
+    """Frame id, unique in the execution; the root is 0."""
+    parent: int | None
+    """The forking frame, None for the root."""
+    index: int
+    """Position among its siblings (branch or item index)."""
+    machine: Machine
+    """The machine it runs."""
+    state: str
+    """Current state name."""
+    input: Any
+    """Raw input of the current state."""
+    variables: dict[str, Any]
+    """Variables in scope (a copy of the parent's at fork time, plus its own)."""
+    retry_counts: tuple[int, ...] = ()
+    """Attempts used per retrier of the current state."""
+    entered_event_id: int = 0
+    """Id of the current state's Entered event."""
+    entered_time: float = 0.0
+    """When the current state was entered."""
+    last_event_id: int = 0
+    """Last event written by this frame (``previousEventId`` of the next)."""
+    token: int = 0
+    """Bumped on every state change and cancellation, to drop stale work."""
+    fork: Fork | None = None
+    """Set while the current state is a running Parallel/Map."""
+    done: bool = False
+    """The frame ended (succeeded, failed or was cancelled)."""
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one ``start``/``resume`` call produced."""
+
+    events: list[HistoryEvent] = field(default_factory=list)
+    """New history events, in order."""
+    work: list[Work] = field(default_factory=list)
+    """New work items."""
+
+
+ExecutionStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
+
+
+def iso8601(epoch: float) -> str:
+    """``2026-11-25T17:57:00.123Z``, as the Context Object shows times."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class Driver:
+    """Runs one execution of ``state_machine`` over frames, one call per piece of work."""
+
+    def __init__(self, state_machine: StateMachine, info: ExecutionInfo) -> None:
+        self.state_machine = state_machine
+        self.info = info
+        self.frames: dict[int, Frame] = {}
+        self.status: ExecutionStatus = "RUNNING"
+        self.output: Any = None
+        self.failure: Failure | None = None
+        self.random = random.Random(info.seed)
+        self._next_frame = 0
+        self._next_event = 1
+        self._now = info.start_time
+        self._batch = Batch()
+        self._ready: deque[tuple[int, step.Decision]] = deque()
+
+    # ------------------------------------------------------------------ host interface
+
+    def start(self) -> Batch:
+        """Writes ExecutionStarted and runs until every frame waits on an effect."""
+        self._batch = Batch()
+        self._now = self.info.start_time
+        self._emit_raw(execution_started(self.info.input, self.info.role_arn), 0)
+        root = self._new_frame(None, 0, self.state_machine.machine, self.info.input, {})
+        self._enter(root)
+        self._drain()
+        return self._finish_batch()
+
+    def resume(self, work: Work, now: float, outcome: Any = None) -> Batch:
+        """A work item fell due (``outcome``: a Task's TaskResult/Failure for ``invoke``)."""
+        self._batch = Batch()
+        self._now = now
+        frame = self.frames.get(work.frame)
+        if self.status != "RUNNING" or frame is None or frame.done or frame.token != work.token:
+            return self._finish_batch()  # stale: the frame moved on or was cancelled
+        state = frame.machine.states[frame.state]
+        ctx = self._ctx(frame)
+        if work.kind == "retry":
+            assert isinstance(state, DataState)
+            self._ready.append((frame.id, step.attempt(state, frame.input, ctx)))
+        else:
+            decision = step.complete(state, frame.input, outcome, frame.retry_counts, ctx)
+            self._ready.append((frame.id, decision))
+        self._drain()
+        return self._finish_batch()
+
+    def started(self, work: Work, now: float) -> Batch:
+        """The host began running an ``invoke`` work item: writes its Started event."""
+        self._batch = Batch()
+        self._now = now
+        frame = self.frames.get(work.frame)
+        if frame is not None and not frame.done and work.invoke is not None:
+            self._emit(frame, work.invoke.started)
+        return self._finish_batch()
+
+    def stop(self, now: float, error: str | None, cause: str | None) -> Batch:
+        """StopExecution / a timeout: cancels every frame and ends the execution."""
+        self._batch = Batch()
+        self._now = now
+        if self.status == "RUNNING":
+            self._cancel_all()
+            self.status = "ABORTED"
+            self.failure = Failure(error, cause)
+            self._emit_raw(Event("ExecutionAborted", _error_details(error, cause)),
+                           self._last_root_event())
+        return self._finish_batch()
+
+    def time_out(self, now: float) -> Batch:
+        """The execution's TimeoutSeconds elapsed."""
+        self._batch = Batch()
+        self._now = now
+        if self.status == "RUNNING":
+            self._cancel_all()
+            self.status = "TIMED_OUT"
+            self.failure = Failure("States.Timeout", None)
+            self._emit_raw(Event("ExecutionTimedOut", {"error": "States.Timeout"}),
+                           self._last_root_event())
+        return self._finish_batch()
+
+    # ------------------------------------------------------------------ stepping
+
+    def _drain(self) -> None:
+        while self._ready and self.status == "RUNNING":
+            frame_id, decision = self._ready.popleft()
+            frame = self.frames[frame_id]
+            if not frame.done:
+                self._apply(frame, decision)
+
+    def _enter(self, frame: Frame) -> None:
+        frame.entered_time = self._now
+        frame.entered_event_id = self._next_event
+        frame.retry_counts = ()
+        frame.token += 1
+        state = frame.machine.states[frame.state]
+        self._ready.append((frame.id, step.enter(state, frame.input, self._ctx(frame))))
+
+    def _apply(self, frame: Frame, decision: step.Decision) -> None:
+        for event in decision.events:
+            self._emit(frame, event)
+        match decision:
+            case step.Transition():
+                if decision.assigned:
+                    frame.variables.update(decision.assigned)
+                frame.state, frame.input = decision.next, decision.output
+                self._enter(frame)
+            case step.Finish():
+                if decision.assigned:
+                    frame.variables.update(decision.assigned)
+                self._frame_succeeded(frame, decision.output)
+            case step.Fail():
+                self._frame_failed(frame, decision.failure)
+            case step.Invoke():
+                self._schedule(Work("invoke", frame.id, self._now, decision, frame.token))
+            case step.Sleep():
+                self._schedule(Work("wake", frame.id, decision.until, None, frame.token))
+            case step.RetryLater():
+                frame.retry_counts = decision.retry_counts
+                self._schedule(Work("retry", frame.id, decision.due, None, frame.token))
+            case step.Fork():
+                self._fork(frame, decision)
+
+    def _schedule(self, work: Work) -> None:
+        self._batch.work.append(work)
+
+    # ------------------------------------------------------------------ forks
+
+    def _fork(self, frame: Frame, decision: step.Fork) -> None:
+        frame.fork = Fork(
+            decision.kind, list(decision.inputs), decision.max_concurrency,
+            decision.tolerated_failure_count, decision.tolerated_failure_percentage,
+            decision.distributed, results=[None] * len(decision.inputs),
+        )
+        if not decision.inputs:
+            self._fork_done(frame)
+            return
+        self._start_children(frame, decision.machines)
+
+    def _start_children(self, frame: Frame, machines: tuple[Machine, ...] | None = None) -> None:
+        fork = frame.fork
+        assert fork is not None
+        limit = fork.max_concurrency or len(fork.inputs)
+        state = frame.machine.states[frame.state]
+        while fork.started < len(fork.inputs) and len(fork.running) < limit:
+            index = fork.started
+            fork.started += 1
+            machine = _child_machine(state, index)
+            if fork.kind == "map" and not fork.distributed:
+                self._emit(frame, map_iteration("Started", frame.state, index))
+            scope = {} if fork.distributed else dict(frame.variables)
+            child = self._new_frame(frame, index, machine, fork.inputs[index], scope)
+            fork.running.add(child.id)
+            self._enter(child)
+
+    def _frame_succeeded(self, frame: Frame, output: Any) -> None:
+        frame.done = True
+        if frame.parent is None:
+            self.status, self.output = "SUCCEEDED", output
+            self._emit(frame, execution_succeeded(output))
+            return
+        parent = self.frames[frame.parent]
+        fork = parent.fork
+        assert fork is not None
+        fork.running.discard(frame.id)
+        fork.finished += 1
+        fork.results[frame.index] = output
+        if fork.kind == "map" and not fork.distributed:
+            self._emit(parent, map_iteration("Succeeded", parent.state, frame.index))
+        self._fork_progress(parent)
+
+    def _frame_failed(self, frame: Frame, failure: Failure) -> None:
+        frame.done = True
+        if frame.parent is None:
+            self.status, self.failure = "FAILED", failure
+            self._emit(frame, execution_failed(failure.error, failure.cause))
+            self._cancel_all()
+            return
+        state = frame.machine.states[frame.state]
+        if state.type in _ABORTABLE:
+            self._emit(frame, Event(f"{state.type}StateAborted"))
+        parent = self.frames[frame.parent]
+        fork = parent.fork
+        assert fork is not None
+        fork.running.discard(frame.id)
+        fork.finished += 1
+        fork.failed += 1
+        if fork.kind == "map" and not fork.distributed:
+            self._emit(parent, map_iteration("Failed", parent.state, frame.index))
+        if fork.kind == "map" and _tolerated(fork):
+            fork.results[frame.index] = _error_output(failure)
+            self._fork_progress(parent)
+            return
+        if fork.kind == "map" and (fork.tolerated_count or fork.tolerated_percentage):
+            failure = Failure(
+                EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            )
+        self._cancel_fork(parent)
+        self._complete_fork(parent, failure)
+
+    def _fork_progress(self, parent: Frame) -> None:
+        fork = parent.fork
+        assert fork is not None
+        if fork.finished == len(fork.inputs):
+            self._fork_done(parent)
+        else:
+            self._start_children(parent)
+
+    def _fork_done(self, parent: Frame) -> None:
+        fork = parent.fork
+        assert fork is not None
+        self._complete_fork(parent, list(fork.results))
+
+    def _complete_fork(self, parent: Frame, outcome: Any) -> None:
+        parent.fork = None
+        state = parent.machine.states[parent.state]
+        decision = step.complete(state, parent.input, outcome, parent.retry_counts,
+                                 self._ctx(parent))
+        self._ready.append((parent.id, decision))
+
+    def _cancel_fork(self, parent: Frame) -> None:
+        fork = parent.fork
+        assert fork is not None
+        for child_id in sorted(fork.running):
+            child = self.frames[child_id]
+            self._cancel_frame(child)
+            if fork.kind == "map" and not fork.distributed:
+                self._emit(parent, map_iteration("Aborted", parent.state, child.index))
+        fork.running.clear()
+
+    def _cancel_frame(self, frame: Frame) -> None:
+        if frame.done:
+            return
+        if frame.fork is not None:
+            self._cancel_fork(frame)
+        frame.done = True
+        frame.token += 1
+        state = frame.machine.states[frame.state]
+        if state.type in _ABORTABLE:
+            self._emit(frame, Event(f"{state.type}StateAborted"))
+
+    def _cancel_all(self) -> None:
+        """The execution ended: every frame still running stops (no events, as AWS)."""
+        for frame in list(self.frames.values()):
+            if not frame.done:
+                frame.done = True
+                frame.token += 1
+
+    # ------------------------------------------------------------------ frames, events, ctx
+
+    def _new_frame(
+        self, parent: Frame | None, index: int, machine: Machine, data: Any,
+        variables: dict[str, Any],
+    ) -> Frame:
+        frame = Frame(
+            id=self._next_frame, parent=parent.id if parent else None, index=index,
+            machine=machine, state=machine.start_at, input=data, variables=variables,
+            last_event_id=parent.last_event_id if parent else 0,
+        )
+        self._next_frame += 1
+        self.frames[frame.id] = frame
+        return frame
+
+    def _hidden(self, frame: Frame) -> bool:
+        """Frames inside a Distributed Map write to child executions, not this history."""
+        parent_id = frame.parent
+        while parent_id is not None:
+            parent = self.frames[parent_id]
+            if parent.fork is not None and parent.fork.distributed:
+                return True
+            parent_id = parent.parent
+        return False
+
+    def _emit(self, frame: Frame, event: Event) -> None:
+        if self._hidden(frame):
+            return
+        frame.last_event_id = self._emit_raw(event, frame.last_event_id)
+
+    def _emit_raw(self, event: Event, previous: int) -> int:
+        event_id = self._next_event
+        self._next_event += 1
+        self._batch.events.append(
+            HistoryEvent(event_id, previous, self._now, event.type, event.details)
+        )
+        return event_id
+
+    def _last_root_event(self) -> int:
+        return self._next_event - 1
+
+    def _finish_batch(self) -> Batch:
+        batch, self._batch = self._batch, Batch()
+        return batch
+
+    def _ctx(self, frame: Frame) -> Ctx:
+        state = frame.machine.states[frame.state]
+        info = self.info
+        context: dict[str, Any] = {
+            "Execution": {
+                "Id": info.execution_arn,
+                "Input": info.input,
+                "Name": info.name,
+                "RoleArn": info.role_arn,
+                "StartTime": iso8601(info.start_time),
+                "RedriveCount": 0,
+            },
+            "StateMachine": {
+                "Id": info.state_machine_arn,
+                "Name": info.state_machine_arn.rsplit(":", 1)[-1],
+            },
+            "State": {
+                "EnteredTime": iso8601(frame.entered_time),
+                "Name": state.name,
+                "RetryCount": sum(frame.retry_counts),
+            },
+        }
+        return Ctx(
+            now=self._now,
+            random=self.random,
+            context=context,
+            variables=frame.variables,
+            entered_event_id=frame.entered_event_id,
+        )
+
+
+def _child_machine(state: State, index: int) -> Machine:
+    if isinstance(state, ParallelState):
+        return state.branches[index]
+    assert isinstance(state, MapState)
+    return state.processor
+
+
+def _tolerated(fork: Fork) -> bool:
+    """Whether the failures so far stay within the Map's tolerated threshold."""
+    if fork.tolerated_count is not None and fork.failed <= fork.tolerated_count:
+        return True
+    if fork.tolerated_percentage is not None and fork.inputs:
+        allowed = math.floor(len(fork.inputs) * fork.tolerated_percentage / 100)
+        return fork.failed <= allowed
+    return False
+
+
+def _error_output(failure: Failure) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if failure.error is not None:
+        out["Error"] = failure.error
+    if failure.cause is not None:
+        out["Cause"] = failure.cause
+    return out
+
+
+def _error_details(error: str | None, cause: str | None) -> dict[str, Any]:
+    return {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+
+
+__all__ = [
+    "Batch",
+    "Driver",
+    "ExecutionInfo",
+    "ExecutionStatus",
+    "Frame",
+    "HistoryEvent",
+    "Work",
+    "iso8601",
+]

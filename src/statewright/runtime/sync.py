@@ -1,0 +1,156 @@
+"""Runs one execution to its end in memory: the CLI's ``run``, tests, Express executions.
+
+Time is virtual: work items wait on a heap by due time, and the runner sleeps only
+``wait_scale`` times the real gap (``0``: no sleeping at all, the clock jumps ahead).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from statewright.asl.errors import Failure
+from statewright.asl.model import StateMachine
+from statewright.asl.step import TaskResult
+from statewright.functions.base import FunctionNotFound, Invoker
+from statewright.runtime.driver import (
+    Driver,
+    ExecutionInfo,
+    ExecutionStatus,
+    HistoryEvent,
+    Work,
+)
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionResult:
+    """A finished execution, as DescribeExecution and GetExecutionHistory report it."""
+
+    info: ExecutionInfo
+    """Arns, name, input, start time."""
+    status: ExecutionStatus
+    """SUCCEEDED, FAILED, TIMED_OUT or ABORTED."""
+    output: Any
+    """The output when SUCCEEDED."""
+    failure: Failure | None
+    """Error and cause otherwise."""
+    stop_time: float
+    """Epoch seconds."""
+    events: list[HistoryEvent]
+    """The whole history."""
+
+
+def run_execution(
+    state_machine: StateMachine,
+    data: Any,
+    invoker: Invoker,
+    *,
+    state_machine_arn: str | None = None,
+    name: str | None = None,
+    role_arn: str = f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/statewright",
+    wait_scale: float = 1.0,
+    clock: Callable[[], float] = time.time,
+    seed: int | None = None,
+) -> ExecutionResult:
+    """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``."""
+    machine_arn = state_machine_arn or (
+        f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stateMachine:statewright-local"
+    )
+    name = name or str(uuid.uuid4())
+    execution_arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    start = clock()
+    info = ExecutionInfo(
+        execution_arn, machine_arn, name, role_arn, start, data,
+        seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
+    )
+    driver = Driver(state_machine, info)
+    runner = _Runner(driver, invoker, wait_scale, clock, start)
+    runner.run()
+    return ExecutionResult(
+        info, driver.status, driver.output, driver.failure, runner.now, runner.events
+    )
+
+
+class _Runner:
+    def __init__(
+        self, driver: Driver, invoker: Invoker, wait_scale: float,
+        clock: Callable[[], float], start: float,
+    ) -> None:
+        self.driver = driver
+        self.invoker = invoker
+        self.wait_scale = wait_scale
+        self.clock = clock
+        self._skew = start - clock()
+        """Virtual minus real time: grows when a wait is shortened by ``wait_scale``."""
+        self.events: list[HistoryEvent] = []
+        self._heap: list[tuple[float, int, Work]] = []
+        self._seq = itertools.count()
+        self._deadline = (
+            start + driver.state_machine.machine.timeout_seconds
+            if driver.state_machine.machine.timeout_seconds
+            else None
+        )
+
+    def run(self) -> None:
+        self._take(self.driver.start())
+        while self._heap and self.driver.status == "RUNNING":
+            due, _, work = heapq.heappop(self._heap)
+            if self._deadline is not None and due > self._deadline:
+                self._advance(self._deadline)
+                self._take(self.driver.time_out(self.now))
+                break
+            self._advance(due)
+            if work.kind == "invoke":
+                self._take(self.driver.started(work, self.now))
+                outcome = self._invoke(work)
+                self._take(self.driver.resume(work, self.now, outcome))
+            else:
+                self._take(self.driver.resume(work, self.now))
+
+    @property
+    def now(self) -> float:
+        """Virtual time: real time plus what scaled waits skipped."""
+        return self.clock() + self._skew
+
+    def _advance(self, due: float) -> None:
+        """Moves the virtual clock to ``due``, sleeping the scaled gap in real time."""
+        gap = due - self.now
+        if gap <= 0:
+            return
+        if self.wait_scale > 0:
+            time.sleep(gap * self.wait_scale)
+        self._skew += gap * (1 - min(self.wait_scale, 1.0))
+
+    def _take(self, batch: Any) -> None:
+        self.events.extend(batch.events)
+        for work in batch.work:
+            heapq.heappush(self._heap, (work.due, next(self._seq), work))
+
+    def _invoke(self, work: Work) -> TaskResult | Failure:
+        invoke = work.invoke
+        assert invoke is not None
+        if invoke.function_name is None:
+            return Failure(
+                "States.Runtime",
+                f"The resource '{invoke.resource.arn}' is not supported by an in-process run "
+                "(only Lambda functions are)",
+            )
+        try:
+            result = self.invoker.invoke(
+                invoke.function_name, invoke.function_payload, invoke.timeout_seconds
+            )
+        except FunctionNotFound as exc:
+            return Failure(
+                "Lambda.ResourceNotFoundException",
+                f"Function not found: {exc.name} (Service: AWSLambda; Status Code: 404; "
+                "Error Code: ResourceNotFoundException)",
+            )
+        return TaskResult(result.payload, result.function_error)
