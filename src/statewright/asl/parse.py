@@ -144,7 +144,8 @@ class _Builder:
                 result_path=self.path(raw, "ResultPath", where, reference=True),
                 retry=tuple(self.retrier(r) for r in raw.get("Retry", ())),
                 catch=tuple(
-                    self.catcher(c, f"{where}/Catch/{i}") for i, c in enumerate(raw.get("Catch", ()))
+                    self.catcher(c, f"{where}/Catch[{i}]")
+                    for i, c in enumerate(raw.get("Catch", ()))
                 ),
             )
         match kind:
@@ -162,7 +163,7 @@ class _Builder:
                 return ChoiceState(
                     **common,
                     choices=tuple(
-                        self.choice(rule, f"{where}/Choices/{i}", language)
+                        self.choice(rule, f"{where}/Choices[{i}]", language)
                         for i, rule in enumerate(raw["Choices"])
                     ),
                     default=raw.get("Default"),
@@ -185,7 +186,7 @@ class _Builder:
                 return ParallelState(
                     **common,
                     branches=tuple(
-                        self.machine(b, f"{where}/Branches/{i}", language)
+                        self.machine(b, f"{where}/Branches[{i}]", language)
                         for i, b in enumerate(raw["Branches"])
                     ),
                 )

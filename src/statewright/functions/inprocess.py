@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from statewright.functions.base import FunctionNotFound, InvokeResult
 from statewright.functions.context import LambdaContext
@@ -62,11 +62,17 @@ class PythonFunctions:
         return cls(specs, echo_logs=echo_logs)
 
     def add(self, spec: FunctionSpec) -> None:
+        """Deploys (or replaces) a function from a file."""
         self._specs[spec.name] = spec
         self._handlers.pop(spec.name, None)
 
+    def register(self, name: str, handler: Handler) -> None:
+        """Deploys (or replaces) a function from a Python callable."""
+        self._specs.pop(name, None)
+        self._handlers[name] = handler
+
     def names(self) -> list[str]:
-        return sorted(self._specs)
+        return sorted(set(self._specs) | set(self._handlers))
 
     def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult:
         handler = self._handler(name)
@@ -78,7 +84,7 @@ class PythonFunctions:
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 value = handler(event, context)
-        except Exception as exc:  # noqa: BLE001 - a handler's error is the function's result
+        except Exception as exc:
             error = {
                 "errorMessage": str(exc),
                 "errorType": type(exc).__name__,
@@ -86,10 +92,7 @@ class PythonFunctions:
                 "stackTrace": _stack_trace(exc),
             }
             return self._result(json.dumps(error).encode(), out.getvalue(), "Unhandled")
-        if isinstance(value, bytes | bytearray):
-            body = bytes(value)
-        else:
-            body = json.dumps(value).encode()
+        body = bytes(value) if isinstance(value, bytes | bytearray) else json.dumps(value).encode()
         return self._result(body, out.getvalue(), None)
 
     def _result(self, body: bytes, logs: str, function_error: str | None) -> InvokeResult:
@@ -108,8 +111,9 @@ class PythonFunctions:
         found = getattr(module, spec.handler, None)
         if not callable(found):
             raise FunctionNotFound(f"{name} (no callable {spec.handler!r} in {spec.file})")
-        self._handlers[name] = found
-        return found
+        handler = cast(Handler, found)
+        self._handlers[name] = handler
+        return handler
 
 
 def _load_module(module_name: str, file: Path) -> ModuleType:

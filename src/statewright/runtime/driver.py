@@ -31,6 +31,7 @@ from statewright.asl.events import (
     map_iteration,
 )
 from statewright.asl.model import DataState, Machine, MapState, ParallelState, State, StateMachine
+from statewright.asl.resources import classify_resource
 
 #: States that write ``<Type>StateAborted`` when their frame is cancelled or fails in a fork.
 _ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
@@ -191,12 +192,50 @@ class Driver:
         self.status: ExecutionStatus = "RUNNING"
         self.output: Any = None
         self.failure: Failure | None = None
-        self.random = random.Random(info.seed)
         self._next_frame = 0
         self._next_event = 1
+        self.random = random.Random(info.seed)
         self._now = info.start_time
         self._batch = Batch()
         self._ready: deque[tuple[int, step.Decision]] = deque()
+
+    # ------------------------------------------------------------------ persistence
+
+    def snapshot(self) -> dict[str, Any]:
+        """The driver's whole state as JSON-able data (the execution's cursor)."""
+        return {
+            "status": self.status,
+            "output": self.output,
+            "failure": None if self.failure is None else [self.failure.error,
+                                                          self.failure.cause],
+            "next_frame": self._next_frame,
+            "next_event": self._next_event,
+            "frames": [_frame_to_json(f) for f in self.frames.values() if not f.done],
+        }
+
+    @classmethod
+    def restore(
+        cls, state_machine: StateMachine, info: ExecutionInfo, cursor: dict[str, Any]
+    ) -> Driver:
+        """A driver continuing from ``snapshot()``'s data."""
+        driver = cls(state_machine, info)
+        driver.status = cursor["status"]
+        driver.output = cursor["output"]
+        if cursor["failure"] is not None:
+            driver.failure = Failure(*cursor["failure"])
+        driver._next_frame = cursor["next_frame"]
+        driver._next_event = cursor["next_event"]
+        # A fresh random stream per resumption: nothing depends on replaying old draws.
+        driver.random = random.Random(info.seed ^ (driver._next_event * 2654435761))
+        for raw in cursor["frames"]:  # parents come before their children
+            parent = driver.frames.get(raw["parent"]) if raw["parent"] is not None else None
+            machine = (
+                _child_machine(parent.machine.states[parent.state], raw["index"])
+                if parent is not None
+                else state_machine.machine
+            )
+            driver.frames[raw["id"]] = _frame_from_json(raw, machine)
+        return driver
 
     # ------------------------------------------------------------------ host interface
 
@@ -266,8 +305,8 @@ class Driver:
     def _drain(self) -> None:
         while self._ready and self.status == "RUNNING":
             frame_id, decision = self._ready.popleft()
-            frame = self.frames[frame_id]
-            if not frame.done:
+            frame = self.frames.get(frame_id)
+            if frame is not None and not frame.done:
                 self._apply(frame, decision)
 
     def _enter(self, frame: Frame) -> None:
@@ -345,6 +384,7 @@ class Driver:
         fork = parent.fork
         assert fork is not None
         fork.running.discard(frame.id)
+        del self.frames[frame.id]
         fork.finished += 1
         fork.results[frame.index] = output
         if fork.kind == "map" and not fork.distributed:
@@ -365,6 +405,7 @@ class Driver:
         fork = parent.fork
         assert fork is not None
         fork.running.discard(frame.id)
+        del self.frames[frame.id]
         fork.finished += 1
         fork.failed += 1
         if fork.kind == "map" and not fork.distributed:
@@ -421,6 +462,7 @@ class Driver:
         state = frame.machine.states[frame.state]
         if state.type in _ABORTABLE:
             self._emit(frame, Event(f"{state.type}StateAborted"))
+        del self.frames[frame.id]
 
     def _cancel_all(self) -> None:
         """The execution ended: every frame still running stops (no events, as AWS)."""
@@ -512,6 +554,68 @@ def _child_machine(state: State, index: int) -> Machine:
     return state.processor
 
 
+def _frame_to_json(frame: Frame) -> dict[str, Any]:
+    fork = frame.fork
+    return {
+        "id": frame.id, "parent": frame.parent, "index": frame.index, "state": frame.state,
+        "input": frame.input, "variables": frame.variables,
+        "retry_counts": list(frame.retry_counts), "entered_event_id": frame.entered_event_id,
+        "entered_time": frame.entered_time, "last_event_id": frame.last_event_id,
+        "token": frame.token,
+        "fork": None if fork is None else {
+            "kind": fork.kind, "inputs": fork.inputs, "max_concurrency": fork.max_concurrency,
+            "tolerated_count": fork.tolerated_count,
+            "tolerated_percentage": fork.tolerated_percentage,
+            "distributed": fork.distributed, "started": fork.started,
+            "finished": fork.finished, "failed": fork.failed, "results": fork.results,
+            "running": sorted(fork.running),
+        },
+    }
+
+
+def _frame_from_json(raw: dict[str, Any], machine: Machine) -> Frame:
+    fork_raw = raw["fork"]
+    fork = None
+    if fork_raw is not None:
+        fork = Fork(**{**fork_raw, "running": set(fork_raw["running"])})
+    return Frame(
+        id=raw["id"], parent=raw["parent"], index=raw["index"], machine=machine,
+        state=raw["state"], input=raw["input"], variables=raw["variables"],
+        retry_counts=tuple(raw["retry_counts"]), entered_event_id=raw["entered_event_id"],
+        entered_time=raw["entered_time"], last_event_id=raw["last_event_id"],
+        token=raw["token"], fork=fork,
+    )
+
+
+def work_to_json(work: Work) -> dict[str, Any]:
+    """A work item's payload for the store."""
+    out: dict[str, Any] = {"frame": work.frame, "token": work.token}
+    invoke = work.invoke
+    if invoke is not None:
+        out["invoke"] = {
+            "resource": invoke.resource.arn, "payload": invoke.payload,
+            "function_name": invoke.function_name,
+            "function_payload": invoke.function_payload,
+            "timeout": invoke.timeout_seconds, "heartbeat": invoke.heartbeat_seconds,
+            "started": [invoke.started.type, invoke.started.details],
+        }
+    return out
+
+
+def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
+    """The inverse of ``work_to_json``."""
+    invoke = None
+    spec = raw.get("invoke")
+    if spec is not None:
+        invoke = step.Invoke(
+            classify_resource(spec["resource"]), spec["payload"], spec["function_name"],
+            spec["function_payload"], spec["timeout"], spec["heartbeat"], (),
+            Event(spec["started"][0], spec["started"][1]),
+        )
+    assert kind in ("invoke", "wake", "retry")
+    return Work(kind, raw["frame"], due, invoke, raw["token"])  # type: ignore[arg-type]
+
+
 def _tolerated(fork: Fork) -> bool:
     """Whether the failures so far stay within the Map's tolerated threshold."""
     if fork.tolerated_count is not None and fork.failed <= fork.tolerated_count:
@@ -544,4 +648,6 @@ __all__ = [
     "HistoryEvent",
     "Work",
     "iso8601",
+    "work_from_json",
+    "work_to_json",
 ]

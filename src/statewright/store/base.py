@@ -1,0 +1,255 @@
+"""The persistence contract: a small ``Store`` Protocol and the records it moves.
+
+Two implementations: ``SqliteStore`` (embedded default) and ``PostgresStore`` (scale-out).
+The runtime imports only this module. Every method is one transaction; ``apply`` is the only
+write path while an execution runs (events + cursor + work items together), so a crash at any
+point leaves either all of a step or none of it.
+
+Payloads (definitions, inputs, outputs, cursors, event details, work payloads) are JSON text:
+the store never interprets them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """The database failed (I/O error, full disk, lost connection after retries)."""
+
+
+class Conflict(StoreError):
+    """An optimistic-concurrency check failed: someone else changed the row first."""
+
+
+class AlreadyExists(StoreError):
+    """A unique name is taken (state machine, execution)."""
+
+
+class NotFound(StoreError):
+    """The record does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachineRecord:
+    """A state machine and its current revision."""
+
+    arn: str
+    """``arn:aws:states:REGION:ACCOUNT:stateMachine:NAME``."""
+    name: str
+    """The name."""
+    type: str
+    """``STANDARD`` or ``EXPRESS``."""
+    definition: str
+    """The ASL JSON text of the current revision."""
+    role_arn: str
+    """The role (stored, not enforced)."""
+    revision_id: str
+    """Id of the current revision; every update makes a new one."""
+    created_at: float
+    """Epoch seconds."""
+    updated_at: float
+    """Epoch seconds of the last update."""
+    config: str = "{}"
+    """JSON text of the rest (loggingConfiguration, tracingConfiguration, description...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRecord:
+    """An execution's summary row (DescribeExecution) plus the driver's cursor."""
+
+    arn: str
+    """``arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME``."""
+    state_machine_arn: str
+    """Its state machine."""
+    revision_id: str
+    """The state machine revision it runs."""
+    name: str
+    """The execution name (unique per state machine)."""
+    status: str
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED."""
+    input: str
+    """JSON text."""
+    start_date: float
+    """Epoch seconds."""
+    version: int = 0
+    """Optimistic-concurrency counter, bumped by every ``apply``."""
+    cursor: str = "{}"
+    """JSON text of the driver's state (frames, counters); opaque to the store."""
+    output: str | None = None
+    """JSON text, when SUCCEEDED."""
+    error: str | None = None
+    """Error name, when it did not succeed."""
+    cause: str | None = None
+    """Cause text, when it did not succeed."""
+    stop_date: float | None = None
+    """Epoch seconds, once ended."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One history event."""
+
+    execution_arn: str
+    """Its execution."""
+    id: int
+    """1-based, unique within the execution."""
+    previous_event_id: int
+    """The event it follows."""
+    timestamp: float
+    """Epoch seconds."""
+    type: str
+    """HistoryEventType."""
+    details: str | None = None
+    """JSON text of the details object, or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """A unit of work due at ``due_at``: run a Task, wake a Wait, retry, time out."""
+
+    id: int
+    """Assigned by the store (0 before it is stored)."""
+    execution_arn: str
+    """Its execution."""
+    kind: str
+    """``invoke``, ``wake``, ``retry``, ``timeout``..."""
+    due_at: float
+    """Epoch seconds; not claimable before."""
+    payload: str = "{}"
+    """JSON text the runtime needs to do it (frame id, token, invocation)."""
+    lease_owner: str | None = None
+    """The worker holding it, while leased."""
+    lease_until: float | None = None
+    """When the lease expires; an expired lease is claimable again."""
+    attempts: int = 0
+    """How many times it was claimed (a crashed worker's item is claimed again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing."""
+
+    items: list[T] = field(default_factory=list)
+    """The records."""
+    next_token: str | None = None
+    """Opaque token for the next page, None on the last."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What ``apply`` wrote, for the runtime to wake workers."""
+
+    version: int
+    """The execution's new version."""
+    work_ids: list[int] = field(default_factory=list)
+    """Ids of the new work items, in the order given."""
+
+
+class Store(Protocol):
+    """Persistence for state machines, executions, history and work items."""
+
+    # -- schema
+    def migrate(self) -> int:
+        """Applies pending migrations; returns the schema version. Idempotent."""
+        ...
+
+    def close(self) -> None:
+        """Releases connections."""
+        ...
+
+    # -- state machines
+    def create_state_machine(self, record: StateMachineRecord, tags: dict[str, str]) -> None:
+        """Raises AlreadyExists when the ARN is taken."""
+        ...
+
+    def get_state_machine(self, arn: str, revision_id: str | None = None
+                          ) -> StateMachineRecord | None:
+        """The current revision, or the given one (executions run their start revision)."""
+        ...
+
+    def update_state_machine(self, record: StateMachineRecord) -> None:
+        """Stores a new revision (``record.revision_id``) as current. Raises NotFound."""
+        ...
+
+    def delete_state_machine(self, arn: str) -> bool:
+        """Deletes it (its executions are kept); False when it did not exist."""
+        ...
+
+    def list_state_machines(self, limit: int, token: str | None) -> Page[StateMachineRecord]:
+        """By creation order."""
+        ...
+
+    # -- tags (state machines, activities)
+    def set_tags(self, resource_arn: str, add: dict[str, str], remove: list[str]) -> None:
+        """Adds/replaces ``add`` and removes ``remove`` keys."""
+        ...
+
+    def get_tags(self, resource_arn: str) -> dict[str, str]:
+        """All tags of a resource."""
+        ...
+
+    # -- executions
+    def create_execution(
+        self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem]
+    ) -> ExecutionRecord:
+        """Inserts the execution with its first events and work. When an execution of that
+        name exists for the state machine, returns the existing record unchanged (the caller
+        decides between idempotent success and ExecutionAlreadyExists)."""
+        ...
+
+    def get_execution(self, arn: str) -> ExecutionRecord | None:
+        """The execution with its cursor."""
+        ...
+
+    def list_executions(
+        self, state_machine_arn: str, status: str | None, limit: int, token: str | None
+    ) -> Page[ExecutionRecord]:
+        """Newest first, as AWS lists them."""
+        ...
+
+    def get_history(
+        self, execution_arn: str, limit: int, token: str | None, reverse: bool
+    ) -> Page[EventRecord]:
+        """Events in id order (or reverse)."""
+        ...
+
+    def apply(
+        self,
+        execution: ExecutionRecord,
+        expected_version: int,
+        events: list[EventRecord],
+        new_work: list[WorkItem],
+        done_work: list[int],
+    ) -> Applied:
+        """ONE transaction: updates the execution row (status, cursor, output...) if its
+        version is still ``expected_version`` (else raises Conflict), appends the events,
+        inserts ``new_work`` and deletes ``done_work``. Raises StoreError on failure, leaving
+        nothing written."""
+        ...
+
+    # -- work
+    def claim_work(self, owner: str, now: float, limit: int, lease_seconds: float
+                   ) -> list[WorkItem]:
+        """Leases up to ``limit`` items with ``due_at <= now`` that are unleased or whose
+        lease expired, oldest due first; each claim bumps ``attempts``."""
+        ...
+
+    def renew_leases(self, owner: str, ids: list[int], until: float) -> None:
+        """Extends the leases ``owner`` still holds."""
+        ...
+
+    def release_work(self, owner: str, ids: list[int], due_at: float | None = None) -> None:
+        """Gives items back unfinished (optionally re-due), e.g. on shutdown."""
+        ...
+
+    def next_due(self) -> float | None:
+        """The earliest ``due_at`` of any unleased or lease-expired item, None if none."""
+        ...
+
+    def wait_for_work(self, timeout: float) -> None:
+        """Blocks until new work may be due (LISTEN/NOTIFY on PostgreSQL) or ``timeout``."""
+        ...

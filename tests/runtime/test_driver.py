@@ -1,0 +1,93 @@
+"""The driver's cursor: stopping after any batch and restoring from JSON changes nothing."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+from typing import Any
+
+from statewright.asl import parse
+from statewright.asl.step import TaskResult
+from statewright.runtime.driver import (
+    Driver,
+    ExecutionInfo,
+    HistoryEvent,
+    Work,
+    work_from_json,
+    work_to_json,
+)
+
+DEFINITION = {
+    "StartAt": "Fan",
+    "States": {
+        "Fan": {"Type": "Parallel", "Next": "Each", "ResultPath": "$.fan", "Branches": [
+            {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": True}}},
+            {"StartAt": "T", "States": {"T": {
+                "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f",
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2}],
+                "End": True}}},
+        ]},
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "Next": "Done",
+                 "ResultPath": "$.each",
+                 "ItemProcessor": {"StartAt": "MT", "States": {"MT": {
+                     "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f",
+                     "End": True}}}},
+        "Done": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def _outcome(work: Work, calls: itertools.count[int]) -> TaskResult:
+    assert work.invoke is not None
+    n = next(calls)
+    if n == 0:  # the first call fails once, to exercise Retry
+        return TaskResult(b'{"errorType": "Flaky", "errorMessage": "x"}', "Unhandled")
+    return TaskResult(json.dumps({"echo": work.invoke.function_payload}).encode())
+
+
+def _run(restore_every_batch: bool) -> tuple[list[HistoryEvent], Any]:
+    machine = parse(json.dumps(DEFINITION))
+    info = ExecutionInfo("arn:aws:states:us-east-1:1:execution:m:e",
+                         "arn:aws:states:us-east-1:1:stateMachine:m", "e", "role", 1000.0,
+                         {"items": [1, 2, 3]}, seed=1)
+    driver = Driver(machine, info)
+    queue: list[tuple[float, int, str, dict[str, Any]]] = []
+    seq = itertools.count()
+    calls = itertools.count()
+    events: list[HistoryEvent] = []
+
+    def take(batch: Any) -> None:
+        nonlocal driver
+        events.extend(batch.events)
+        for work in batch.work:
+            # work goes through its stored form, as in the durable engine
+            heapq.heappush(queue, (work.due, next(seq), work.kind,
+                                   json.loads(json.dumps(work_to_json(work)))))
+        if restore_every_batch:
+            cursor = json.loads(json.dumps(driver.snapshot()))
+            driver = Driver.restore(machine, info, cursor)
+
+    take(driver.start())
+    while queue and driver.status == "RUNNING":
+        due, _, kind, raw = heapq.heappop(queue)
+        work = work_from_json(kind, due, raw)
+        if kind == "invoke":
+            take(driver.started(work, due))
+            take(driver.resume(work, due, _outcome(work, calls)))
+        else:
+            take(driver.resume(work, due))
+    return events, driver.output
+
+
+def test_restoring_after_every_batch_gives_the_same_history() -> None:
+    plain_events, plain_output = _run(restore_every_batch=False)
+    restored_events, restored_output = _run(restore_every_batch=True)
+    assert plain_output == restored_output
+    assert plain_output["fan"] == [{"items": [1, 2, 3]}, {"echo": {"items": [1, 2, 3]}}]
+    assert plain_output["each"] == [{"echo": 1}, {"echo": 2}, {"echo": 3}]
+    assert [(e.id, e.previous_event_id, e.type, e.details) for e in restored_events] == [
+        (e.id, e.previous_event_id, e.type, e.details) for e in plain_events
+    ]
+    assert plain_events[-1].type == "ExecutionSucceeded"
+    assert [e.id for e in plain_events] == list(range(1, len(plain_events) + 1))
