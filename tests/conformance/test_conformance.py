@@ -9,11 +9,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.conformance.harness import CASES, load_cases, run_all
 
 OUTCOME_BAR = 0.95
 HISTORY_BAR = 0.90
+
+#: Cases we knowingly fail, with why. They still count as failures in the score.
+KNOWN_GAPS = {
+    # The recorded causes carry the Lambda stack trace of the recording's own handler file
+    # ('File "/var/task/handler.py", line 2'); the published handler file has a docstring and
+    # another name, so its trace reads 'raise_exception.py", line 3'. Error names, messages
+    # and cause shapes match.
+    "test_no_such_function": "stack trace of a different handler file",
+    "test_raise_exception": "stack trace of a different handler file",
+    "test_raise_custom_exception": "stack trace of a different handler file",
+    "test_lambda_invoke_with_retry_base": "stack trace of a different handler file",
+    "test_lambda_invoke_with_retry_extended_input": "stack trace of a different handler file",
+    "test_lambda_service_invoke_with_retry_extended_input": "stack trace of a different file",
+    "test_retry_interval_features": "stack trace of a different handler file",
+}
 
 
 @pytest.mark.skipif(not CASES.is_dir(), reason="../shared/conformance is not beside the repo")
@@ -23,8 +37,10 @@ def test_jsonpath_conformance_score(tmp_path: Path) -> None:
     outcomes = sum(s.outcome_ok for s in scores)
     compared = [s for s in scores if s.history_ok is not None]
     histories = sum(bool(s.history_ok) for s in compared)
-    failures = [f"{s.case_id}: {s.reason}" for s in scores if not s.outcome_ok or
-                s.history_ok is False]
+    failures = [
+        f"{'KNOWN GAP ' if _known(s.case_id) else ''}{s.case_id}: {s.reason}"
+        for s in scores if not s.outcome_ok or s.history_ok is False
+    ]
     report = (
         f"outcomes {outcomes}/{len(scores)} ({outcomes / len(scores):.1%}), "
         f"histories {histories}/{len(compared)} ({histories / len(compared):.1%})\n"
@@ -34,3 +50,8 @@ def test_jsonpath_conformance_score(tmp_path: Path) -> None:
     assert len(scores) > 250, "the JSONPath corpus shrank unexpectedly"
     assert outcomes / len(scores) >= OUTCOME_BAR, report
     assert histories / len(compared) >= HISTORY_BAR, report
+
+
+def _known(case_id: str) -> bool:
+    name = case_id.rsplit("::", 1)[-1]
+    return any(name.startswith(gap) for gap in KNOWN_GAPS)

@@ -75,11 +75,13 @@ class DefinitionError:
     message: str
     """What is wrong, without the location."""
     location: str
-    """JSON-pointer-like location of the fault, e.g. ``/States/Is In Stock?/Choices/0/Next``."""
+    """JSON-pointer-like location of the fault, e.g. ``/States/Is In Stock?/Choices[0]/Next``;
+    ``""`` when the fault has no place (ValidateStateMachineDefinition then omits it)."""
 
     def render(self) -> str:
-        """The fault as AWS prints it inside an InvalidDefinition message."""
-        return f"{self.code}: {self.message} at {self.location}"
+        """The fault as AWS prints it inside an InvalidDefinition message (``at null`` when it
+        has no location, as AWS prints MISSING_END_STATE)."""
+        return f"{self.code}: {self.message} at {self.location or 'null'}"
 
 
 class InvalidDefinition(Exception):

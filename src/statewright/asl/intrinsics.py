@@ -2,26 +2,141 @@
 
 INTERFACE (fixed; other modules rely on it):
 
-- ``is_intrinsic(text) -> bool``: the string is an intrinsic call (starts ``States.`` + name + ``(``).
-- ``compile_intrinsic(text) -> Intrinsic``: raises ``ExpressionSyntaxError`` for bad syntax,
-  unknown functions, wrong arity known at compile time, more than 10 levels of nesting.
+- ``is_intrinsic(text) -> bool``: the string is an intrinsic call (``States.`` + name + ``(``).
+- ``compile_intrinsic(text) -> Intrinsic``: raises ``ExpressionSyntaxError`` for bad syntax (an
+  unknown escape in a string literal included), unknown functions and more than 10 levels of
+  nesting.
 - ``Intrinsic.evaluate(data, ctx) -> Any``: the value; raises ``StatesFailure`` with AWS's error
-  name (``States.Runtime`` / ``States.IntrinsicFailure``) and cause text on misuse at run time.
+  name (``States.Runtime``) and cause text on misuse at run time.
+- ``Intrinsic.text``: the source text.
 
-TODO(helper): implement.
+What AWS does, and what this module copies (sources in ``tests/asl/test_intrinsics.py``):
+
+- Argument counts are checked when the function runs, not when the definition is created:
+  ``States.StringToJson()`` fails the execution with ``States.Runtime``, and ``States.UUID``
+  ignores any arguments. So a wrong count is a run-time failure here too.
+- Every run-time fault is ``States.Runtime`` with the cause ``The function '<whole expression>'
+  had the following error: <detail>``; the detail is ``Invalid arguments in States.X`` or, for a
+  path argument that matches nothing, ``The JsonPath argument for the field '<path>' could not be
+  found in the input '<input>'``.
+- The service runs on the JVM and turns JSON into Java objects (``Integer``, ``Double``, ``Map``,
+  ``List``...). That shows: ``States.Format`` renders an object as ``{a=1, b=[]}``,
+  ``States.ArrayContains`` compares ``String.valueOf`` of the values, ``States.ArrayUnique``
+  returns the iteration order of a ``java.util.HashSet``, ``States.MathAdd`` rounds like
+  ``Math.round`` while the other integer arguments are truncated like an ``(int)`` cast, and a
+  seeded ``States.MathRandom`` is ``start + new java.util.Random(seed).nextInt(end - start)``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
+import math
+import random
+import re
+import struct
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from statewright.asl.context import Ctx
-from statewright.asl.errors import ExpressionSyntaxError
+from statewright.asl.errors import RUNTIME, ExpressionSyntaxError, StatesFailure
+from statewright.asl.paths import Path, PathNotFound, compile_path
+
+MAX_NESTING = 10
+"""Intrinsic calls may nest at most this deep in one field (the outermost call is level 1)."""
+MAX_STRING_LENGTH = 10_000
+"""Longest input of Base64Encode, Base64Decode and Hash, in UTF-16 units (Java's length())."""
+MAX_RANGE_ITEMS = 1000
+"""Most elements States.ArrayRange may produce."""
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+_MASK32 = 0xFFFF_FFFF
+_NAME = re.compile(r"States\.([A-Za-z0-9]+)\(")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_ESCAPABLE = "'{}\\"
+_WHITESPACE = " \t\n\r"
+_HASH_ALGORITHMS = {
+    "MD5": "md5",
+    "SHA-1": "sha1",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
+}
 
 
 def is_intrinsic(text: str) -> bool:
-    return text.startswith("States.") and "(" in text
+    """True when ``text`` is written as an intrinsic call, ``States.Name(``..."""
+    return _NAME.match(text) is not None
+
+
+# --- The call tree -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Literal:
+    """A number, ``true``, ``false`` or ``null`` written in the call."""
+
+    value: Any
+    """The JSON value."""
+
+
+@dataclass(frozen=True, slots=True)
+class _StringLiteral:
+    """A quoted string written in the call."""
+
+    value: str
+    """The text with its escapes resolved."""
+    raw: str
+    """The text between the quotes as written, escapes kept (a Format template needs them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A literal ``States.Format`` template, split once into text and placeholders."""
+
+    parts: tuple[str | None, ...] | None
+    """Text pieces, ``None`` for each ``{}``; ``None`` when malformed (AWS fails at run time)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _PathArg:
+    """A JSONPath argument (``$.a``, ``$$.Execution.Id``, ``$var.x``)."""
+
+    path: Path
+    """The compiled path."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Function:
+    """One entry of the registry: the implementation and how many arguments it takes."""
+
+    impl: Callable[[list[Any], Ctx | None], Any]
+    """Computes the result from the evaluated arguments; raises ``_Invalid`` on misuse."""
+    min_args: int
+    """Fewest arguments accepted."""
+    max_args: int | None
+    """Most arguments accepted; ``None`` for any number."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A call of one intrinsic function."""
+
+    name: str
+    """The full name, e.g. ``States.Format``."""
+    args: tuple[_Node, ...]
+    """The arguments, in order."""
+    function: _Function
+    """The registry entry, looked up once at compile time."""
+
+
+_Node = _Literal | _StringLiteral | _Template | _PathArg | _Call
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +145,608 @@ class Intrinsic:
 
     text: str
     """The source text."""
+    root: _Call
+    """The outermost call."""
 
     def evaluate(self, data: Any, ctx: Ctx | None = None) -> Any:
-        raise NotImplementedError
+        """The value of the call on ``data`` (the state's effective input)."""
+        try:
+            return _evaluate(self.root, data, ctx)
+        except _Failure as failure:
+            # AWS names the whole expression even when a nested call failed.
+            cause = f"The function '{self.text}' had the following error: {failure.detail}"
+            raise StatesFailure(RUNTIME, cause) from None
+
+
+class _Invalid(Exception):
+    """An implementation rejects its arguments (becomes ``Invalid arguments in States.X``)."""
+
+
+class _Failure(Exception):
+    """A run-time fault inside the tree; ``detail`` is the cause after AWS's prefix."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _evaluate(node: _Node, data: Any, ctx: Ctx | None) -> Any:
+    match node:
+        case _Literal(value=value) | _StringLiteral(value=value):
+            return value
+        case _Template():
+            return node
+        case _PathArg(path=path):
+            try:
+                return path.get(data, ctx)
+            except PathNotFound:
+                # A $$ path is reported as if written against $ (Step Functions Local's wording).
+                shown = "$" + path.text[2:] if path.text.startswith("$$") else path.text
+                raise _Failure(
+                    f"The JsonPath argument for the field '{shown}' could not be found in the "
+                    f"input '{_compact_json(data)}'"
+                ) from None
+        case _Call(name=name, args=args, function=function):
+            values = [_evaluate(arg, data, ctx) for arg in args]
+            too_many = function.max_args is not None and len(values) > function.max_args
+            try:
+                if len(values) < function.min_args or too_many:
+                    raise _Invalid
+                return function.impl(values, ctx)
+            except _Invalid:
+                raise _Failure(f"Invalid arguments in {name}") from None
+    raise AssertionError(f"unknown intrinsic node {node!r}")
+
+
+def _compact_json(data: Any) -> str:
+    try:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(data)
+
+
+# --- Java's view of JSON values ------------------------------------------------------------------
+
+
+def _java_string(value: Any) -> str:
+    """``String.valueOf`` of the Java object AWS holds for a JSON value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _java_double(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_string(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_java_string(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _java_double(value: float) -> str:
+    """``Double.toString``: positional in [1e-3, 1e7), else ``d.dddE±n``; always a fraction."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        return repr(value)  # Python's shortest repr is positional (with ".0") in this range
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    assert isinstance(exponent, int)
+    power = len(digits) - 1 + exponent
+    return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}E{power}"
+
+
+def _utf16_units(text: str) -> tuple[int, ...]:
+    data = text.encode("utf-16-be", "surrogatepass")
+    return struct.unpack(f">{len(data) // 2}H", data)
+
+
+def _java_hash(value: Any) -> int:
+    """``hashCode()`` of the Java object for a JSON value, as an unsigned 32-bit int."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 1231 if value else 1237
+    if isinstance(value, int):
+        if _INT_MIN <= value <= _INT_MAX:
+            return value & _MASK32  # Integer
+        if _LONG_MIN <= value <= _LONG_MAX:
+            bits = value & 0xFFFF_FFFF_FFFF_FFFF  # Long
+            return (bits ^ (bits >> 32)) & _MASK32
+        magnitude, words = abs(value), []  # BigInteger: 31*h + each big-endian 32-bit word
+        while magnitude:
+            words.append(magnitude & _MASK32)
+            magnitude >>= 32
+        result = 0
+        for word in reversed(words):
+            result = (31 * result + word) & _MASK32
+        return result if value > 0 else (-result) & _MASK32
+    if isinstance(value, float):
+        bits = int.from_bytes(struct.pack("<d", value), "little")
+        return (bits ^ (bits >> 32)) & _MASK32
+    result = 0
+    if isinstance(value, str):
+        for unit in _utf16_units(value):
+            result = (31 * result + unit) & _MASK32
+    elif isinstance(value, list):
+        result = 1
+        for item in value:
+            result = (31 * result + _java_hash(item)) & _MASK32
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            result = (result + (_java_hash(key) ^ _java_hash(item))) & _MASK32
+    return result
+
+
+def _java_equals(a: Any, b: Any) -> bool:
+    """``equals()`` of the Java objects: 1 and 1.0 differ, maps ignore key order."""
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return type(a) is type(b) and a == b
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    if isinstance(a, float) and isinstance(b, float):
+        return struct.pack("<d", a) == struct.pack("<d", b)  # Double.equals compares bits
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_java_equals(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_java_equals(a[k], b[k]) for k in a)
+    return False
+
+
+def _hash_set_order(values: list[Any]) -> list[Any]:
+    """The distinct values in the order ``new java.util.HashSet<>(values)`` iterates them (JDK 17).
+
+    The bucket table is sized for the whole list (a power of two, at least 16), doubled past 3/4
+    full or when one bucket passes 8 entries while the table is under 64; a bucket keeps
+    insertion order and a resize keeps that order within each half.
+    """
+    capacity, size = 16, 0
+    while capacity < int(len(values) / 0.75) + 1:
+        capacity *= 2
+    table: list[list[tuple[int, Any]]] = [[] for _ in range(capacity)]
+    for value in values:
+        spread = _java_hash(value)
+        spread ^= spread >> 16
+        bucket = table[spread & (capacity - 1)]
+        if any(h == spread and _java_equals(v, value) for h, v in bucket):
+            continue
+        bucket.append((spread, value))
+        size += 1
+        if len(bucket) > 8 and capacity < 64:
+            table, capacity = _resize(table, capacity * 2), capacity * 2
+        if size > capacity * 3 // 4:
+            table, capacity = _resize(table, capacity * 2), capacity * 2
+    return [value for bucket in table for _, value in bucket]
+
+
+def _resize(table: list[list[tuple[int, Any]]], capacity: int) -> list[list[tuple[int, Any]]]:
+    resized: list[list[tuple[int, Any]]] = [[] for _ in range(capacity)]
+    for bucket in table:
+        for spread, value in bucket:
+            resized[spread & (capacity - 1)].append((spread, value))
+    return resized
+
+
+class _JavaRandom:
+    """``java.util.Random``: a 48-bit linear congruential generator, ported bit for bit."""
+
+    __slots__ = ("_seed",)
+    _MULTIPLIER = 0x5DEECE66D
+    _MASK = (1 << 48) - 1
+
+    def __init__(self, seed: int) -> None:
+        self._seed = (seed ^ self._MULTIPLIER) & self._MASK
+
+    def _next(self, bits: int) -> int:
+        self._seed = (self._seed * self._MULTIPLIER + 0xB) & self._MASK
+        value = self._seed >> (48 - bits)
+        return value - (1 << 32) if value >= 1 << 31 else value
+
+    def next_int(self, bound: int) -> int:
+        """``nextInt(bound)``: uniform in ``[0, bound)`` for ``0 < bound < 2**31``."""
+        r = self._next(31)
+        m = bound - 1
+        if bound & m == 0:
+            return (bound * r) >> 31
+        u = r
+        while True:
+            r = u % bound
+            if (u - r + m) & 0x8000_0000 == 0:  # Java: an int overflow here means "reject"
+                return r
+            u = self._next(31)
+
+
+# --- Argument conversions ------------------------------------------------------------------------
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Invalid
+    return value
+
+
+def _truncated_int(value: Any, low: int = _INT_MIN, high: int = _INT_MAX) -> int:
+    """An integer argument the way AWS reads it: a fraction is cut off, like an ``(int)`` cast."""
+    number = math.trunc(_number(value))
+    if not low <= number <= high:
+        raise _Invalid
+    return number
+
+
+def _rounded_int(value: Any) -> int:
+    """``Math.round``: halves go up (``-1.5`` becomes ``-1``), then it must fit an ``int``."""
+    number = _number(value)
+    if isinstance(number, float):
+        floor = math.floor(number)
+        number = floor + 1 if number - floor >= 0.5 else floor
+    if not _INT_MIN <= number <= _INT_MAX:
+        raise _Invalid
+    return number
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid
+    return value
+
+
+def _array(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Invalid
+    return value
+
+
+def _bounded(text: str) -> str:
+    # Java's length() counts UTF-16 units: an emoji counts two.
+    if len(text.encode("utf-16-le", "surrogatepass")) > 2 * MAX_STRING_LENGTH:
+        raise _Invalid
+    return text
+
+
+def _random_source(ctx: Ctx | None) -> random.Random:
+    if ctx is None:
+        raise ValueError("States.MathRandom without a seed and States.UUID need a Ctx")
+    return ctx.random
+
+
+# --- The 18 functions ----------------------------------------------------------------------------
+
+
+def _format(args: list[Any], ctx: Ctx | None) -> str:
+    template, values = args[0], args[1:]
+    if isinstance(template, _Template):
+        parts = template.parts
+    else:
+        parts = _split_template(_string(template))
+    if parts is None or parts.count(None) != len(values):
+        raise _Invalid
+    remaining = iter(values)
+    return "".join(_java_string(next(remaining)) if p is None else p for p in parts)
+
+
+def _split_template(text: str) -> tuple[str | None, ...] | None:
+    """Text pieces and ``None`` per ``{}``; ``None`` for a lone ``{`` or ``}``."""
+    parts: list[str | None] = []
+    piece: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
+            piece.append(text[i + 1])
+            i += 2
+            continue
+        if char == "{" and text.startswith("}", i + 1):
+            parts.extend(("".join(piece), None))
+            piece = []
+            i += 2
+            continue
+        if char in "{}":
+            return None
+        piece.append(char)
+        i += 1
+    parts.append("".join(piece))
+    return tuple(p for p in parts if p != "")
+
+
+def _string_to_json(args: list[Any], ctx: Ctx | None) -> Any:
+    text = _string(args[0]).strip(_WHITESPACE)
+    if not text:
+        return None  # AWS returns null for "" and " "
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        raise _Invalid from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON
+
+
+def _json_to_string(args: list[Any], ctx: Ctx | None) -> str:
+    try:
+        return json.dumps(args[0], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise _Invalid from None
+
+
+def _array_of(args: list[Any], ctx: Ctx | None) -> list[Any]:
+    return list(args)
+
+
+def _array_partition(args: list[Any], ctx: Ctx | None) -> list[list[Any]]:
+    items, size = _array(args[0]), _truncated_int(args[1])
+    if size <= 0:
+        raise _Invalid
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _array_contains(args: list[Any], ctx: Ctx | None) -> bool:
+    # AWS compares String.valueOf of both sides: true matches "true", {a,b} misses {b,a}.
+    target = _java_string(args[1])
+    return any(_java_string(item) == target for item in _array(args[0]))
+
+
+def _array_range(args: list[Any], ctx: Ctx | None) -> list[int]:
+    start, end, step = (_truncated_int(arg) for arg in args)
+    if step == 0:
+        raise _Invalid
+    count = (end - start) // step + 1 if (end - start) * step >= 0 else 0
+    if count > MAX_RANGE_ITEMS:
+        raise _Invalid
+    return [start + i * step for i in range(count)]
+
+
+def _array_get_item(args: list[Any], ctx: Ctx | None) -> Any:
+    items, index = _array(args[0]), _truncated_int(args[1])
+    if not 0 <= index < len(items):
+        raise _Invalid
+    return items[index]
+
+
+def _array_length(args: list[Any], ctx: Ctx | None) -> int:
+    return len(_array(args[0]))
+
+
+def _array_unique(args: list[Any], ctx: Ctx | None) -> list[Any]:
+    return _hash_set_order(_array(args[0]))
+
+
+def _base64_encode(args: list[Any], ctx: Ctx | None) -> str:
+    data = _bounded(_string(args[0])).encode("utf-8", "replace")
+    return base64.b64encode(data).decode("ascii")
+
+
+def _base64_decode(args: list[Any], ctx: Ctx | None) -> str:
+    # AWS decodes leniently: characters outside the alphabet are skipped, decoding stops at the
+    # first '=', and missing padding is fine ('abc', ' YWJjZA== ', '!!!x!!!' all decode).
+    text = _bounded(_string(args[0])).split("=", 1)[0]
+    kept = "".join(c for c in text.replace("-", "+").replace("_", "/") if c in _BASE64_ALPHABET)
+    kept = kept[: len(kept) - 1] if len(kept) % 4 == 1 else kept
+    try:
+        data = base64.b64decode(kept + "=" * (-len(kept) % 4))
+    except binascii.Error:
+        raise _Invalid from None
+    return data.decode("utf-8", "replace")
+
+
+_BASE64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def _hash(args: list[Any], ctx: Ctx | None) -> str:
+    data, algorithm = args
+    if data is None or not isinstance(algorithm, str) or algorithm not in _HASH_ALGORITHMS:
+        raise _Invalid
+    text = _bounded(data if isinstance(data, str) else _java_string(data))  # AWS stringifies
+    return hashlib.new(_HASH_ALGORITHMS[algorithm], text.encode("utf-8", "replace")).hexdigest()
+
+
+def _json_merge(args: list[Any], ctx: Ctx | None) -> dict[str, Any]:
+    first, second, deep = args
+    # Only a boolean true is refused; AWS merges shallowly for any other third value.
+    if not isinstance(first, dict) or not isinstance(second, dict) or deep is True:
+        raise _Invalid
+    return {**first, **second}
+
+
+def _math_random(args: list[Any], ctx: Ctx | None) -> int:
+    start, end = _truncated_int(args[0]), _truncated_int(args[1])
+    bound = end - start
+    if not 0 < bound <= _INT_MAX:
+        raise _Invalid
+    if len(args) == 3:
+        seed = _truncated_int(args[2], _LONG_MIN, _LONG_MAX)
+        return start + _JavaRandom(seed).next_int(bound)
+    return start + _random_source(ctx).randrange(bound)
+
+
+def _math_add(args: list[Any], ctx: Ctx | None) -> int:
+    total = _rounded_int(args[0]) + _rounded_int(args[1])
+    if not _INT_MIN <= total <= _INT_MAX:
+        raise _Invalid
+    return total
+
+
+def _string_split(args: list[Any], ctx: Ctx | None) -> list[str]:
+    # java.util.StringTokenizer: every character of the second argument is a delimiter and
+    # empty tokens are dropped ("a,,b" gives ["a", "b"], "" gives []).
+    text, delimiters = _string(args[0]), set(_string(args[1]))
+    tokens: list[str] = []
+    start = 0
+    for i, char in enumerate(text):
+        if char in delimiters:
+            if i > start:
+                tokens.append(text[start:i])
+            start = i + 1
+    if start < len(text):
+        tokens.append(text[start:])
+    return tokens
+
+
+def _uuid(args: list[Any], ctx: Ctx | None) -> str:
+    return str(uuid.UUID(int=_random_source(ctx).getrandbits(128), version=4))
+
+
+_FUNCTIONS: dict[str, _Function] = {
+    "States.Format": _Function(_format, 1, None),
+    "States.StringToJson": _Function(_string_to_json, 1, 1),
+    "States.JsonToString": _Function(_json_to_string, 1, 1),
+    "States.Array": _Function(_array_of, 0, None),
+    "States.ArrayPartition": _Function(_array_partition, 2, 2),
+    "States.ArrayContains": _Function(_array_contains, 2, 2),
+    "States.ArrayRange": _Function(_array_range, 3, 3),
+    "States.ArrayGetItem": _Function(_array_get_item, 2, 2),
+    "States.ArrayLength": _Function(_array_length, 1, 1),
+    "States.ArrayUnique": _Function(_array_unique, 1, 1),
+    "States.Base64Encode": _Function(_base64_encode, 1, 1),
+    "States.Base64Decode": _Function(_base64_decode, 1, 1),
+    "States.Hash": _Function(_hash, 2, 2),
+    "States.JsonMerge": _Function(_json_merge, 3, 3),
+    "States.MathRandom": _Function(_math_random, 2, 3),
+    "States.MathAdd": _Function(_math_add, 2, 2),
+    "States.StringSplit": _Function(_string_split, 2, 2),
+    "States.UUID": _Function(_uuid, 0, None),  # AWS ignores arguments given to UUID
+}
+
+
+# --- Parsing -------------------------------------------------------------------------------------
 
 
 def compile_intrinsic(text: str) -> Intrinsic:
-    raise ExpressionSyntaxError(f"intrinsic functions are not implemented yet: {text}")
+    """Parse ``text`` once into a call tree; raises ``ExpressionSyntaxError`` when it is invalid."""
+    if not isinstance(text, str) or not is_intrinsic(text):
+        raise ExpressionSyntaxError(f"Not an intrinsic function call: {text!r}")
+    root, end = _parse_call(text, 0, 1)
+    end = _skip_space(text, end)
+    if end != len(text):
+        raise _syntax(text, end, "unexpected text after the call")
+    return Intrinsic(text, root)
+
+
+def _syntax(text: str, pos: int, reason: str) -> ExpressionSyntaxError:
+    return ExpressionSyntaxError(
+        f"Invalid intrinsic function call {text!r}: {reason} at position {pos}"
+    )
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in _WHITESPACE:
+        pos += 1
+    return pos
+
+
+def _parse_call(text: str, pos: int, depth: int) -> tuple[_Call, int]:
+    match = _NAME.match(text, pos)
+    if match is None:
+        raise _syntax(text, pos, "expected States.<Function>(")
+    name = "States." + match.group(1)
+    function = _FUNCTIONS.get(name)
+    if function is None:
+        raise _syntax(text, pos, f"unknown intrinsic function {name!r}")
+    if depth > MAX_NESTING:
+        raise _syntax(text, pos, f"intrinsic functions nest deeper than {MAX_NESTING} levels")
+    args: list[_Node] = []
+    pos = _skip_space(text, match.end())
+    if text.startswith(")", pos):
+        return _Call(name, (), function), pos + 1
+    while True:
+        arg, pos = _parse_argument(text, _skip_space(text, pos), depth)
+        args.append(arg)
+        pos = _skip_space(text, pos)
+        if text.startswith(",", pos):
+            pos += 1
+        elif text.startswith(")", pos):
+            break
+        else:
+            raise _syntax(text, pos, "expected ',' or ')'")
+    if name == "States.Format" and isinstance(args[0], _StringLiteral):
+        # Split a literal template once; escaped braces (\{ \}) are text, not placeholders.
+        args[0] = _Template(_split_template(args[0].raw))
+    return _Call(name, tuple(args), function), pos + 1
+
+
+def _parse_argument(text: str, pos: int, depth: int) -> tuple[_Node, int]:
+    if pos >= len(text):
+        raise _syntax(text, pos, "unexpected end")
+    char = text[pos]
+    if char == "'":
+        return _parse_string(text, pos)
+    if char == "$":
+        return _parse_path(text, pos)
+    if text.startswith("States.", pos):
+        return _parse_call(text, pos, depth + 1)
+    number = _NUMBER.match(text, pos)
+    if number is not None and _at_delimiter(text, number.end()):
+        literal = number.group()
+        is_float = any(c in literal for c in ".eE")
+        return _Literal(float(literal) if is_float else int(literal)), number.end()
+    for word, value in (("true", True), ("false", False), ("null", None)):
+        if text.startswith(word, pos) and _at_delimiter(text, pos + len(word)):
+            return _Literal(value), pos + len(word)
+    raise _syntax(text, pos, "expected an argument (string, number, boolean, null, path or call)")
+
+
+def _at_delimiter(text: str, pos: int) -> bool:
+    return pos == len(text) or text[pos] in _WHITESPACE + ",)"
+
+
+def _parse_string(text: str, pos: int) -> tuple[_StringLiteral, int]:
+    chars: list[str] = []
+    i = pos + 1
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            escaped = text[i + 1 : i + 2]
+            if escaped == "" or escaped not in _ESCAPABLE:
+                # AWS refuses the definition: only \' \{ \} \\ are escapes.
+                raise _syntax(text, i, "invalid escape in a string literal")
+            chars.append(escaped)
+            i += 2
+        elif char == "'":
+            return _StringLiteral("".join(chars), text[pos + 1 : i]), i + 1
+        else:
+            chars.append(char)
+            i += 1
+    raise _syntax(text, pos, "unterminated string literal")
+
+
+def _parse_path(text: str, pos: int) -> tuple[_PathArg, int]:
+    # A path runs to the first top-level ',' ')' or space; brackets, filter parentheses and
+    # quoted names inside brackets may hold any of them.
+    brackets = parens = 0
+    quote = ""
+    i = pos
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif brackets and char in "'\"":
+            quote = char
+        elif char == "[":
+            brackets += 1
+        elif char == "]":
+            brackets -= 1
+        elif char == "(":
+            parens += 1
+        elif char == ")" and parens:
+            parens -= 1
+        elif not brackets and not parens and (char in ",)" or char in _WHITESPACE):
+            break
+        i += 1
+    source = text[pos:i]
+    try:
+        return _PathArg(compile_path(source)), i
+    except ExpressionSyntaxError as exc:
+        raise _syntax(text, pos, f"invalid path {source!r} ({exc.message})") from exc

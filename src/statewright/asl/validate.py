@@ -41,9 +41,9 @@ DUPLICATE_LABEL_NAME = "DUPLICATE_LABEL_NAME"
 INVALID_LABEL_NAME = "INVALID_LABEL_NAME"
 TOO_DEEPLY_NESTED = "TOO_DEEPLY_NESTED"
 
-_STRING, _INTEGER, _NUMBER, _BOOLEAN, _OBJECT, _ARRAY = (
-    "STRING", "INTEGER", "NUMBER", "BOOLEAN", "OBJECT", "ARRAY"
-)  # fmt: skip
+# The type names AWS puts in "Expected value of type [...]".
+_STRING, _INTEGER, _NUMBER = "STRING", "INTEGER", "NUMBER"
+_BOOLEAN, _OBJECT, _ARRAY = "BOOLEAN", "OBJECT", "ARRAY"
 # RFC 3339 as the States Language profiles it: uppercase T, and Z or a numeric offset.
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 _LABEL_FORBIDDEN = frozenset(' \t\n\r<>{}[]?*"#%\\^|~`$&,;:/')
@@ -218,9 +218,15 @@ class _Checker:
                 referenced.add(target)
             else:  # [AWS] the word is 'Next' for Default, Choices and Catch targets too [floci]
                 self.fail(f"Missing 'Next' target: {target}", where, MISSING_TRANSITION_TARGET)
-        if top and not any(_is_terminal(state) for state in states.values()):
+        typed = all(
+            isinstance(s, dict) and s.get("Type") in schema.STATE_TYPES for s in states.values()
+        )
+        # A state of unknown type might be the terminal one: its own fault is enough.
+        if top and typed and not any(_is_terminal(state) for state in states.values()):
             # [AWS] no location; [floci] it replaces the reachability report at the top level.
             self.fail("Workflow has no terminal state", "", MISSING_END_STATE)
+            return
+        if start is None:  # [AWS] a missing StartAt is reported alone
             return
         # AWS calls a state unreachable when no transition names it, not when a walk from
         # StartAt misses it: with StartAt dangling and A -> B, it reports A alone
@@ -273,7 +279,7 @@ class _Checker:
             case "Wait":
                 self.wait(st, loc, language)
             case "Fail":
-                self.fail_state(st, loc, language)
+                self.fail_state(st, loc)
             case "Parallel":
                 self.parallel(st, loc, depth)
             case "Map":
@@ -326,7 +332,7 @@ class _Checker:
     def transition(self, st: dict[str, Any], loc: str) -> None:
         has_next, has_end = "Next" in st, "End" in st
         if has_next and has_end:
-            self.fail(_exclusive(["Next", "End"]), loc)
+            self.fail(_exclusive(["Next", "End"]), f"{loc}/Next")
         elif not has_next and not has_end:
             self.fail(_one_required(["Next", "End"]), loc)
         self.optional(st, "Next", loc, str, _STRING)
@@ -364,17 +370,17 @@ class _Checker:
             self.fail(_expected(_OBJECT), loc)
             return
         found = len(self.errors)
-        stack: list[tuple[Any, str]] = [(value, loc)]
+        # (key holding the node, node, location), popped in document order.
+        stack: list[tuple[str, Any, str]] = [("", value, loc)]
         while stack:
-            node, node_loc = stack.pop()
-            if isinstance(node, list):
-                stack.extend((item, f"{node_loc}[{i}]") for i, item in enumerate(node))
+            key, node, node_loc = stack.pop()
+            if key.endswith(".$"):
+                self.dynamic_value(key, node, node_loc)
             elif isinstance(node, dict):
-                for key, item in node.items():
-                    if key.endswith(".$"):
-                        self.dynamic_value(key, item, f"{node_loc}/{key}")
-                    else:
-                        stack.append((item, f"{node_loc}/{key}"))
+                stack.extend((k, v, f"{node_loc}/{k}") for k, v in reversed(node.items()))
+            elif isinstance(node, list):
+                items = [(key, v, f"{node_loc}[{i}]") for i, v in enumerate(node)]
+                stack.extend(reversed(items))
         if len(self.errors) == found:
             # The template compiler may enforce more than the walk above; it has the last word.
             try:
@@ -401,9 +407,14 @@ class _Checker:
             self.template(value, loc)
 
     def path(
-        self, obj: dict[str, Any], field: str, loc: str, *, nullable: bool = False,
+        self,
+        obj: dict[str, Any],
+        field: str,
+        loc: str,
+        *,
+        nullable: bool = False,
         reference: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         value = obj[field]
         if value is None and nullable:
             return
@@ -433,9 +444,14 @@ class _Checker:
             self.fail(_expected(name), f"{loc}/{field}")
 
     def integer(
-        self, obj: dict[str, Any], field: str, loc: str, low: int, high: int | None,
+        self,
+        obj: dict[str, Any],
+        field: str,
+        loc: str,
+        low: int,
+        high: int | None,
         jsonata: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         value = obj[field]
         if jsonata and isinstance(value, str):
             self.jsonata_or(obj, field, loc, _INTEGER)
@@ -445,9 +461,14 @@ class _Checker:
             self.fail(_range(field, low, high), f"{loc}/{field}")
 
     def number(
-        self, obj: dict[str, Any], field: str, loc: str, low: float, high: float | None,
+        self,
+        obj: dict[str, Any],
+        field: str,
+        loc: str,
+        low: float,
+        high: float | None,
         jsonata: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         value = obj[field]
         if jsonata and isinstance(value, str):
             self.jsonata_or(obj, field, loc, _NUMBER)
@@ -466,14 +487,19 @@ class _Checker:
 
     def exclusive(self, obj: dict[str, Any], fields: tuple[str, str], loc: str) -> bool:
         if fields[0] in obj and fields[1] in obj:
-            self.fail(_exclusive(fields), loc)
+            # Located at the first field, as floci-io/floci measured for MaxConcurrency.
+            self.fail(_exclusive(fields), f"{loc}/{fields[0]}")
             return False
         return True
 
     def unknown_fields(
-        self, obj: dict[str, Any], loc: str, allowed: frozenset[str],
-        other_language: frozenset[str] = frozenset(), language: Language = JSONPATH,
-    ) -> None:  # fmt: skip
+        self,
+        obj: dict[str, Any],
+        loc: str,
+        allowed: frozenset[str],
+        other_language: frozenset[str] = frozenset(),
+        language: Language = JSONPATH,
+    ) -> None:
         for key in obj:
             if key in allowed:
                 continue
@@ -503,8 +529,8 @@ class _Checker:
         elif not isinstance(st["Resource"], str):
             self.fail(_expected(_STRING), f"{loc}/Resource")
         elif not st["Resource"]:
-            # [AWS] its answer to an unknown integration; any other string is left to the
-            # runtime, which resolves resources (and fills placeholders) when it runs them.
+            # [AWS] its answer to an unknown integration. Only the empty string is refused here:
+            # resources (placeholders included) are resolved by the runtime when it runs them.
             message = (
                 f"The resource provided {st['Resource']} is not recognized. The value is not a "
                 "valid resource ARN, or the resource is not available in this region."
@@ -540,12 +566,13 @@ class _Checker:
         if not isinstance(rule, dict):
             self.fail(_expected(_OBJECT), loc)
             return
-        nested_only = frozenset() if top else frozenset({"Next", "Assign"})
+        # Only a top-level rule moves on (Next) and assigns; a rule inside And/Or/Not tests.
+        top_only = frozenset() if top else frozenset({"Next", "Assign"})
         if language == JSONATA:
-            allowed = schema.JSONATA_RULE_FIELDS - nested_only
+            allowed = schema.JSONATA_RULE_FIELDS - top_only
             other = schema.JSONPATH_RULE_FIELDS - schema.JSONATA_RULE_FIELDS
         else:
-            allowed = schema.JSONPATH_RULE_FIELDS - nested_only
+            allowed = schema.JSONPATH_RULE_FIELDS - top_only
             other = schema.JSONATA_RULE_FIELDS - schema.JSONPATH_RULE_FIELDS
         self.unknown_fields(rule, loc, allowed, other, language)
         rule = {key: value for key, value in rule.items() if key in allowed}
@@ -608,7 +635,7 @@ class _Checker:
         if not present:
             self.fail(_one_required(options), loc)
         elif len(present) > 1:
-            self.fail(_exclusive(present), loc)
+            self.fail(_exclusive(present), f"{loc}/{present[0]}")
         jsonata = language == JSONATA
         if "Seconds" in st:
             self.integer(st, "Seconds", loc, 0, schema.MAX_SECONDS, jsonata)
@@ -622,7 +649,7 @@ class _Checker:
             if field in st:
                 self.path(st, field, loc, reference=True)
 
-    def fail_state(self, st: dict[str, Any], loc: str, language: Language) -> None:
+    def fail_state(self, st: dict[str, Any], loc: str) -> None:
         for field in ("Error", "Cause"):
             self.exclusive(st, (field, f"{field}Path"), loc)
             self.optional(st, field, loc, str, _STRING)

@@ -36,6 +36,9 @@ from statewright.asl.resources import classify_resource
 #: States that write ``<Type>StateAborted`` when their frame is cancelled or fails in a fork.
 _ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
 
+#: States that may have a Retry field.
+_RETRYABLE = frozenset({"Task", "Parallel", "Map"})
+
 
 @dataclass(frozen=True, slots=True)
 class ExecutionInfo:
@@ -532,12 +535,10 @@ class Driver:
                 "Id": info.state_machine_arn,
                 "Name": info.state_machine_arn.rsplit(":", 1)[-1],
             },
-            "State": {
-                "EnteredTime": iso8601(frame.entered_time),
-                "Name": state.name,
-                "RetryCount": sum(frame.retry_counts),
-            },
+            "State": {"EnteredTime": iso8601(frame.entered_time), "Name": state.name},
         }
+        if state.type in _RETRYABLE:  # AWS shows RetryCount only where Retry is allowed
+            context["State"]["RetryCount"] = sum(frame.retry_counts)
         return Ctx(
             now=self._now,
             random=self.random,

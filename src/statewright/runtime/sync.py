@@ -17,7 +17,7 @@ from typing import Any
 from statewright.asl.errors import Failure
 from statewright.asl.model import StateMachine
 from statewright.asl.step import TaskResult
-from statewright.functions.base import FunctionNotFound, Invoker
+from statewright.functions.base import Invoker
 from statewright.runtime.driver import (
     Driver,
     ExecutionInfo,
@@ -25,6 +25,7 @@ from statewright.runtime.driver import (
     HistoryEvent,
     Work,
 )
+from statewright.runtime.tasks import run_task
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -135,22 +136,5 @@ class _Runner:
             heapq.heappush(self._heap, (work.due, next(self._seq), work))
 
     def _invoke(self, work: Work) -> TaskResult | Failure:
-        invoke = work.invoke
-        assert invoke is not None
-        if invoke.function_name is None:
-            return Failure(
-                "States.Runtime",
-                f"The resource '{invoke.resource.arn}' is not supported by an in-process run "
-                "(only Lambda functions are)",
-            )
-        try:
-            result = self.invoker.invoke(
-                invoke.function_name, invoke.function_payload, invoke.timeout_seconds
-            )
-        except FunctionNotFound as exc:
-            return Failure(
-                "Lambda.ResourceNotFoundException",
-                f"Function not found: {exc.name} (Service: AWSLambda; Status Code: 404; "
-                "Error Code: ResourceNotFoundException)",
-            )
-        return TaskResult(result.payload, result.function_error)
+        assert work.invoke is not None
+        return run_task(self.invoker, work.invoke)

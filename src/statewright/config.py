@@ -1,0 +1,38 @@
+"""Settings, from command-line flags and ``STATEWRIGHT_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, resolved once at start."""
+
+    db: str = field(default_factory=lambda: os.environ.get("STATEWRIGHT_DB", ""))
+    """Database URL: ``sqlite:///PATH`` or ``postgresql://...``; empty: the default file."""
+    wait_scale: float = field(
+        default_factory=lambda: _float_env("STATEWRIGHT_WAIT_SCALE", 1.0)
+    )
+    """Multiplies Wait, Retry back-off and timeouts (0: no waiting). For tests and demos."""
+    region: str = field(default_factory=lambda: os.environ.get("STATEWRIGHT_REGION",
+                                                               "us-east-1"))
+    """AWS region in ARNs."""
+    account: str = field(default_factory=lambda: os.environ.get("STATEWRIGHT_ACCOUNT",
+                                                                "123456789012"))
+    """Account id in ARNs."""
+    worker_threads: int = 8
+    """Task invocations a worker runs at once."""
+    lease_seconds: float = 30.0
+    """How long a claimed work item stays leased without a heartbeat."""

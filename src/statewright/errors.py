@@ -1,0 +1,51 @@
+"""Errors at the edges, with AWS's code and HTTP status, so the API answers as AWS does.
+
+The tree (the ASL core's own errors are values; see ``statewright.asl.errors``)::
+
+    Exception
+     +-- AwsError(code, status, message)        what the API sends as {"__type", "message"}
+          +-- ValidationException               a request field is missing or malformed
+          +-- InvalidArn                        an ARN that does not parse
+          +-- InvalidName                       a name with forbidden characters or too long
+          +-- InvalidDefinition                 the ASL definition has faults
+          +-- InvalidExecutionInput             the input is not a JSON object/value
+          +-- StateMachineDoesNotExist
+          +-- StateMachineAlreadyExists
+          +-- ExecutionDoesNotExist
+          +-- ExecutionAlreadyExists
+          +-- ExecutionLimitExceeded
+          +-- ResourceNotFound                  tags on an unknown resource
+          +-- ServiceUnavailable                the database is unreachable (HTTP 503)
+"""
+
+from __future__ import annotations
+
+
+class AwsError(Exception):
+    """An error as AWS reports it: code (``__type``), HTTP status and message."""
+
+    code = "InternalFailure"
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _error(name: str, status: int = 400) -> type[AwsError]:
+    return type(name, (AwsError,), {"code": name, "status": status, "__doc__": name})
+
+
+ValidationException = _error("ValidationException")
+InvalidArn = _error("InvalidArn")
+InvalidName = _error("InvalidName")
+InvalidDefinition = _error("InvalidDefinition")
+InvalidExecutionInput = _error("InvalidExecutionInput")
+StateMachineDoesNotExist = _error("StateMachineDoesNotExist")
+StateMachineAlreadyExists = _error("StateMachineAlreadyExists")
+StateMachineDeleting = _error("StateMachineDeleting")
+ExecutionDoesNotExist = _error("ExecutionDoesNotExist")
+ExecutionAlreadyExists = _error("ExecutionAlreadyExists")
+ExecutionLimitExceeded = _error("ExecutionLimitExceeded")
+ResourceNotFound = _error("ResourceNotFound")
+ServiceUnavailable = _error("ServiceUnavailable", 503)

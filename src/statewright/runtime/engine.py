@@ -1,0 +1,289 @@
+"""The Engine: the one facade the API, console and CLI use.
+
+It validates requests, turns definitions into cached models, starts executions (first batch of
+events, cursor and work in one transaction) and answers reads. Work items are carried out by
+``Worker``s (``worker.py``), in this process or others, all sharing one store.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, ParamSpec, TypeVar
+
+from statewright import errors
+from statewright.arns import (
+    Partition,
+    check_name,
+    parse_execution_arn,
+    parse_state_machine_arn,
+)
+from statewright.asl import InvalidDefinition, StateMachine, parse
+from statewright.asl.events import to_json
+from statewright.config import Settings
+from statewright.runtime.driver import Batch, Driver, ExecutionInfo, HistoryEvent, Work
+from statewright.runtime.records import batch_records, to_record
+from statewright.store.base import (
+    AlreadyExists,
+    Conflict,
+    EventRecord,
+    ExecutionRecord,
+    Page,
+    StateMachineRecord,
+    Store,
+    StoreError,
+    WorkItem,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEFAULT_ROLE = "arn:aws:iam::123456789012:role/statewright"
+
+#: Largest execution input AWS accepts (UTF-8 bytes).
+MAX_INPUT_BYTES = 262144
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """StartExecution's answer."""
+
+    execution_arn: str
+    """The execution's ARN."""
+    start_date: float
+    """Epoch seconds."""
+
+
+class Engine:
+    """State machines and executions over a Store."""
+
+    def __init__(
+        self, store: Store, settings: Settings | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+        self.partition = Partition(self.settings.region, self.settings.account)
+        self.clock = clock
+        self._models: dict[tuple[str, str], StateMachine] = {}
+
+    # ------------------------------------------------------------------ state machines
+
+    def create_state_machine(
+        self, name: str, definition: str, role_arn: str = DEFAULT_ROLE,
+        type: str = "STANDARD", tags: dict[str, str] | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> StateMachineRecord:
+        check_name(name)
+        if type not in ("STANDARD", "EXPRESS"):
+            raise errors.ValidationException(
+                f"1 validation error detected: Value '{type}' at 'type' failed to satisfy "
+                "constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")
+        model = self._parse(definition)
+        arn = self.partition.state_machine(name)
+        now = self.clock()
+        record = StateMachineRecord(
+            arn, name, type, definition, role_arn, uuid.uuid4().hex, now, now,
+            json.dumps(config or {}),
+        )
+        existing = self._get_state_machine(arn)
+        if existing is not None:
+            # CreateStateMachine is idempotent when definition, role and type are the same.
+            if (existing.definition, existing.role_arn, existing.type) == (
+                definition, role_arn, type
+            ):
+                return existing
+            raise errors.StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
+        try:
+            self._call(self.store.create_state_machine, record, tags or {})
+        except AlreadyExists as exc:
+            raise errors.StateMachineAlreadyExists(
+                f"State Machine Already Exists: '{arn}'") from exc
+        self._models[(arn, record.revision_id)] = model
+        return record
+
+    def describe_state_machine(self, arn: str) -> StateMachineRecord:
+        parse_state_machine_arn(arn)
+        record = self._get_state_machine(arn)
+        if record is None:
+            raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+        return record
+
+    def update_state_machine(
+        self, arn: str, definition: str | None = None, role_arn: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> StateMachineRecord:
+        current = self.describe_state_machine(arn)
+        if definition is None and role_arn is None and config is None:
+            raise errors.ValidationException(
+                "Either the definition, the role ARN, the LoggingConfiguration, or the "
+                "TracingConfiguration must be specified")
+        model = self._parse(definition) if definition is not None else None
+        merged = {**json.loads(current.config), **(config or {})}
+        record = replace(
+            current,
+            definition=definition if definition is not None else current.definition,
+            role_arn=role_arn or current.role_arn,
+            revision_id=uuid.uuid4().hex,
+            updated_at=self.clock(),
+            config=json.dumps(merged),
+        )
+        self._call(self.store.update_state_machine, record)
+        if model is not None:
+            self._models[(arn, record.revision_id)] = model
+        return record
+
+    def delete_state_machine(self, arn: str) -> None:
+        parse_state_machine_arn(arn)
+        self._call(self.store.delete_state_machine, arn)  # AWS: deleting twice is fine
+
+    def list_state_machines(self, limit: int = 100, token: str | None = None
+                            ) -> Page[StateMachineRecord]:
+        return self._call(self.store.list_state_machines, limit, token)
+
+    # ------------------------------------------------------------------ executions
+
+    def start_execution(
+        self, state_machine_arn: str, input_text: str | None = None, name: str | None = None
+    ) -> Started:
+        machine = self.describe_state_machine(state_machine_arn)
+        name = check_name(name) if name is not None else str(uuid.uuid4())
+        text = "{}" if input_text is None else input_text
+        data = self._decode_input(text)
+        model = self._model(machine.arn, machine.revision_id, machine.definition)
+        now = self.clock()
+        arn = self.partition.execution(machine.name, name)
+        info = ExecutionInfo(arn, machine.arn, name, machine.role_arn, now, data,
+                             seed=uuid.uuid4().int & 0xFFFFFFFF)
+        driver = Driver(model, info)
+        batch = driver.start()
+        record = ExecutionRecord(
+            arn, machine.arn, machine.revision_id, name, "RUNNING", text, now,
+        )
+        record = to_record(record, driver)
+        events, work = batch_records(arn, batch, self._scale(now))
+        timeout = model.machine.timeout_seconds
+        if timeout and driver.status == "RUNNING":
+            work.append(WorkItem(0, arn, "timeout", self._scale(now)(now + timeout), "{}"))
+        stored = self._call(self.store.create_execution, record, events, work)
+        if stored != record:
+            # The name is taken: AWS starts nothing and answers with the running execution
+            # when the input is the same, else refuses.
+            if stored.status == "RUNNING" and stored.input == text:
+                return Started(stored.arn, stored.start_date)
+            raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        return Started(arn, now)
+
+    def describe_execution(self, arn: str) -> ExecutionRecord:
+        parse_execution_arn(arn)
+        record = self._call(self.store.get_execution, arn)
+        if record is None:
+            raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        return record
+
+    def list_executions(
+        self, state_machine_arn: str, status: str | None = None, limit: int = 100,
+        token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        self.describe_state_machine(state_machine_arn)
+        return self._call(self.store.list_executions, state_machine_arn, status, limit, token)
+
+    def get_history(
+        self, arn: str, limit: int = 100, token: str | None = None, reverse: bool = False
+    ) -> Page[EventRecord]:
+        self.describe_execution(arn)
+        return self._call(self.store.get_history, arn, limit, token, reverse)
+
+    def stop_execution(self, arn: str, error: str | None = None, cause: str | None = None
+                       ) -> float:
+        """Aborts a running execution; returns the stop date."""
+        for _ in range(20):  # optimistic concurrency: a worker may be applying a step
+            record = self.describe_execution(arn)
+            if record.status != "RUNNING":
+                return record.stop_date or self.clock()
+            driver = self.driver_for(record)
+            now = self.clock()
+            batch = driver.stop(now, error, cause)
+            if self.commit(record, driver, batch, done_work=[], now=now):
+                return now
+        raise errors.ServiceUnavailable("The execution is too busy to stop; try again")
+
+    # ------------------------------------------------------------------ shared with workers
+
+    def driver_for(self, record: ExecutionRecord) -> Driver:
+        """A driver continuing the execution from its stored cursor."""
+        machine = self._call(self.store.get_state_machine, record.state_machine_arn,
+                             record.revision_id)
+        if machine is None:
+            raise errors.StateMachineDoesNotExist(
+                f"State Machine Does Not Exist: '{record.state_machine_arn}'")
+        model = self._model(machine.arn, record.revision_id, machine.definition)
+        info = ExecutionInfo(
+            record.arn, record.state_machine_arn, record.name, machine.role_arn,
+            record.start_date, json.loads(record.input), seed=zlib.crc32(record.arn.encode()),
+        )
+        return Driver.restore(model, info, json.loads(record.cursor))
+
+    def commit(self, record: ExecutionRecord, driver: Driver, batch: Batch,
+               done_work: list[int], now: float) -> bool:
+        """Stores one batch; False when another writer got there first (reload and redo)."""
+        events, work = batch_records(record.arn, batch, self._scale(now))
+        updated = to_record(record, driver, now)
+        try:
+            self.store.apply(updated, record.version, events, work, done_work)
+        except Conflict:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ helpers
+
+    def _scale(self, now: float) -> Callable[[float], float]:
+        """Maps a due time to when the work should really run, applying the wait scale."""
+        scale = self.settings.wait_scale
+
+        def due(at: float) -> float:
+            return at if scale == 1.0 or at <= now else now + (at - now) * scale
+
+        return due
+
+    def _decode_input(self, text: str) -> Any:
+        if len(text.encode("utf-8")) > MAX_INPUT_BYTES:
+            raise errors.InvalidExecutionInput(
+                "Execution input is larger than the maximum allowed size of 262144 bytes")
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise errors.InvalidExecutionInput(
+                f"Invalid State Machine Execution Input: '{exc}'") from exc
+
+    def _parse(self, definition: str) -> StateMachine:
+        try:
+            return parse(definition)
+        except InvalidDefinition as exc:
+            raise errors.InvalidDefinition(str(exc)) from exc
+
+    def _model(self, arn: str, revision_id: str, definition: str) -> StateMachine:
+        key = (arn, revision_id)
+        model = self._models.get(key)
+        if model is None:
+            model = self._models[key] = self._parse(definition)
+        return model
+
+    def _get_state_machine(self, arn: str) -> StateMachineRecord | None:
+        return self._call(self.store.get_state_machine, arn, None)
+
+    def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Runs a store call; a database failure becomes AWS's ServiceUnavailable."""
+        try:
+            return fn(*args, **kwargs)
+        except StoreError as exc:
+            if isinstance(exc, AlreadyExists):
+                raise
+            raise errors.ServiceUnavailable(f"The database is unavailable: {exc}") from exc
+
+
+__all__ = ["Engine", "HistoryEvent", "Started", "Work", "to_json"]

@@ -1,0 +1,46 @@
+"""Between the driver and the store: batches become rows, the driver becomes a cursor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+
+from statewright.asl.events import to_json
+from statewright.runtime.driver import Batch, Driver, work_to_json
+from statewright.store.base import EventRecord, ExecutionRecord, WorkItem
+
+
+def batch_records(
+    execution_arn: str, batch: Batch, due: Callable[[float], float]
+) -> tuple[list[EventRecord], list[WorkItem]]:
+    """The batch's events and work as store records (``due`` applies the wait scale)."""
+    events = [
+        EventRecord(
+            execution_arn, e.id, e.previous_event_id, e.timestamp, e.type,
+            None if e.details is None else json.dumps(e.details, ensure_ascii=False),
+        )
+        for e in batch.events
+    ]
+    work = [
+        WorkItem(0, execution_arn, w.kind, due(w.due), json.dumps(work_to_json(w)))
+        for w in batch.work
+    ]
+    return events, work
+
+
+def to_record(record: ExecutionRecord, driver: Driver, now: float | None = None
+              ) -> ExecutionRecord:
+    """The execution row after a batch: status, cursor, and the outcome once it ended."""
+    status = driver.status
+    ended = status != "RUNNING"
+    failure = driver.failure
+    return replace(
+        record,
+        status=status,
+        cursor=json.dumps(driver.snapshot(), ensure_ascii=False),
+        output=to_json(driver.output) if status == "SUCCEEDED" else None,
+        error=failure.error if failure is not None and ended else None,
+        cause=failure.cause if failure is not None and ended else None,
+        stop_date=(now if now is not None else record.start_date) if ended else None,
+    )

@@ -1,0 +1,182 @@
+"""Workers: claim due work items from the store and carry them out.
+
+Any number of workers, in any number of processes or machines, share one store. A claimed item
+is leased; the worker renews its leases while it works and a crashed worker's items become
+claimable again when their leases expire. State transitions happen exactly once: every step is
+committed with an optimistic version check, and a step that lost the race is redone on the
+newer cursor. Task handlers run at least once: a crash after the handler ran but before its
+outcome was committed runs it again (as Lambda may).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from statewright.asl.errors import Failure
+from statewright.asl.step import TaskResult
+from statewright.functions.base import Invoker
+from statewright.runtime.driver import Batch, work_from_json
+from statewright.runtime.engine import Engine
+from statewright.runtime.tasks import run_task
+from statewright.store.base import StoreError, WorkItem
+
+log = logging.getLogger("statewright.worker")
+
+#: How many times a step is redone after losing an optimistic-concurrency race.
+_MAX_CONFLICTS = 50
+
+
+class Worker:
+    """Claims and runs work items until stopped."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        invoker: Invoker,
+        *,
+        name: str | None = None,
+        threads: int | None = None,
+        lease_seconds: float | None = None,
+        poll_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.invoker = invoker
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.threads = threads or engine.settings.worker_threads
+        self.lease_seconds = lease_seconds or engine.settings.lease_seconds
+        self.poll_seconds = poll_seconds
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="statewright-task")
+        self._inflight: dict[int, Future[None]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_renewal = 0.0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Runs the loop in a background thread."""
+        self._thread = threading.Thread(target=self.run, name="statewright-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops claiming, waits for in-flight work, gives back what did not finish."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self) -> None:
+        """The loop: claim, dispatch, renew leases, sleep until work may be due."""
+        while not self._stop.is_set():
+            try:
+                claimed = self.run_once()
+                self._renew_leases()
+                if claimed == 0:
+                    self._sleep()
+            except StoreError as exc:
+                # The database went away: keep trying, slowly, without losing anything.
+                log.warning("store unavailable (%s); retrying", exc)
+                self._stop.wait(min(self.poll_seconds, 1.0))
+
+    def run_once(self) -> int:
+        """Claims the due items the pool has room for and dispatches them; returns how many."""
+        with self._lock:
+            self._inflight = {i: f for i, f in self._inflight.items() if not f.done()}
+            room = self.threads * 2 - len(self._inflight)
+        if room <= 0:
+            return 0
+        items = self.store.claim_work(self.name, self.clock(), room, self.lease_seconds)
+        for item in items:
+            if item.kind == "invoke":
+                future = self._pool.submit(self._guarded, self._run_invoke, item)
+            else:
+                future = self._pool.submit(self._guarded, self._run_step, item)
+            with self._lock:
+                self._inflight[item.id] = future
+        return len(items)
+
+    def drain(self, deadline: float) -> None:
+        """Runs until no work is due or in flight (tests and the in-process CLI)."""
+        while time.monotonic() < deadline:
+            claimed = self.run_once()
+            with self._lock:
+                busy = [f for f in self._inflight.values() if not f.done()]
+            if not claimed and not busy:
+                return
+            if busy and not claimed:
+                busy[0].result(timeout=max(0.0, deadline - time.monotonic()))
+
+    # ------------------------------------------------------------------ one item
+
+    def _guarded(self, fn: Callable[[WorkItem], None], item: WorkItem) -> None:
+        try:
+            fn(item)
+        except Exception:  # a bug must not kill the pool; the lease expiry retries the item
+            log.exception("work item %s (%s) failed", item.id, item.kind)
+
+    def _run_invoke(self, item: WorkItem) -> None:
+        raw = json.loads(item.payload)
+        work = work_from_json("invoke", item.due_at, raw)
+        assert work.invoke is not None
+        started_at = self.clock()
+        outcome: TaskResult | Failure = run_task(self.invoker, work.invoke)
+        self._advance(item, lambda driver, now: _merge(
+            driver.started(work, started_at), driver.resume(work, now, outcome)))
+
+    def _run_step(self, item: WorkItem) -> None:
+        if item.kind == "timeout":
+            self._advance(item, lambda driver, now: driver.time_out(now))
+            return
+        work = work_from_json(item.kind, item.due_at, json.loads(item.payload))
+        self._advance(item, lambda driver, now: driver.resume(work, now))
+
+    def _advance(self, item: WorkItem, step: Callable[[Any, float], Batch]) -> None:
+        """Loads the execution, applies ``step`` to its driver, commits; redoes on conflict."""
+        for _ in range(_MAX_CONFLICTS):
+            record = self.store.get_execution(item.execution_arn)
+            if record is None:
+                self.store.release_work(self.name, [item.id], None)
+                return
+            driver = self.engine.driver_for(record)
+            now = self.clock()
+            batch = step(driver, now) if record.status == "RUNNING" else Batch()
+            if self.engine.commit(record, driver, batch, done_work=[item.id], now=now):
+                return
+        log.error("work item %s gave up after %d conflicts", item.id, _MAX_CONFLICTS)
+
+    # ------------------------------------------------------------------ leases, sleeping
+
+    def _renew_leases(self) -> None:
+        now = self.clock()
+        if now - self._last_renewal < self.lease_seconds / 3:
+            return
+        self._last_renewal = now
+        with self._lock:
+            ids = [i for i, f in self._inflight.items() if not f.done()]
+        if ids:
+            self.store.renew_leases(self.name, ids, now + self.lease_seconds)
+
+    def _sleep(self) -> None:
+        next_due = self.store.next_due()
+        timeout = self.poll_seconds
+        if next_due is not None:
+            timeout = max(0.0, min(timeout, next_due - self.clock()))
+        if timeout > 0:
+            self.store.wait_for_work(timeout)
+
+
+def _merge(first: Batch, second: Batch) -> Batch:
+    return Batch(first.events + second.events, first.work + second.work)
