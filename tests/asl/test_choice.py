@@ -51,7 +51,8 @@ from typing import Any
 
 import pytest
 
-from statewright.asl.choice import compile_rule, parse_timestamp
+from statewright.asl.choice import compile_rule
+from statewright.asl.timestamps import parse_timestamp
 from statewright.asl.context import Ctx
 from statewright.asl.errors import RUNTIME, ExpressionSyntaxError, StatesFailure
 

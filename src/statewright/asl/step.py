@@ -46,7 +46,7 @@ from statewright.asl.model import (
 )
 from statewright.asl.paths import Path, PathNotFound
 from statewright.asl.resources import Resource
-from statewright.asl.timestamps import parse_timestamp
+from statewright.asl.timestamps import parse_timestamp_seconds
 
 # ----------------------------------------------------------------------------- decisions
 
@@ -353,7 +353,7 @@ def _wait_until(state: WaitState, data: Any, ctx: Ctx) -> float:
         return ctx.now + float(seconds)
     assert state.timestamp is not None  # validate guarantees one of the four fields
     text = _expr_value(state.timestamp, effective, ctx)
-    moment = parse_timestamp(text) if isinstance(text, str) else None
+    moment = parse_timestamp_seconds(text) if isinstance(text, str) else None
     if moment is None:
         where = state.timestamp.path.text if state.timestamp.path else ""
         raise StatesFailure(
