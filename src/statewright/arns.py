@@ -27,6 +27,10 @@ class Partition:
     def execution(self, state_machine_name: str, name: str) -> str:
         return f"arn:aws:states:{self.region}:{self.account}:execution:{state_machine_name}:{name}"
 
+    def express_execution(self, state_machine_name: str, name: str, run_id: str) -> str:
+        return (f"arn:aws:states:{self.region}:{self.account}:express:{state_machine_name}:"
+                f"{name}:{run_id}")
+
     def activity(self, name: str) -> str:
         return f"arn:aws:states:{self.region}:{self.account}:activity:{name}"
 

@@ -7,8 +7,10 @@ Exit codes: 0 success; 1 the execution did not succeed or the definition is inva
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +19,12 @@ from typing import Any
 from statewright import __version__
 from statewright.asl import InvalidDefinition, StateMachine, parse, validate
 from statewright.asl.events import to_json
+from statewright.config import Settings
 from statewright.functions.inprocess import PythonFunctions
+from statewright.runtime.engine import Engine
 from statewright.runtime.sync import ExecutionResult, run_execution
+from statewright.runtime.worker import Worker
+from statewright.store.base import Store, StoreError
 
 
 class UsageError(Exception):
@@ -77,7 +83,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("definition", help="the state machine definition (ASL JSON file)")
     check.set_defaults(handler=_validate)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run a worker: carry out due work of executions stored in --db",
+        description="Claim and run work items (Tasks, Waits, retries) of executions stored in "
+        "the database, until interrupted. Run as many as you like, on any machine.",
+    )
+    _db_option(worker)
+    worker.add_argument("--functions", metavar="DIR",
+                        help="folder of Python handlers (NAME.py) this worker can run")
+    worker.add_argument("--threads", type=int, default=8,
+                        help="Task invocations run at once (default 8)")
+    worker.set_defaults(handler=_worker)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    migrate = db_commands.add_parser("migrate", help="create or upgrade the schema")
+    _db_option(migrate)
+    migrate.set_defaults(handler=_migrate)
     return parser
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", default=os.environ.get("STATEWRIGHT_DB", ""),
+        help="database URL: sqlite:///PATH (default: the file in $STATEWRIGHT_HOME) or "
+        "postgresql://USER@HOST:PORT/DB; default $STATEWRIGHT_DB",
+    )
 
 
 # ----------------------------------------------------------------------------- run
@@ -172,6 +205,47 @@ def _validate(args: argparse.Namespace) -> int:
     print(json.dumps({"result": "FAIL" if faults else "OK", "diagnostics": faults,
                       "truncated": False}, indent=2, ensure_ascii=False))
     return 1 if faults else 0
+
+
+# ----------------------------------------------------------------------------- durable
+
+
+def _open_store(url: str) -> Store:
+    from statewright.store import open_store  # the backends load only when a command needs them
+
+    try:
+        return open_store(url)
+    except (StoreError, ValueError) as exc:
+        raise UsageError(f"cannot open the database {url or '(default)'}: {exc}") from exc
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    store = _open_store(args.db)
+    try:
+        version = store.migrate()
+    except StoreError as exc:
+        raise UsageError(f"migration failed: {exc}") from exc
+    finally:
+        store.close()
+    print(f"schema at version {version}")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    store = _open_store(args.db)
+    try:
+        store.migrate()
+        settings = Settings(db=args.db, worker_threads=max(1, args.threads))
+        worker = Worker(Engine(store, settings), _load_functions(args.functions),
+                        threads=settings.worker_threads)
+        print(f"statewright worker {worker.name} running; Ctrl-C stops it", file=sys.stderr)
+        signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
+        with contextlib.suppress(KeyboardInterrupt):
+            worker.run()
+        worker.stop()
+    finally:
+        store.close()
+    return 0
 
 
 # ----------------------------------------------------------------------------- loading

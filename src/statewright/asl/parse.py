@@ -94,16 +94,26 @@ class _Builder:
             query_language=language,
         )
 
-    def path(self, raw: dict[str, Any], key: str, where: str, *, reference: bool = False
-             ) -> Path | None:
-        """A Path field: absent -> ``$``; null -> None."""
+    def path(self, raw: dict[str, Any], key: str, where: str) -> Path | None:
+        """A Path field: absent -> ``$``; null -> None.
+
+        ResultPath is a Reference Path on the input only; ItemsPath may also read the Context
+        Object (AWS accepts ``$$`` there only) and variables.
+        """
         if key not in raw:
             return _DEFAULT_PATH
         text = raw[key]
         if text is None:
             return None
-        compile_fn = compile_reference_path if reference else compile_path
-        return self.compiled(f"{where}/{key}", lambda: compile_fn(text)) or _DEFAULT_PATH
+        if key == "ResultPath":
+            compiled = self.compiled(f"{where}/{key}", lambda: compile_reference_path(
+                text, field=key, allow_variables=False))
+        elif key == "ItemsPath":
+            compiled = self.compiled(f"{where}/{key}", lambda: compile_reference_path(
+                text, field=key, allow_context=True))
+        else:
+            compiled = self.compiled(f"{where}/{key}", lambda: compile_path(text, field=key))
+        return compiled or _DEFAULT_PATH
 
     def template(self, raw: dict[str, Any], key: str, where: str) -> Template | None:
         if key not in raw:
@@ -141,7 +151,7 @@ class _Builder:
             common.update(
                 parameters=self.template(raw, "Parameters", where),
                 result_selector=self.template(raw, "ResultSelector", where),
-                result_path=self.path(raw, "ResultPath", where, reference=True),
+                result_path=self.path(raw, "ResultPath", where),
                 retry=tuple(self.retrier(r) for r in raw.get("Retry", ())),
                 catch=tuple(
                     self.catcher(c, f"{where}/Catch[{i}]")
@@ -207,7 +217,7 @@ class _Builder:
             **common,
             processor=self.machine(processor_raw, f"{where}/{processor_key}", language),
             mode=config.get("Mode", "INLINE"),
-            items_path=self.path(raw, "ItemsPath", where, reference=True),
+            items_path=self.path(raw, "ItemsPath", where),
             item_selector=self.template(raw, selector_key, where),
             max_concurrency=self.expr(raw, "MaxConcurrency", where),
             tolerated_failure_percentage=self.expr(raw, "ToleratedFailurePercentage", where),
@@ -230,7 +240,7 @@ class _Builder:
         return Catcher(
             error_equals=tuple(raw["ErrorEquals"]),
             next=raw["Next"],
-            result_path=self.path(raw, "ResultPath", where, reference=True),
+            result_path=self.path(raw, "ResultPath", where),
             assign=self.template(raw, "Assign", where),
         )
 

@@ -16,7 +16,8 @@ INTERFACE (fixed; other modules rely on it):
 
 Additions: ``compile_path(text, field=...)`` and ``compile_reference_path(text, field=...,
 allow_context=..., allow_variables=...)`` (ItemsPath accepts ``$$``, ResultPath accepts neither);
-``Path.definite``; ``PathNotFound.detail`` (Jayway's full message, also ``str(exc)``).
+``Path.definite``, ``Path.normalized``; ``PathNotFound.detail`` (Jayway's full message, also
+``str(exc)``: quote it after ``Invalid path '<path>' : ``).
 
 Semantics (evidence in ``tests/asl/test_paths.py``):
 
@@ -31,7 +32,9 @@ Semantics (evidence in ``tests/asl/test_paths.py``):
   ``PathNotFound`` whose text is Jayway's (``No results for path: $['a']['b']``, or ``Missing
   property in path $['a']`` when an inner name is absent). Any other path is *indefinite*: it
   gives the list of matches, empty when nothing matches, and never raises (AWS returns ``[]`` for
-  ``$.items[1:]`` over ``{}``). A trailing function turns the matches into one value.
+  ``$.items[1:]`` over ``{}``), so ``exists`` is true for it. A trailing function applies to the
+  value of a definite path, to all the matches of a path starting with ``..`` (Jayway rewrites
+  ``$..x.max()`` as ``$.max($..x)``), and to each match of any other indefinite path.
 - A plain path (names and single indexes only) compiles to a tuple of keys walked by a tight
   loop; everything else is a tuple of steps. Nothing is parsed at evaluation time.
 """

@@ -182,7 +182,7 @@ def enter(state: State, data: Any, ctx: Ctx) -> Decision:
                 return Sleep(_wait_until(state, data, ctx), tuple(events))
             case SucceedState():
                 output = _output(state, _input(state, data, ctx), ctx)
-                events.append(state_exited(state.type, state.name, output))
+                events.append(_exited(state, output))
                 return Finish(output, tuple(events))
             case FailState():
                 return Fail(_fail_failure(state, data, ctx), tuple(events))
@@ -207,9 +207,9 @@ def complete(
         case WaitState():
             try:
                 output = _output(state, _input(state, data, ctx), ctx)
+                return _leave(state, output, None, (_exited(state, output),))
             except StatesFailure as exc:
                 return Fail(_located(exc.failure, state, ctx), ())
-            return _leave(state, output, None, (state_exited(state.type, state.name, output),))
         case TaskState():
             return _complete_task(state, data, outcome, retry_counts, ctx)
         case ParallelState() | MapState():
@@ -239,7 +239,7 @@ def _get(path: Path, data: Any, ctx: Ctx) -> Any:
         return path.get(data, ctx)
     except PathNotFound as exc:
         raise StatesFailure(
-            err.RUNTIME, f"Invalid path '{path.text}' : No results for path: {exc.normalized}"
+            err.RUNTIME, f"Invalid path '{path.text}' : {exc}"
         ) from exc
 
 
@@ -266,6 +266,20 @@ def _located(failure: Failure, state: State, ctx: Ctx) -> Failure:
     return Failure(failure.error, cause)
 
 
+def _exited(state: State, output: Any, assigned: dict[str, Any] | None = None) -> Event:
+    """The state's Exited event; an output over 256 KiB fails the state instead, as on AWS."""
+    event = state_exited(state.type, state.name, output, assigned)
+    assert event.details is not None
+    text = event.details["output"]
+    if len(text) * 4 > MAX_PAYLOAD_BYTES and len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        raise StatesFailure(
+            err.DATA_LIMIT_EXCEEDED,
+            f"The state/task '{state.name}' returned a result with a size exceeding the maximum "
+            "number of bytes service limit.",
+        )
+    return event
+
+
 def _leave(
     state: State, output: Any, assigned: dict[str, Any] | None, events: tuple[Event, ...]
 ) -> Transition | Finish:
@@ -289,7 +303,7 @@ def _succeed(
         result = state.result_selector.evaluate(result, ctx)
     assigned = _assign(state, result, ctx)
     output = _output(state, _place(state, data, result), ctx)
-    events.append(state_exited(state.type, state.name, output, assigned))
+    events.append(_exited(state, output, assigned))
     return _leave(state, output, assigned, tuple(events))
 
 
@@ -320,7 +334,7 @@ def _choice(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]) -> Dec
         value = assign.evaluate(effective, ctx)
         assigned = value if isinstance(value, dict) else None
     output = _output(state, effective, ctx)
-    events.append(state_exited(state.type, state.name, output, assigned))
+    events.append(_exited(state, output, assigned))
     return Transition(target, output, tuple(events), assigned)
 
 
@@ -704,11 +718,11 @@ def _handle_failure(
             if catcher.assign is not None:
                 value = catcher.assign.evaluate(error_output, ctx)
                 assigned = value if isinstance(value, dict) else None
+            events.append(_exited(state, output, assigned))
         except (StatesFailure, PathNotFound) as exc:
             inner = exc.failure if isinstance(exc, StatesFailure) else Failure(
                 err.RESULT_PATH_MATCH_FAILURE, str(exc)
             )
             return Fail(_located(inner, state, ctx), tuple(events))
-        events.append(state_exited(state.type, state.name, output, assigned))
         return Transition(catcher.next, output, tuple(events), assigned)
     return Fail(failure, tuple(events))

@@ -22,11 +22,13 @@ from statewright.arns import (
     parse_execution_arn,
     parse_state_machine_arn,
 )
-from statewright.asl import InvalidDefinition, StateMachine, parse
+from statewright.asl import DefinitionError, InvalidDefinition, StateMachine, parse
 from statewright.asl.events import to_json
 from statewright.config import Settings
+from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
 from statewright.runtime.driver import Batch, Driver, ExecutionInfo, HistoryEvent, Work
 from statewright.runtime.records import batch_records, to_record
+from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.store.base import (
     AlreadyExists,
     Conflict,
@@ -63,9 +65,11 @@ class Engine:
 
     def __init__(
         self, store: Store, settings: Settings | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, invoker: Invoker | None = None,
     ) -> None:
         self.store = store
+        self.invoker = invoker
+        """Runs functions for StartSyncExecution (workers have their own)."""
         self.settings = settings or Settings()
         self.partition = Partition(self.settings.region, self.settings.account)
         self.clock = clock
@@ -145,6 +149,46 @@ class Engine:
                             ) -> Page[StateMachineRecord]:
         return self._call(self.store.list_state_machines, limit, token)
 
+    def validate_definition(self, definition: str) -> list[DefinitionError]:
+        """ValidateStateMachineDefinition: every fault, [] when valid."""
+        try:
+            parse(definition)
+        except InvalidDefinition as exc:
+            return exc.errors
+        return []
+
+    def describe_state_machine_for_execution(self, execution_arn: str) -> StateMachineRecord:
+        """The state machine as it was when the execution started (its revision)."""
+        execution = self.describe_execution(execution_arn)
+        record = self._call(self.store.get_state_machine, execution.state_machine_arn,
+                            execution.revision_id)
+        if record is None:
+            raise errors.StateMachineDoesNotExist(
+                f"State Machine Does Not Exist: '{execution.state_machine_arn}'")
+        return record
+
+    # ------------------------------------------------------------------ tags
+
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+        self._tagged(arn)
+        self._call(self.store.set_tags, arn, tags, [])
+
+    def untag_resource(self, arn: str, keys: list[str]) -> None:
+        self._tagged(arn)
+        self._call(self.store.set_tags, arn, {}, keys)
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        self._tagged(arn)
+        return self._call(self.store.get_tags, arn)
+
+    def _tagged(self, arn: str) -> None:
+        """Tags live on state machines (and activities, later); others are not found."""
+        parts = arn.split(":") if isinstance(arn, str) else []
+        if len(parts) < 7 or parts[:3] != ["arn", "aws", "states"]:
+            raise errors.InvalidArn(f"Invalid Arn: '{arn}'")
+        if parts[5] != "stateMachine" or self._get_state_machine(arn) is None:
+            raise errors.ResourceNotFound(f"Resource not found: '{arn}'")
+
     # ------------------------------------------------------------------ executions
 
     def start_execution(
@@ -177,6 +221,24 @@ class Engine:
                 return Started(stored.arn, stored.start_date)
             raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         return Started(arn, now)
+
+    def start_sync_execution(
+        self, state_machine_arn: str, input_text: str | None = None, name: str | None = None
+    ) -> ExecutionResult:
+        """StartSyncExecution: an EXPRESS execution run to its end in memory, not stored."""
+        machine = self.describe_state_machine(state_machine_arn)
+        if machine.type != "EXPRESS":
+            raise errors.StateMachineTypeNotSupported(
+                "This operation is not supported by this type of state machine")
+        name = check_name(name) if name is not None else str(uuid.uuid4())
+        data = self._decode_input("{}" if input_text is None else input_text)
+        model = self._model(machine.arn, machine.revision_id, machine.definition)
+        return run_execution(
+            model, data, self.invoker or _NoFunctions(), state_machine_arn=machine.arn,
+            name=name, role_arn=machine.role_arn, wait_scale=self.settings.wait_scale,
+            clock=self.clock, execution_arn=self.partition.express_execution(
+                machine.name, name, uuid.uuid4().hex),
+        )
 
     def describe_execution(self, arn: str) -> ExecutionRecord:
         parse_execution_arn(arn)
@@ -284,6 +346,13 @@ class Engine:
             if isinstance(exc, AlreadyExists):
                 raise
             raise errors.ServiceUnavailable(f"The database is unavailable: {exc}") from exc
+
+
+class _NoFunctions:
+    """The invoker of an engine given none: every function is unknown."""
+
+    def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult:
+        raise FunctionNotFound(name)
 
 
 __all__ = ["Engine", "HistoryEvent", "Started", "Work", "to_json"]

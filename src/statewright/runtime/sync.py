@@ -60,13 +60,16 @@ def run_execution(
     wait_scale: float = 1.0,
     clock: Callable[[], float] = time.time,
     seed: int | None = None,
+    execution_arn: str | None = None,
 ) -> ExecutionResult:
     """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``."""
     machine_arn = state_machine_arn or (
         f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stateMachine:statewright-local"
     )
     name = name or str(uuid.uuid4())
-    execution_arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    execution_arn = execution_arn or (
+        machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    )
     start = clock()
     info = ExecutionInfo(
         execution_arn, machine_arn, name, role_arn, start, data,

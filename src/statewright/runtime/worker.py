@@ -71,6 +71,10 @@ class Worker:
         self._thread = threading.Thread(target=self.run, name="statewright-worker", daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Asks the loop to end (safe from a signal handler)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stops claiming, waits for in-flight work, gives back what did not finish."""
         self._stop.set()
