@@ -40,9 +40,13 @@ def details_member(event_type: str) -> str:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
+# One encoder for the process: json.dumps with options builds a new encoder on every call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def to_json(value: Any) -> str:
     """Compact JSON as AWS renders payloads (no spaces, non-ASCII kept)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(value)
 
 
 def payload_details(key: str, value: Any) -> dict[str, Any]:

@@ -182,7 +182,7 @@ ExecutionStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTE
 def iso8601(epoch: float) -> str:
     """``2026-11-25T17:57:00.123Z``, as the Context Object shows times."""
     moment = datetime.fromtimestamp(epoch, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return f"{moment.isoformat(timespec='milliseconds')[:-6]}Z"
 
 
 class Driver:
@@ -201,6 +201,7 @@ class Driver:
         self._now = info.start_time
         self._batch = Batch()
         self._ready: deque[tuple[int, step.Decision]] = deque()
+        self._static_context: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ persistence
 
@@ -521,28 +522,31 @@ class Driver:
 
     def _ctx(self, frame: Frame) -> Ctx:
         state = frame.machine.states[frame.state]
-        info = self.info
-        context: dict[str, Any] = {
-            "Execution": {
-                "Id": info.execution_arn,
-                "Input": info.input,
-                "Name": info.name,
-                "RoleArn": info.role_arn,
-                "StartTime": iso8601(info.start_time),
-                "RedriveCount": 0,
-            },
-            "StateMachine": {
-                "Id": info.state_machine_arn,
-                "Name": info.state_machine_arn.rsplit(":", 1)[-1],
-            },
-            "State": {"EnteredTime": iso8601(frame.entered_time), "Name": state.name},
+        if self._static_context is None:
+            info = self.info
+            self._static_context = {
+                "Execution": {
+                    "Id": info.execution_arn,
+                    "Input": info.input,
+                    "Name": info.name,
+                    "RoleArn": info.role_arn,
+                    "StartTime": iso8601(info.start_time),
+                    "RedriveCount": 0,
+                },
+                "StateMachine": {
+                    "Id": info.state_machine_arn,
+                    "Name": info.state_machine_arn.rsplit(":", 1)[-1],
+                },
+            }
+        state_info: dict[str, Any] = {
+            "EnteredTime": iso8601(frame.entered_time), "Name": state.name,
         }
         if state.type in _RETRYABLE:  # AWS shows RetryCount only where Retry is allowed
-            context["State"]["RetryCount"] = sum(frame.retry_counts)
+            state_info["RetryCount"] = sum(frame.retry_counts)
         return Ctx(
             now=self._now,
             random=self.random,
-            context=context,
+            context={**self._static_context, "State": state_info},
             variables=frame.variables,
             entered_event_id=frame.entered_event_id,
         )
