@@ -52,9 +52,9 @@ from typing import Any
 import pytest
 
 from statewright.asl.choice import compile_rule
-from statewright.asl.timestamps import parse_timestamp
 from statewright.asl.context import Ctx
 from statewright.asl.errors import RUNTIME, ExpressionSyntaxError, StatesFailure
+from statewright.asl.timestamps import parse_timestamp
 
 CASES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "cases"
 CAUSE_PREFIX = re.compile(

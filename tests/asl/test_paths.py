@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from statewright.asl import _pathsyntax
 from statewright.asl import paths as paths_module
 from statewright.asl.context import Ctx
 from statewright.asl.errors import ExpressionSyntaxError
@@ -684,8 +685,10 @@ def test_evaluation_never_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any) -> Any:
         raise AssertionError("parsed at evaluation time")
 
-    for name in ("_compile", "_tokens", "_bracket", "parse_filter", "_filter_path"):
+    for name in ("_compile", "_filter_path"):
         monkeypatch.setattr(paths_module, name, refuse)
+    for name in ("parse_path", "parse_filter_path", "_tokens", "_bracket", "parse_filter"):
+        monkeypatch.setattr(_pathsyntax, name, refuse)
     assert [p.get(BOOKS) for p in compiled] == [
         "Sayings",
         [8.95, 12.99, 8.99, 22.99, 19.95],

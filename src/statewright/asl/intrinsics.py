@@ -25,6 +25,7 @@ What AWS does, and what this module copies (sources in ``tests/asl/test_intrinsi
   returns the iteration order of a ``java.util.HashSet``, ``States.MathAdd`` rounds like
   ``Math.round`` while the other integer arguments are truncated like an ``(int)`` cast, and a
   seeded ``States.MathRandom`` is ``start + new java.util.Random(seed).nextInt(end - start)``.
+  Those pieces of Java are reproduced in ``jvm``.
 """
 
 from __future__ import annotations
@@ -36,15 +37,22 @@ import json
 import math
 import random
 import re
-import struct
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from statewright.asl.context import Ctx
 from statewright.asl.errors import RUNTIME, ExpressionSyntaxError, StatesFailure
+from statewright.asl.jvm import (
+    INT_MAX,
+    INT_MIN,
+    LONG_MAX,
+    LONG_MIN,
+    JavaRandom,
+    hash_set_order,
+    java_string,
+)
 from statewright.asl.paths import Path, PathNotFound, compile_path
 
 MAX_NESTING = 10
@@ -54,9 +62,6 @@ MAX_STRING_LENGTH = 10_000
 MAX_RANGE_ITEMS = 1000
 """Most elements States.ArrayRange may produce."""
 
-_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
-_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
-_MASK32 = 0xFFFF_FFFF
 _NAME = re.compile(r"States\.([A-Za-z0-9]+)\(")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _ESCAPABLE = "'{}\\"
@@ -205,165 +210,6 @@ def _compact_json(data: Any) -> str:
         return repr(data)
 
 
-# --- Java's view of JSON values ------------------------------------------------------------------
-
-
-def _java_string(value: Any) -> str:
-    """``String.valueOf`` of the Java object AWS holds for a JSON value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _java_double(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "[" + ", ".join(_java_string(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={_java_string(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
-def _java_double(value: float) -> str:
-    """``Double.toString``: positional in [1e-3, 1e7), else ``d.dddE±n``; always a fraction."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0 or 1e-3 <= abs(value) < 1e7:
-        return repr(value)  # Python's shortest repr is positional (with ".0") in this range
-    sign, digits, exponent = Decimal(repr(value)).as_tuple()
-    text = "".join(map(str, digits)).rstrip("0") or "0"
-    assert isinstance(exponent, int)
-    power = len(digits) - 1 + exponent
-    return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}E{power}"
-
-
-def _utf16_units(text: str) -> tuple[int, ...]:
-    data = text.encode("utf-16-be", "surrogatepass")
-    return struct.unpack(f">{len(data) // 2}H", data)
-
-
-def _java_hash(value: Any) -> int:
-    """``hashCode()`` of the Java object for a JSON value, as an unsigned 32-bit int."""
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        return 1231 if value else 1237
-    if isinstance(value, int):
-        if _INT_MIN <= value <= _INT_MAX:
-            return value & _MASK32  # Integer
-        if _LONG_MIN <= value <= _LONG_MAX:
-            bits = value & 0xFFFF_FFFF_FFFF_FFFF  # Long
-            return (bits ^ (bits >> 32)) & _MASK32
-        magnitude, words = abs(value), []  # BigInteger: 31*h + each big-endian 32-bit word
-        while magnitude:
-            words.append(magnitude & _MASK32)
-            magnitude >>= 32
-        result = 0
-        for word in reversed(words):
-            result = (31 * result + word) & _MASK32
-        return result if value > 0 else (-result) & _MASK32
-    if isinstance(value, float):
-        bits = int.from_bytes(struct.pack("<d", value), "little")
-        return (bits ^ (bits >> 32)) & _MASK32
-    result = 0
-    if isinstance(value, str):
-        for unit in _utf16_units(value):
-            result = (31 * result + unit) & _MASK32
-    elif isinstance(value, list):
-        result = 1
-        for item in value:
-            result = (31 * result + _java_hash(item)) & _MASK32
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            result = (result + (_java_hash(key) ^ _java_hash(item))) & _MASK32
-    return result
-
-
-def _java_equals(a: Any, b: Any) -> bool:
-    """``equals()`` of the Java objects: 1 and 1.0 differ, maps ignore key order."""
-    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
-        return type(a) is type(b) and a == b
-    if isinstance(a, int) and isinstance(b, int):
-        return a == b
-    if isinstance(a, float) and isinstance(b, float):
-        return struct.pack("<d", a) == struct.pack("<d", b)  # Double.equals compares bits
-    if isinstance(a, str) and isinstance(b, str):
-        return a == b
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_java_equals(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_java_equals(a[k], b[k]) for k in a)
-    return False
-
-
-def _hash_set_order(values: list[Any]) -> list[Any]:
-    """The distinct values in the order ``new java.util.HashSet<>(values)`` iterates them (JDK 17).
-
-    The bucket table is sized for the whole list (a power of two, at least 16), doubled past 3/4
-    full or when one bucket passes 8 entries while the table is under 64; a bucket keeps
-    insertion order and a resize keeps that order within each half.
-    """
-    capacity, size = 16, 0
-    while capacity < int(len(values) / 0.75) + 1:
-        capacity *= 2
-    table: list[list[tuple[int, Any]]] = [[] for _ in range(capacity)]
-    for value in values:
-        spread = _java_hash(value)
-        spread ^= spread >> 16
-        bucket = table[spread & (capacity - 1)]
-        if any(h == spread and _java_equals(v, value) for h, v in bucket):
-            continue
-        bucket.append((spread, value))
-        size += 1
-        if len(bucket) > 8 and capacity < 64:
-            table, capacity = _resize(table, capacity * 2), capacity * 2
-        if size > capacity * 3 // 4:
-            table, capacity = _resize(table, capacity * 2), capacity * 2
-    return [value for bucket in table for _, value in bucket]
-
-
-def _resize(table: list[list[tuple[int, Any]]], capacity: int) -> list[list[tuple[int, Any]]]:
-    resized: list[list[tuple[int, Any]]] = [[] for _ in range(capacity)]
-    for bucket in table:
-        for spread, value in bucket:
-            resized[spread & (capacity - 1)].append((spread, value))
-    return resized
-
-
-class _JavaRandom:
-    """``java.util.Random``: a 48-bit linear congruential generator, ported bit for bit."""
-
-    __slots__ = ("_seed",)
-    _MULTIPLIER = 0x5DEECE66D
-    _MASK = (1 << 48) - 1
-
-    def __init__(self, seed: int) -> None:
-        self._seed = (seed ^ self._MULTIPLIER) & self._MASK
-
-    def _next(self, bits: int) -> int:
-        self._seed = (self._seed * self._MULTIPLIER + 0xB) & self._MASK
-        value = self._seed >> (48 - bits)
-        return value - (1 << 32) if value >= 1 << 31 else value
-
-    def next_int(self, bound: int) -> int:
-        """``nextInt(bound)``: uniform in ``[0, bound)`` for ``0 < bound < 2**31``."""
-        r = self._next(31)
-        m = bound - 1
-        if bound & m == 0:
-            return (bound * r) >> 31
-        u = r
-        while True:
-            r = u % bound
-            if (u - r + m) & 0x8000_0000 == 0:  # Java: an int overflow here means "reject"
-                return r
-            u = self._next(31)
-
-
 # --- Argument conversions ------------------------------------------------------------------------
 
 
@@ -375,7 +221,7 @@ def _number(value: Any) -> int | float:
     return value
 
 
-def _truncated_int(value: Any, low: int = _INT_MIN, high: int = _INT_MAX) -> int:
+def _truncated_int(value: Any, low: int = INT_MIN, high: int = INT_MAX) -> int:
     """An integer argument the way AWS reads it: a fraction is cut off, like an ``(int)`` cast."""
     number = math.trunc(_number(value))
     if not low <= number <= high:
@@ -389,7 +235,7 @@ def _rounded_int(value: Any) -> int:
     if isinstance(number, float):
         floor = math.floor(number)
         number = floor + 1 if number - floor >= 0.5 else floor
-    if not _INT_MIN <= number <= _INT_MAX:
+    if not INT_MIN <= number <= INT_MAX:
         raise _Invalid
     return number
 
@@ -431,7 +277,7 @@ def _format(args: list[Any], ctx: Ctx | None) -> str:
     if parts is None or parts.count(None) != len(values):
         raise _Invalid
     remaining = iter(values)
-    return "".join(_java_string(next(remaining)) if p is None else p for p in parts)
+    return "".join(java_string(next(remaining)) if p is None else p for p in parts)
 
 
 def _split_template(text: str) -> tuple[str | None, ...] | None:
@@ -492,8 +338,8 @@ def _array_partition(args: list[Any], ctx: Ctx | None) -> list[list[Any]]:
 
 def _array_contains(args: list[Any], ctx: Ctx | None) -> bool:
     # AWS compares String.valueOf of both sides: true matches "true", {a,b} misses {b,a}.
-    target = _java_string(args[1])
-    return any(_java_string(item) == target for item in _array(args[0]))
+    target = java_string(args[1])
+    return any(java_string(item) == target for item in _array(args[0]))
 
 
 def _array_range(args: list[Any], ctx: Ctx | None) -> list[int]:
@@ -518,7 +364,7 @@ def _array_length(args: list[Any], ctx: Ctx | None) -> int:
 
 
 def _array_unique(args: list[Any], ctx: Ctx | None) -> list[Any]:
-    return _hash_set_order(_array(args[0]))
+    return hash_set_order(_array(args[0]))
 
 
 def _base64_encode(args: list[Any], ctx: Ctx | None) -> str:
@@ -546,7 +392,7 @@ def _hash(args: list[Any], ctx: Ctx | None) -> str:
     data, algorithm = args
     if data is None or not isinstance(algorithm, str) or algorithm not in _HASH_ALGORITHMS:
         raise _Invalid
-    text = _bounded(data if isinstance(data, str) else _java_string(data))  # AWS stringifies
+    text = _bounded(data if isinstance(data, str) else java_string(data))  # AWS stringifies
     return hashlib.new(_HASH_ALGORITHMS[algorithm], text.encode("utf-8", "replace")).hexdigest()
 
 
@@ -561,17 +407,17 @@ def _json_merge(args: list[Any], ctx: Ctx | None) -> dict[str, Any]:
 def _math_random(args: list[Any], ctx: Ctx | None) -> int:
     start, end = _truncated_int(args[0]), _truncated_int(args[1])
     bound = end - start
-    if not 0 < bound <= _INT_MAX:
+    if not 0 < bound <= INT_MAX:
         raise _Invalid
     if len(args) == 3:
-        seed = _truncated_int(args[2], _LONG_MIN, _LONG_MAX)
-        return start + _JavaRandom(seed).next_int(bound)
+        seed = _truncated_int(args[2], LONG_MIN, LONG_MAX)
+        return start + JavaRandom(seed).next_int(bound)
     return start + _random_source(ctx).randrange(bound)
 
 
 def _math_add(args: list[Any], ctx: Ctx | None) -> int:
     total = _rounded_int(args[0]) + _rounded_int(args[1])
-    if not _INT_MIN <= total <= _INT_MAX:
+    if not INT_MIN <= total <= INT_MAX:
         raise _Invalid
     return total
 

@@ -37,31 +37,37 @@ Semantics (evidence in ``tests/asl/test_paths.py``):
   ``$..x.max()`` as ``$.max($..x)``), and to each match of any other indefinite path.
 - A plain path (names and single indexes only) compiles to a tuple of keys walked by a tight
   loop; everything else is a tuple of steps. Nothing is parsed at evaluation time.
+
+The text is read into steps by ``_pathsyntax``; this module builds the ``Path`` from them and
+evaluates it.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from statewright.asl._filters import (
-    MISSING,
-    FilterSyntax,
-    Predicate,
-    closing_quote,
-    parse_filter,
-    skip_blanks,
-    unescape,
+from statewright.asl._filters import MISSING
+from statewright.asl._pathsyntax import (
+    FUNCTION_NAMES,
+    Filter,
+    Indexes,
+    Names,
+    PathSyntax,
+    Root,
+    Scan,
+    Slice,
+    Step,
+    Wildcard,
+    parse_filter_path,
+    parse_path,
 )
 from statewright.asl.context import Ctx
 from statewright.asl.errors import ExpressionSyntaxError
 
 __all__ = ["Path", "PathNotFound", "Root", "compile_path", "compile_reference_path"]
-
-Root = Literal["input", "context", "variable"]
 
 
 class PathNotFound(Exception):
@@ -77,58 +83,7 @@ class PathNotFound(Exception):
         super().__init__(self.detail)
 
 
-# --- compiled steps ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Names:
-    """``.name``, ``['name']`` or ``['a','b']``."""
-
-    names: tuple[str, ...]
-    """One name, or several (merged into one object when last, iterated otherwise)."""
-    quote: str
-    """The quote Jayway prints the names with in normalized text."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Indexes:
-    """``[0]``, ``[-1]`` or ``[0,2]``."""
-
-    indexes: tuple[int, ...]
-    """Array indexes; negative ones count from the end."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Slice:
-    """``[start:stop]`` with either bound optional."""
-
-    start: int | None
-    """First index; negative counts from the end."""
-    stop: int | None
-    """Index after the last one."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Wildcard:
-    """``*`` or ``[*]``: every member value or array element."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Scan:
-    """``..``: the next step applied at every depth."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Filter:
-    """``[?(...)]``: array elements (or an object itself) for which the predicate holds."""
-
-    predicate: Predicate
-    """The compiled filter expression."""
-
-
-Step = _Names | _Indexes | _Slice | _Wildcard | _Scan | _Filter
-_WILDCARD: Final = _Wildcard()
-_SCAN: Final = _Scan()
+# --- path functions ----------------------------------------------------------------------------
 
 
 def _numbers(value: Any) -> list[float]:
@@ -170,6 +125,7 @@ _FUNCTIONS: Final[dict[str, Callable[[Any], Any]]] = {
     "first": lambda value: value[0] if isinstance(value, list) and value else None,
     "last": lambda value: value[-1] if isinstance(value, list) and value else None,
 }
+assert _FUNCTIONS.keys() == FUNCTION_NAMES, "_pathsyntax and paths disagree on path functions"
 
 
 class _Miss(Exception):
@@ -182,7 +138,7 @@ class _Miss(Exception):
 def _definite(steps: tuple[Step, ...], node: Any) -> Any:
     """Walk names and single indexes; raises ``_Miss`` carrying the failing step's position."""
     for position, step in enumerate(steps):
-        if type(step) is _Names:
+        if type(step) is Names:
             if not isinstance(node, dict):
                 raise _Miss(position)
             if len(step.names) > 1:  # a trailing ['a','b'] merges the members found
@@ -192,7 +148,7 @@ def _definite(steps: tuple[Step, ...], node: Any) -> Any:
             else:
                 raise _Miss(position)
         else:
-            assert type(step) is _Indexes
+            assert type(step) is Indexes
             if not isinstance(node, list):
                 raise _Miss(position)
             index = step.indexes[0]
@@ -202,7 +158,7 @@ def _definite(steps: tuple[Step, ...], node: Any) -> Any:
     return node
 
 
-def _slice_indexes(step: _Slice, length: int) -> range | list[int]:
+def _slice_indexes(step: Slice, length: int) -> range | list[int]:
     """Jayway's slice arithmetic, quirks included: only a lone bound counts from the end, and
     ``[1:-1]`` is empty (the stop is not normalized when both bounds are given)."""
     if length == 0:
@@ -221,13 +177,13 @@ def _slice_indexes(step: _Slice, length: int) -> range | list[int]:
 
 def _scan_matches(target: Step, node: Any, root: Any, last: bool) -> bool:
     """Whether the step after ``..`` applies at ``node`` (Jayway's scan predicates)."""
-    if type(target) is _Names:
+    if type(target) is Names:
         if not isinstance(node, dict):
             return False
         return (len(target.names) > 1 and not last) or all(n in node for n in target.names)
-    if type(target) is _Indexes or type(target) is _Slice:
+    if type(target) is Indexes or type(target) is Slice:
         return isinstance(node, list)
-    if type(target) is _Filter:
+    if type(target) is Filter:
         return target.predicate.test(node, root)
     return True  # wildcard
 
@@ -238,8 +194,8 @@ def _collect(steps: tuple[Step, ...], position: int, node: Any, root: Any, out: 
     while position < end:
         step = steps[position]
         kind = type(step)
-        if kind is _Names:
-            assert isinstance(step, _Names)
+        if kind is Names:
+            assert isinstance(step, Names)
             if not isinstance(node, dict):
                 return
             if len(step.names) == 1:
@@ -254,27 +210,27 @@ def _collect(steps: tuple[Step, ...], position: int, node: Any, root: Any, out: 
                     if name in node:
                         _collect(steps, position + 1, node[name], root, out)
                 return
-        elif kind is _Indexes or kind is _Slice:
+        elif kind is Indexes or kind is Slice:
             if not isinstance(node, list):
                 return
-            if kind is _Slice:
-                assert isinstance(step, _Slice)
+            if kind is Slice:
+                assert isinstance(step, Slice)
                 indexes: Any = _slice_indexes(step, len(node))
             else:
-                assert isinstance(step, _Indexes)
+                assert isinstance(step, Indexes)
                 indexes = (i + len(node) if i < 0 else i for i in step.indexes)
             for index in indexes:
                 if 0 <= index < len(node):
                     _collect(steps, position + 1, node[index], root, out)
             return
-        elif kind is _Wildcard:
+        elif kind is Wildcard:
             children = node.values() if isinstance(node, dict) else node
             if isinstance(node, (dict, list)):
                 for child in children:
                     _collect(steps, position + 1, child, root, out)
             return
-        elif kind is _Filter:
-            assert isinstance(step, _Filter)
+        elif kind is Filter:
+            assert isinstance(step, Filter)
             if isinstance(node, list):
                 for item in node:
                     if step.predicate.test(item, root):
@@ -302,17 +258,17 @@ def _scan(steps: tuple[Step, ...], target: int, node: Any, root: Any, out: list[
 
 def _fragment(step: Step) -> str:
     """Jayway's normalized text of one step (``['a']``, ``[0]``, ``[1:]``, ``[*]``, ``..``)."""
-    if type(step) is _Names:
+    if type(step) is Names:
         quoted = (n.replace("\\", "\\\\").replace("'", "\\'") for n in step.names)
         return "[" + ",".join(step.quote + n + step.quote for n in quoted) + "]"
-    if type(step) is _Indexes:
+    if type(step) is Indexes:
         return "[" + ",".join(map(str, step.indexes)) + "]"
-    if type(step) is _Slice:
+    if type(step) is Slice:
         start = "" if step.start is None else str(step.start)
         return f"[{start}:{'' if step.stop is None else step.stop}]"
-    if type(step) is _Filter:
+    if type(step) is Filter:
         return "[?]"
-    return "[*]" if type(step) is _Wildcard else ".."
+    return "[*]" if type(step) is Wildcard else ".."
 
 
 def _apply(functions: tuple[str, ...], value: Any) -> Any:
@@ -329,7 +285,7 @@ def _evaluate(path: Path, base: Any, root: Any) -> Any:
     _collect(path.steps, 0, base, root, matches)
     if not path.functions:
         return matches
-    if type(path.steps[0]) is _Scan:
+    if type(path.steps[0]) is Scan:
         # Jayway rewrites $..x.fn() as $.fn($..x): one value from all the matches; length()
         # then counts the children of the matches ($..x[*]), as Jayway's Length does.
         first, rest = path.functions[0], path.functions[1:]
@@ -432,10 +388,10 @@ class Path:
             for before in upstream:  # the value the failing step was applied to
                 node = _definite((before,), node)
             last = where == len(self.steps) - 1 and not self.functions
-            if type(step) is _Names and isinstance(node, dict) and not last:
+            if type(step) is Names and isinstance(node, dict) and not last:
                 text = "$" + "".join(map(_fragment, self.steps[: where + 1]))
                 return PathNotFound(self.text, self.normalized, f"Missing property in path {text}")
-            if type(step) is _Indexes and node is None:
+            if type(step) is Indexes and node is None:
                 text = "$" + "".join(map(_fragment, upstream))
                 return PathNotFound(self.text, self.normalized, f"The path {text} is null")
         return PathNotFound(self.text, self.normalized)
@@ -474,167 +430,7 @@ class Path:
         return members
 
 
-# --- compiler ----------------------------------------------------------------------------------
-
-
-class _PathSyntax(Exception):
-    """Why a path does not compile (chained under the ExpressionSyntaxError AWS's text)."""
-
-
-_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_INTEGER = re.compile(r"-?\d+")
-_DIGITS = frozenset("0123456789")
-# Inside a filter a path ends at a blank, a relational operator or a closing parenthesis.
-_FILTER_PATH_END = frozenset(" \t\r\n)<>=!~&|,]")
-
-
-def _integer(text: str) -> int:
-    if not _INTEGER.fullmatch(text) or not -(2**31) <= int(text) < 2**31:
-        raise _PathSyntax(f"Invalid array index '{text}'")
-    return int(text)
-
-
-def _array_token(content: str) -> Step:
-    """``[0]``, ``[0, 2]``, ``[1:3]``, ``[:2]``, ``[-2:]`` (content between the brackets)."""
-    content = content.strip()
-    if ":" in content:
-        # Jayway splits on ':' dropping trailing empty parts and reads only two bounds.
-        parts = content.split(":")
-        while parts and not parts[-1]:
-            parts.pop()
-        start = _integer(parts[0]) if parts and parts[0] else None
-        stop = _integer(parts[1]) if len(parts) > 1 and parts[1] else None
-        if start is None and stop is None:
-            raise _PathSyntax(f"Failed to parse slice [{content}]")
-        return _Slice(start, stop)
-    return _Indexes(tuple(_integer(part.strip()) for part in content.split(",")))
-
-
-def _bracket_names(text: str, pos: int) -> tuple[Step, int]:
-    """``['a']``, ``["a"]``, ``['a', 'b']`` starting at the first quote; returns the step and the
-    index after ``]``."""
-    quote = text[pos]
-    names: list[str] = []
-    while True:
-        end = closing_quote(text, pos)
-        if end < 0:
-            raise _PathSyntax(f"Property has not been closed - missing closing {quote}")
-        names.append(unescape(text[pos + 1 : end]))
-        pos = skip_blanks(text, end + 1)
-        if text[pos : pos + 1] == "]":
-            return _Names(tuple(names), quote), pos + 1
-        if text[pos : pos + 1] != ",":
-            raise _PathSyntax("Property must be separated by comma or terminated by ']'")
-        pos = skip_blanks(text, pos + 1)
-        if text[pos : pos + 1] != quote:
-            raise _PathSyntax(f"Expected a {quote}-quoted property at position {pos}")
-
-
-def _bracket(text: str, pos: int) -> tuple[Step, int]:
-    """The bracket token opening at ``text[pos]``."""
-    inner = skip_blanks(text, pos + 1)
-    char = text[inner : inner + 1]
-    if char in ("'", '"'):
-        return _bracket_names(text, inner)
-    if char == "*":
-        close = skip_blanks(text, inner + 1)
-        if text[close : close + 1] != "]":
-            raise _PathSyntax(f"Expected wildcard token to end with ']' on position {close}")
-        return _WILDCARD, close + 1
-    if char == "?":
-        opening = skip_blanks(text, inner + 1)
-        if text[opening : opening + 1] != "(":
-            raise _PathSyntax("Filter must start with '[?(' and end with ')]'")
-        try:
-            predicate, after = parse_filter(text, opening, _filter_path)
-        except FilterSyntax as exc:
-            raise _PathSyntax(str(exc)) from exc
-        close = skip_blanks(text, after)
-        if text[close : close + 1] != "]":
-            raise _PathSyntax("Filter must start with '[?(' and end with ')]'")
-        return _Filter(predicate), close + 1
-    if char and (char in _DIGITS or char in "-:"):
-        close = text.find("]", inner)
-        if close < 0:
-            raise _PathSyntax("Array index has not been closed - missing closing ]")
-        return _array_token(text[pos + 1 : close]), close + 1
-    raise _PathSyntax(f"Could not parse token starting at position {pos}")
-
-
-def _tokens(text: str, pos: int, in_filter: bool) -> tuple[list[Step], list[str], int]:
-    """Steps and trailing functions from ``text[pos]`` (just after ``$``/``@``); returns them and
-    the index where the path ends (the end of ``text`` unless ``in_filter``)."""
-    steps: list[Step] = []
-    functions: list[str] = []
-    end = len(text)
-    while pos < end:
-        char = text[pos]
-        if in_filter and char in _FILTER_PATH_END:
-            break
-        if functions:
-            raise _PathSyntax("A function must end the path")
-        if char == "[":
-            step, pos = _bracket(text, pos)
-            steps.append(step)
-            continue
-        if char == ".":
-            if text.startswith("..", pos):
-                steps.append(_SCAN)
-                pos += 2
-            else:
-                pos += 1
-            if pos == end or (in_filter and text[pos] in _FILTER_PATH_END):
-                raise _PathSyntax("Path must not end with a '.' or '..'")
-            if text[pos] == ".":
-                raise _PathSyntax(f"Character '.' on position {pos} is not valid")
-            if text[pos] == "[":
-                continue
-        if text[pos] == "*":
-            steps.append(_WILDCARD)
-            pos += 1
-            continue
-        # A name runs to the next '.', '[' or '('; Jayway refuses a blank in it.
-        start = pos
-        while pos < end and text[pos] not in ".[(":
-            if in_filter and text[pos] in _FILTER_PATH_END:
-                break
-            if text[pos] == " ":
-                raise _PathSyntax("Use bracket notation ['my prop'] if your property has blanks")
-            pos += 1
-        name = text[start:pos]
-        if not name:
-            raise _PathSyntax(f"Could not parse token starting at position {start}")
-        if text[pos : pos + 1] != "(":
-            steps.append(_Names((name,), "'"))
-            continue
-        if text[pos + 1 : pos + 2] != ")":
-            raise _PathSyntax(f"Arguments to function '{name}' are not supported")
-        if name not in _FUNCTIONS:
-            raise _PathSyntax(f"Function of name: {name} cannot be created")
-        if steps and steps[-1] is _SCAN:
-            raise _PathSyntax("A function cannot follow '..'")
-        functions.append(name)
-        pos += 2
-        while pos < end and text[pos] == ".":  # chained: .keys().length()
-            fname, _, rest = text[pos + 1 :].partition("(")
-            if fname not in _FUNCTIONS or not rest.startswith(")"):
-                raise _PathSyntax("A function must end the path")
-            functions.append(fname)
-            pos += len(fname) + 3
-    if steps and steps[-1] is _SCAN and not functions:
-        raise _PathSyntax("Path must not end with a '.' or '..'")
-    return steps, functions, pos
-
-
-def _is_definite(steps: list[Step]) -> bool:
-    last = len(steps) - 1
-    for position, step in enumerate(steps):
-        if type(step) is _Names:
-            if len(step.names) > 1 and position != last:
-                return False
-        elif type(step) is not _Indexes or len(step.indexes) > 1:
-            return False
-    return True
+# --- compiling ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -658,12 +454,20 @@ class _FilterPath:
 
 
 def _filter_path(text: str, pos: int) -> tuple[_FilterPath, int]:
-    after = pos + 1
-    if after < len(text) and text[after] not in ".[" and text[after] not in _FILTER_PATH_END:
-        raise _PathSyntax(f"Illegal character at position {after} expected '.' or '['")
-    steps, functions, end = _tokens(text, after, in_filter=True)
+    steps, functions, end = parse_filter_path(text, pos, _filter_path)
     path = _build(text[pos:end], "input", None, steps, functions)
     return _FilterPath(path, text[pos] == "$"), end
+
+
+def _is_definite(steps: list[Step]) -> bool:
+    last = len(steps) - 1
+    for position, step in enumerate(steps):
+        if type(step) is Names:
+            if len(step.names) > 1 and position != last:
+                return False
+        elif type(step) is not Indexes or len(step.indexes) > 1:
+            return False
+    return True
 
 
 def _build(
@@ -671,9 +475,9 @@ def _build(
 ) -> Path:
     keys: list[str | int] | None = []
     for step in steps:
-        if keys is not None and type(step) is _Names and len(step.names) == 1:
+        if keys is not None and type(step) is Names and len(step.names) == 1:
             keys.append(step.names[0])
-        elif keys is not None and type(step) is _Indexes and len(step.indexes) == 1:
+        elif keys is not None and type(step) is Indexes and len(step.indexes) == 1:
             keys.append(step.indexes[0])
         else:
             keys = None
@@ -686,28 +490,14 @@ def _build(
         keys=fast,
         steps=tuple(steps),
         functions=tuple(functions),
-        definite=definite or (bool(functions) and type(steps[0]) is _Scan),
+        definite=definite or (bool(functions) and type(steps[0]) is Scan),
         branching=not definite,
         names_only=fast is not None and all(type(k) is str for k in fast),
     )
 
 
 def _compile(text: str) -> Path:
-    source = text.strip()
-    if not source.startswith("$"):
-        raise _PathSyntax("Path must start with '$'")
-    root: Root = "input"
-    variable = None
-    pos = 1
-    if source.startswith("$$"):
-        root, pos = "context", 2
-    else:
-        match = _VARIABLE.match(source, 1)
-        if match:
-            root, variable, pos = "variable", match.group(), match.end()
-    if pos < len(source) and source[pos] not in ".[":
-        raise _PathSyntax(f"Illegal character at position {pos} expected '.' or '['")
-    steps, functions, _ = _tokens(source, pos, in_filter=False)
+    root, variable, steps, functions = parse_path(text, _filter_path)
     return _build(text, root, variable, steps, functions)
 
 
@@ -716,7 +506,7 @@ def compile_path(text: Any, *, field: str | None = None) -> Path:
     if isinstance(text, str):
         try:
             return _compile(text)
-        except _PathSyntax as exc:
+        except PathSyntax as exc:
             raise ExpressionSyntaxError(_invalid(field, "JSONPath")) from exc
     raise ExpressionSyntaxError(_invalid(field, "JSONPath"))
 

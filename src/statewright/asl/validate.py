@@ -14,25 +14,55 @@ One walk over the definition, linear in its size. Locations follow AWS: ``/Start
 Where each message comes from is marked on it: [AWS] seen verbatim in AWS responses (recorded
 snapshots, error reports), [floci] measured against AWS by floci-io/floci, [ours] AWS's wording
 is unknown and this one is written in its style. AWS itself warns that the wording may change.
+
+This module is the walk over machines and states; the checks of single fields, and the messages,
+are in ``_validate_fields``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from datetime import datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 from statewright.asl import _schema as schema
 from statewright.asl._schema import JSONATA, JSONPATH, Language
-from statewright.asl.errors import DefinitionError, ExpressionSyntaxError
-from statewright.asl.intrinsics import compile_intrinsic, is_intrinsic
-from statewright.asl.paths import compile_path, compile_reference_path
-from statewright.asl.templates import compile_template
+from statewright.asl._validate_fields import (
+    ARRAY,
+    BAD_TIMESTAMP,
+    BOOLEAN,
+    NUMBER,
+    OBJECT,
+    PATH_OR_INTRINSIC,
+    SCHEMA_VALIDATION_FAILED,
+    STRING,
+    FieldChecker,
+    expected,
+    invalid_path,
+    is_int,
+    is_jsonata,
+    is_number,
+    is_timestamp,
+    not_supported,
+    one_of,
+    one_required,
+    only_one,
+    required,
+)
+from statewright.asl.errors import DefinitionError
+
+__all__ = [
+    "DUPLICATE_LABEL_NAME",
+    "DUPLICATE_STATE_NAME",
+    "INVALID_LABEL_NAME",
+    "INVALID_STATE_NAME",
+    "MISSING_END_STATE",
+    "MISSING_TRANSITION_TARGET",
+    "SCHEMA_VALIDATION_FAILED",
+    "TOO_DEEPLY_NESTED",
+    "validate",
+]
 
 # The codes of ValidateStateMachineDefinitionDiagnostic (AWS API reference) that a definition
-# alone can produce.
-SCHEMA_VALIDATION_FAILED = "SCHEMA_VALIDATION_FAILED"
+# alone can produce; SCHEMA_VALIDATION_FAILED, the code of a bad field, comes with the field checks.
 MISSING_TRANSITION_TARGET = "MISSING_TRANSITION_TARGET"
 MISSING_END_STATE = "MISSING_END_STATE"
 DUPLICATE_STATE_NAME = "DUPLICATE_STATE_NAME"
@@ -41,96 +71,10 @@ DUPLICATE_LABEL_NAME = "DUPLICATE_LABEL_NAME"
 INVALID_LABEL_NAME = "INVALID_LABEL_NAME"
 TOO_DEEPLY_NESTED = "TOO_DEEPLY_NESTED"
 
-# The type names AWS puts in "Expected value of type [...]".
-_STRING, _INTEGER, _NUMBER = "STRING", "INTEGER", "NUMBER"
-_BOOLEAN, _OBJECT, _ARRAY = "BOOLEAN", "OBJECT", "ARRAY"
-# RFC 3339 as the States Language profiles it: uppercase T, and Z or a numeric offset.
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 _LABEL_FORBIDDEN = frozenset(' \t\n\r<>{}[]?*"#%\\^|~`$&,;:/')
 
 
-# --- messages ------------------------------------------------------------------------------
-
-
-def _required(fields: Iterable[str]) -> str:  # [AWS]
-    return f"These fields are required: [{', '.join(fields)}]"
-
-
-def _not_supported(field: str) -> str:  # [AWS]
-    return f"Field '{field}' is not supported"
-
-
-def _wrong_language(language: str, field: str) -> str:  # [floci]
-    other = JSONPATH if language == JSONATA else JSONATA
-    return (
-        f"The QueryLanguage is set to '{language}', but field '{field}' is only supported "
-        f"for the '{other}' QueryLanguage"
-    )
-
-
-def _expected(kind: str) -> str:  # [floci] for STRING; the other kinds follow its pattern
-    return f"Expected value of type [{kind}]"
-
-
-def _one_of(field: str, values: Iterable[str]) -> str:  # [AWS]
-    return f"The field '{field}' should have one of these values: [{', '.join(values)}]"
-
-
-def _exclusive(fields: Iterable[str]) -> str:  # [ours]
-    return f"Only one of these fields can be specified: [{', '.join(fields)}]"
-
-
-def _one_required(fields: Iterable[str]) -> str:  # [ours]
-    return f"Exactly one of these fields is required: [{', '.join(fields)}]"
-
-
-def _range(field: str, low: float, high: float | None) -> str:  # [ours]
-    if high is None:
-        return f"The value for the field '{field}' must be greater than or equal to {low}"
-    return f"The value for the field '{field}' must be between {low} and {high}"
-
-
-def _invalid_path(field: str, kind: str) -> str:  # [AWS] for JSONPath; [ours] the rest
-    return f"The value for the field '{field}' must be a valid {kind}"
-
-
-_PATH_OR_INTRINSIC = "JSONPath or a valid intrinsic function call"  # [AWS]
-_JSONATA_EXPRESSION = "JSONata expression"  # [ours]
-_NON_EMPTY = "The field '{}' should be non-empty"  # [ours]
-_BAD_TIMESTAMP = "String does not match RFC3339 timestamp"  # [AWS] as quoted by a linter
-
-
 # --- value tests -------------------------------------------------------------------------
-
-
-def _is_int(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_jsonata(value: Any) -> bool:
-    """A whole string wrapped in ``{% %}`` with something inside (the expression is compiled
-    later, by the JSONata module)."""
-    return (
-        isinstance(value, str)
-        and value.startswith("{%")
-        and value.endswith("%}")
-        and len(value) >= 4
-        and bool(value[2:-2].strip())
-    )
-
-
-def _is_timestamp(value: str) -> bool:
-    if not _TIMESTAMP.fullmatch(value):
-        return False
-    try:  # the shape is right; reject impossible dates such as 2024-02-30
-        datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
-    except ValueError:
-        return False
-    return True
 
 
 def _is_terminal(state: Any) -> bool:
@@ -151,18 +95,16 @@ def validate(definition: Any) -> list[DefinitionError]:
     return checker.errors
 
 
-class _Checker:
-    """One validation run: the faults found so far and the names seen across all scopes."""
+class _Checker(FieldChecker):
+    """One validation run: the walk over machines and states, and the names seen across all
+    scopes. The checks of single fields come from ``FieldChecker``."""
 
     def __init__(self, top_language: Language) -> None:
-        self.errors: list[DefinitionError] = []
+        super().__init__()
         self.top_language: Language = top_language
         # State names and Map labels must be unique in the whole definition, branches included.
         self.state_names: set[str] = set()
         self.labels: set[str] = set()
-
-    def fail(self, message: str, location: str, code: str = SCHEMA_VALIDATION_FAILED) -> None:
-        self.errors.append(DefinitionError(code, message, location))
 
     # --- machines and the transition graph -----------------------------------------------
 
@@ -173,16 +115,16 @@ class _Checker:
         # [AWS] the recorded answer for {} lists them in this order.
         missing = [field for field in ("States", "StartAt") if field not in obj]
         if missing:
-            self.fail(_required(missing), loc or "/")
+            self.fail(required(missing), loc or "/")
         start = obj.get("StartAt")
         if "StartAt" in obj and not isinstance(start, str):
-            self.fail(_expected(_STRING), f"{loc}/StartAt")
-        self.optional(obj, "Comment", loc, str, _STRING)
+            self.fail(expected(STRING), f"{loc}/StartAt")
+        self.optional(obj, "Comment", loc, str, STRING)
         if top:
             self.top_level(obj)
         states = obj.get("States")
         if "States" in obj and not isinstance(states, dict):
-            self.fail(_expected(_OBJECT), f"{loc}/States")
+            self.fail(expected(OBJECT), f"{loc}/States")
         if not isinstance(states, dict):
             return
         targets: list[tuple[str, str]] = []  # (state named, location of the field naming it)
@@ -194,7 +136,7 @@ class _Checker:
 
     def top_level(self, obj: dict[str, Any]) -> None:
         if "Version" in obj and obj["Version"] != "1.0":
-            self.fail(_one_of("Version", ["1.0"]), "/Version")
+            self.fail(one_of("Version", ["1.0"]), "/Version")
         if "TimeoutSeconds" in obj:
             self.integer(obj, "TimeoutSeconds", "", 1, schema.MAX_SECONDS)
         if "QueryLanguage" in obj:
@@ -248,15 +190,15 @@ class _Checker:
 
     def state(self, state: Any, loc: str, depth: int, targets: list[tuple[str, str]]) -> None:
         if not isinstance(state, dict):
-            self.fail(_expected(_OBJECT), loc)
+            self.fail(expected(OBJECT), loc)
             return
         self.collect_targets(state, loc, targets)
         kind = state.get("Type")
         if "Type" not in state:
-            self.fail(_required(["Type"]), loc)
+            self.fail(required(["Type"]), loc)
             return
         if kind not in schema.STATE_TYPES:
-            self.fail(_one_of("Type", schema.STATE_TYPES), f"{loc}/Type")
+            self.fail(one_of("Type", schema.STATE_TYPES), f"{loc}/Type")
             return
         language = self.state_language(state, loc)
         other: Language = JSONATA if language == JSONPATH else JSONPATH
@@ -264,7 +206,7 @@ class _Checker:
         self.unknown_fields(state, loc, allowed, schema.ALLOWED_FIELDS[(kind, other)], language)
         # Fields already reported as not allowed are not checked again.
         st = {key: value for key, value in state.items() if key in allowed}
-        self.optional(st, "Comment", loc, str, _STRING)
+        self.optional(st, "Comment", loc, str, STRING)
         if kind not in schema.NO_TRANSITION_TYPES:
             self.transition(st, loc)
         if language == JSONPATH:
@@ -320,27 +262,18 @@ class _Checker:
             self.fail(message, loc)
         return JSONATA if value == JSONATA else JSONPATH
 
-    def query_language(self, value: Any, loc: str) -> bool:
-        if not isinstance(value, str):
-            self.fail(_expected(_STRING), loc)
-            return False
-        if value not in schema.LANGUAGES:  # [floci]
-            self.fail(f"Value should be one of the following: [{', '.join(schema.LANGUAGES)}]", loc)
-            return False
-        return True
-
     def transition(self, st: dict[str, Any], loc: str) -> None:
         has_next, has_end = "Next" in st, "End" in st
         if has_next and has_end:
-            self.fail(_exclusive(["Next", "End"]), f"{loc}/Next")
+            self.fail(only_one(["Next", "End"]), f"{loc}/Next")
         elif not has_next and not has_end:
-            self.fail(_one_required(["Next", "End"]), loc)
-        self.optional(st, "Next", loc, str, _STRING)
+            self.fail(one_required(["Next", "End"]), loc)
+        self.optional(st, "Next", loc, str, STRING)
         if has_end and st["End"] is not True:
             if isinstance(st["End"], bool):
                 self.fail("The value for the field 'End' must be true", f"{loc}/End")  # [ours]
             else:
-                self.fail(_expected(_BOOLEAN), f"{loc}/End")
+                self.fail(expected(BOOLEAN), f"{loc}/End")
 
     # --- data flow -----------------------------------------------------------------------
 
@@ -359,175 +292,17 @@ class _Checker:
     def jsonata_data_flow(self, st: dict[str, Any], loc: str) -> None:
         # Output takes any JSON; its {% %} strings are compiled by the JSONata module.
         if "Arguments" in st and not isinstance(st["Arguments"], dict):
-            self.jsonata_or(st, "Arguments", loc, _OBJECT)
+            self.jsonata_or(st, "Arguments", loc, OBJECT)
         if "Assign" in st:
             self.assign(st["Assign"], f"{loc}/Assign", JSONATA)
-
-    def template(self, value: Any, loc: str) -> None:
-        """A payload template: keys ending ``.$`` hold a Path or an intrinsic function. Walked
-        with a stack, not recursion, so a deep payload cannot exhaust Python's stack."""
-        if not isinstance(value, dict):
-            self.fail(_expected(_OBJECT), loc)
-            return
-        found = len(self.errors)
-        # (key holding the node, node, location), popped in document order.
-        stack: list[tuple[str, Any, str]] = [("", value, loc)]
-        while stack:
-            key, node, node_loc = stack.pop()
-            if key.endswith(".$"):
-                self.dynamic_value(key, node, node_loc)
-            elif isinstance(node, dict):
-                stack.extend((k, v, f"{node_loc}/{k}") for k, v in reversed(node.items()))
-            elif isinstance(node, list):
-                items = [(key, v, f"{node_loc}[{i}]") for i, v in enumerate(node)]
-                stack.extend(reversed(items))
-        if len(self.errors) == found:
-            # The template compiler may enforce more than the walk above; it has the last word.
-            try:
-                compile_template(value)
-            except ExpressionSyntaxError as exc:
-                self.fail(exc.message, loc)
-
-    def dynamic_value(self, field: str, value: Any, loc: str) -> None:
-        if not isinstance(value, str):
-            self.fail(_expected(_STRING), loc)
-        elif not self.compiles_path_or_intrinsic(value):
-            self.fail(_invalid_path(field, _PATH_OR_INTRINSIC), loc)
-
-    def assign(self, value: Any, loc: str, language: Language) -> None:
-        if not isinstance(value, dict):
-            self.fail(_expected(_OBJECT), loc)
-            return
-        for key in value:
-            name = key[:-2] if language == JSONPATH and key.endswith(".$") else key
-            # A variable is a whole value: "x.y" would assign a sub-path, which AWS refuses.
-            if not name.isidentifier() or len(name) > schema.MAX_NAME_LENGTH:
-                self.fail(f"The variable name '{name}' is not valid", f"{loc}/{key}")  # [ours]
-        if language == JSONPATH:
-            self.template(value, loc)
-
-    def path(
-        self,
-        obj: dict[str, Any],
-        field: str,
-        loc: str,
-        *,
-        nullable: bool = False,
-        reference: bool = False,
-    ) -> None:
-        value = obj[field]
-        if value is None and nullable:
-            return
-        if not isinstance(value, str):
-            self.fail(_expected(_STRING), f"{loc}/{field}")
-            return
-        try:
-            (compile_reference_path if reference else compile_path)(value)
-        except ExpressionSyntaxError:
-            kind = "ReferencePath" if reference else "JSONPath"
-            self.fail(_invalid_path(field, kind), f"{loc}/{field}")
-
-    def compiles_path_or_intrinsic(self, text: str) -> bool:
-        try:
-            if is_intrinsic(text):
-                compile_intrinsic(text)
-            else:
-                compile_path(text)
-        except ExpressionSyntaxError:
-            return False
-        return True
-
-    # --- scalar fields -------------------------------------------------------------------
-
-    def optional(self, obj: dict[str, Any], field: str, loc: str, kind: type, name: str) -> None:
-        if field in obj and not isinstance(obj[field], kind):
-            self.fail(_expected(name), f"{loc}/{field}")
-
-    def integer(
-        self,
-        obj: dict[str, Any],
-        field: str,
-        loc: str,
-        low: int,
-        high: int | None,
-        jsonata: bool = False,
-    ) -> None:
-        value = obj[field]
-        if jsonata and isinstance(value, str):
-            self.jsonata_or(obj, field, loc, _INTEGER)
-        elif not _is_int(value):
-            self.fail(_expected(_INTEGER), f"{loc}/{field}")
-        elif value < low or (high is not None and value > high):
-            self.fail(_range(field, low, high), f"{loc}/{field}")
-
-    def number(
-        self,
-        obj: dict[str, Any],
-        field: str,
-        loc: str,
-        low: float,
-        high: float | None,
-        jsonata: bool = False,
-    ) -> None:
-        value = obj[field]
-        if jsonata and isinstance(value, str):
-            self.jsonata_or(obj, field, loc, _NUMBER)
-        elif not _is_number(value):
-            self.fail(_expected(_NUMBER), f"{loc}/{field}")
-        elif value < low or (high is not None and value > high):
-            self.fail(_range(field, low, high), f"{loc}/{field}")
-
-    def jsonata_or(self, obj: dict[str, Any], field: str, loc: str, kind: str) -> None:
-        """A JSONata field that takes a ``kind`` value or a ``{% %}`` expression."""
-        value = obj[field]
-        if not isinstance(value, str):
-            self.fail(_expected(kind), f"{loc}/{field}")
-        elif not _is_jsonata(value):
-            self.fail(_invalid_path(field, _JSONATA_EXPRESSION), f"{loc}/{field}")
-
-    def exclusive(self, obj: dict[str, Any], fields: tuple[str, str], loc: str) -> bool:
-        if fields[0] in obj and fields[1] in obj:
-            # Located at the first field, as floci-io/floci measured for MaxConcurrency.
-            self.fail(_exclusive(fields), f"{loc}/{fields[0]}")
-            return False
-        return True
-
-    def unknown_fields(
-        self,
-        obj: dict[str, Any],
-        loc: str,
-        allowed: frozenset[str],
-        other_language: frozenset[str] = frozenset(),
-        language: Language = JSONPATH,
-    ) -> None:
-        for key in obj:
-            if key in allowed:
-                continue
-            if key in other_language:
-                self.fail(_wrong_language(language, key), loc)
-            else:
-                self.fail(_not_supported(key), loc)
-
-    def non_empty_array(self, obj: dict[str, Any], field: str, loc: str) -> list[Any]:
-        """The array at ``field`` (required), or [] after reporting why it is unusable."""
-        if field not in obj:
-            self.fail(_required([field]), loc)
-            return []
-        value = obj[field]
-        if not isinstance(value, list):
-            self.fail(_expected(_ARRAY), f"{loc}/{field}")
-            return []
-        if not value:
-            self.fail(_NON_EMPTY.format(field), f"{loc}/{field}")
-        return value
 
     # --- state types ---------------------------------------------------------------------
 
     def task(self, st: dict[str, Any], loc: str, language: Language) -> None:
         if "Resource" not in st:
-            self.fail(_required(["Resource"]), loc)
+            self.fail(required(["Resource"]), loc)
         elif not isinstance(st["Resource"], str):
-            self.fail(_expected(_STRING), f"{loc}/Resource")
+            self.fail(expected(STRING), f"{loc}/Resource")
         elif not st["Resource"]:
             # [AWS] its answer to an unknown integration. Only the empty string is refused here:
             # resources (placeholders included) are resolved by the runtime when it runs them.
@@ -543,7 +318,7 @@ class _Checker:
             if f"{seconds}Path" in st:
                 self.path(st, f"{seconds}Path", loc, reference=True)
         timeout, heartbeat = st.get("TimeoutSeconds"), st.get("HeartbeatSeconds")
-        if _is_int(timeout) and _is_int(heartbeat) and heartbeat >= timeout:  # [ours]
+        if is_int(timeout) and is_int(heartbeat) and heartbeat >= timeout:  # [ours]
             message = (
                 "The value for the field 'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'"
             )
@@ -552,19 +327,19 @@ class _Checker:
             if language == JSONPATH:
                 self.template(st["Credentials"], f"{loc}/Credentials")
             elif not isinstance(st["Credentials"], dict):
-                self.fail(_expected(_OBJECT), f"{loc}/Credentials")
+                self.fail(expected(OBJECT), f"{loc}/Credentials")
 
     def choice(self, st: dict[str, Any], loc: str, language: Language) -> None:
         for index, rule in enumerate(self.non_empty_array(st, "Choices", loc)):
             self.rule(rule, f"{loc}/Choices[{index}]", language, top=True, depth=0)
-        self.optional(st, "Default", loc, str, _STRING)
+        self.optional(st, "Default", loc, str, STRING)
 
     def rule(self, rule: Any, loc: str, language: Language, *, top: bool, depth: int) -> None:
         if depth > schema.MAX_DEPTH:
             self.fail("The states are too deeply nested", loc, TOO_DEEPLY_NESTED)  # [ours]
             return
         if not isinstance(rule, dict):
-            self.fail(_expected(_OBJECT), loc)
+            self.fail(expected(OBJECT), loc)
             return
         # Only a top-level rule moves on (Next) and assigns; a rule inside And/Or/Not tests.
         top_only = frozenset() if top else frozenset({"Next", "Assign"})
@@ -576,16 +351,16 @@ class _Checker:
             other = schema.JSONATA_RULE_FIELDS - schema.JSONPATH_RULE_FIELDS
         self.unknown_fields(rule, loc, allowed, other, language)
         rule = {key: value for key, value in rule.items() if key in allowed}
-        self.optional(rule, "Next", loc, str, _STRING)
-        self.optional(rule, "Comment", loc, str, _STRING)
+        self.optional(rule, "Next", loc, str, STRING)
+        self.optional(rule, "Comment", loc, str, STRING)
         if "Assign" in rule:
             self.assign(rule["Assign"], f"{loc}/Assign", language)
         if language == JSONATA:
             missing = [field for field in ("Condition", "Next") if field not in rule]
             if missing:
-                self.fail(_required(missing), loc)
+                self.fail(required(missing), loc)
             if "Condition" in rule and not isinstance(rule["Condition"], bool):
-                self.jsonata_or(rule, "Condition", loc, _BOOLEAN)
+                self.jsonata_or(rule, "Condition", loc, BOOLEAN)
             return
         operators = [
             key for key in rule if key in schema.COMPARATORS or key in {"And", "Or", "Not"}
@@ -594,7 +369,7 @@ class _Checker:
         if any(op in schema.COMPARATORS for op in operators) and "Variable" not in rule:
             missing.append("Variable")
         if missing:
-            self.fail(_required(missing), loc)
+            self.fail(required(missing), loc)
         if len(operators) != 1:  # [ours]
             self.fail(
                 "A Choice Rule must have exactly one comparison operator, And, Or or Not", loc
@@ -619,13 +394,13 @@ class _Checker:
             case schema.PATH:
                 self.path(rule, op, loc)
             case schema.BOOLEAN if not isinstance(value, bool):
-                self.fail(_expected(_BOOLEAN), op_loc)
-            case schema.NUMBER if not _is_number(value):
-                self.fail(_expected(_NUMBER), op_loc)
+                self.fail(expected(BOOLEAN), op_loc)
+            case schema.NUMBER if not is_number(value):
+                self.fail(expected(NUMBER), op_loc)
             case schema.STRING | schema.TIMESTAMP if not isinstance(value, str):
-                self.fail(_expected(_STRING), op_loc)
-            case schema.TIMESTAMP if not _is_timestamp(value):
-                self.fail(_BAD_TIMESTAMP, op_loc)
+                self.fail(expected(STRING), op_loc)
+            case schema.TIMESTAMP if not is_timestamp(value):
+                self.fail(BAD_TIMESTAMP, op_loc)
 
     def wait(self, st: dict[str, Any], loc: str, language: Language) -> None:
         options = ["Seconds", "Timestamp"]
@@ -633,18 +408,18 @@ class _Checker:
             options = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
         present = [field for field in options if field in st]
         if not present:
-            self.fail(_one_required(options), loc)
+            self.fail(one_required(options), loc)
         elif len(present) > 1:
-            self.fail(_exclusive(present), f"{loc}/{present[0]}")
+            self.fail(only_one(present), f"{loc}/{present[0]}")
         jsonata = language == JSONATA
         if "Seconds" in st:
             self.integer(st, "Seconds", loc, 0, schema.MAX_SECONDS, jsonata)
         if "Timestamp" in st:
             value = st["Timestamp"]
             if not isinstance(value, str):
-                self.fail(_expected(_STRING), f"{loc}/Timestamp")
-            elif not (jsonata and _is_jsonata(value)) and not _is_timestamp(value):
-                self.fail(_BAD_TIMESTAMP, f"{loc}/Timestamp")
+                self.fail(expected(STRING), f"{loc}/Timestamp")
+            elif not (jsonata and is_jsonata(value)) and not is_timestamp(value):
+                self.fail(BAD_TIMESTAMP, f"{loc}/Timestamp")
         for field in ("SecondsPath", "TimestampPath"):
             if field in st:
                 self.path(st, field, loc, reference=True)
@@ -652,14 +427,14 @@ class _Checker:
     def fail_state(self, st: dict[str, Any], loc: str) -> None:
         for field in ("Error", "Cause"):
             self.exclusive(st, (field, f"{field}Path"), loc)
-            self.optional(st, field, loc, str, _STRING)
+            self.optional(st, field, loc, str, STRING)
             path_field = f"{field}Path"
             if path_field in st:
                 value = st[path_field]
                 if not isinstance(value, str):  # [floci]
-                    self.fail(_expected(_STRING), f"{loc}/{path_field}")
+                    self.fail(expected(STRING), f"{loc}/{path_field}")
                 elif not self.compiles_path_or_intrinsic(value):
-                    self.fail(_invalid_path(path_field, _PATH_OR_INTRINSIC), f"{loc}/{path_field}")
+                    self.fail(invalid_path(path_field, PATH_OR_INTRINSIC), f"{loc}/{path_field}")
 
     def parallel(self, st: dict[str, Any], loc: str, depth: int) -> None:
         for index, branch in enumerate(self.non_empty_array(st, "Branches", loc)):
@@ -669,7 +444,7 @@ class _Checker:
         if depth + 1 > schema.MAX_DEPTH:
             self.fail("The states are too deeply nested", loc, TOO_DEEPLY_NESTED)  # [ours]
         elif not isinstance(obj, dict):
-            self.fail(_expected(_OBJECT), loc)
+            self.fail(expected(OBJECT), loc)
         else:
             self.machine(obj, loc, allowed, depth + 1)
 
@@ -677,7 +452,7 @@ class _Checker:
         jsonata = language == JSONATA
         processor_field = "Iterator" if "Iterator" in st else "ItemProcessor"
         if self.exclusive(st, ("ItemProcessor", "Iterator"), loc) and processor_field not in st:
-            self.fail(_required(["ItemProcessor"]), loc)
+            self.fail(required(["ItemProcessor"]), loc)
         distributed = False
         processor = st.get(processor_field)
         if isinstance(processor, dict) and "ProcessorConfig" in processor:
@@ -688,13 +463,13 @@ class _Checker:
         if "ItemsPath" in st:
             self.path(st, "ItemsPath", loc, reference=True)
         if "Items" in st and not isinstance(st["Items"], list):
-            self.jsonata_or(st, "Items", loc, _ARRAY)
+            self.jsonata_or(st, "Items", loc, ARRAY)
         # The legacy Parameters (JSONPath only) is checked with the other data-flow fields.
         if self.exclusive(st, ("ItemSelector", "Parameters"), loc) and "ItemSelector" in st:
             if not jsonata:
                 self.template(st["ItemSelector"], f"{loc}/ItemSelector")
             elif not isinstance(st["ItemSelector"], dict):
-                self.jsonata_or(st, "ItemSelector", loc, _OBJECT)
+                self.jsonata_or(st, "ItemSelector", loc, OBJECT)
         for field in ("MaxConcurrency", "ToleratedFailureCount"):
             if self.exclusive(st, (field, f"{field}Path"), loc) and field in st:
                 self.integer(st, field, loc, 0, None, jsonata)
@@ -709,7 +484,7 @@ class _Checker:
                 if not distributed:  # [ours]
                     message = f"Field '{field}' is only supported in DISTRIBUTED mode"
                     self.fail(message, f"{loc}/{field}")
-                self.optional(st, field, loc, dict, _OBJECT)
+                self.optional(st, field, loc, dict, OBJECT)
         if "Label" in st:
             self.label(st["Label"], f"{loc}/Label")
 
@@ -717,25 +492,25 @@ class _Checker:
         """Checks a ProcessorConfig; True when it asks for a Distributed Map."""
         loc = f"{loc}/ProcessorConfig"
         if not isinstance(config, dict):
-            self.fail(_expected(_OBJECT), loc)
+            self.fail(expected(OBJECT), loc)
             return False
         self.unknown_fields(config, loc, schema.PROCESSOR_CONFIG_FIELDS)
         mode = config.get("Mode", "INLINE")
         if mode not in schema.PROCESSOR_MODES:
-            self.fail(_one_of("Mode", schema.PROCESSOR_MODES), f"{loc}/Mode")
+            self.fail(one_of("Mode", schema.PROCESSOR_MODES), f"{loc}/Mode")
         distributed = bool(mode == "DISTRIBUTED")
         if "ExecutionType" in config:
             if not distributed:  # [AWS] as quoted by a linter
-                self.fail(_not_supported("ExecutionType"), loc)
+                self.fail(not_supported("ExecutionType"), loc)
             elif config["ExecutionType"] not in schema.EXECUTION_TYPES:
-                self.fail(_one_of("ExecutionType", schema.EXECUTION_TYPES), f"{loc}/ExecutionType")
+                self.fail(one_of("ExecutionType", schema.EXECUTION_TYPES), f"{loc}/ExecutionType")
         elif distributed:  # [AWS] as quoted by a linter
-            self.fail(_required(["ExecutionType"]), loc)
+            self.fail(required(["ExecutionType"]), loc)
         return distributed
 
     def label(self, label: Any, loc: str) -> None:
         if not isinstance(label, str):
-            self.fail(_expected(_STRING), loc)
+            self.fail(expected(STRING), loc)
             return
         if len(label) > schema.MAX_LABEL_LENGTH or not label or _LABEL_FORBIDDEN & set(label):
             self.fail(f"Invalid label name: {label}", loc, INVALID_LABEL_NAME)  # [ours]
@@ -749,17 +524,17 @@ class _Checker:
         if "Retry" not in st:
             return
         if not isinstance(st["Retry"], list):
-            self.fail(_expected(_ARRAY), f"{loc}/Retry")
+            self.fail(expected(ARRAY), f"{loc}/Retry")
             return
         last = len(st["Retry"]) - 1
         for index, retrier in enumerate(st["Retry"]):
             r_loc = f"{loc}/Retry[{index}]"
             if not isinstance(retrier, dict):
-                self.fail(_expected(_OBJECT), r_loc)
+                self.fail(expected(OBJECT), r_loc)
                 continue
             self.unknown_fields(retrier, r_loc, schema.RETRIER_FIELDS)
             self.error_equals(retrier, r_loc, last=index == last)
-            self.optional(retrier, "Comment", r_loc, str, _STRING)
+            self.optional(retrier, "Comment", r_loc, str, STRING)
             if "IntervalSeconds" in retrier:
                 self.integer(retrier, "IntervalSeconds", r_loc, 1, schema.MAX_SECONDS)
             if "MaxAttempts" in retrier:
@@ -771,29 +546,29 @@ class _Checker:
             strategy = retrier.get("JitterStrategy", "NONE")
             if strategy not in schema.JITTER_STRATEGIES:
                 self.fail(
-                    _one_of("JitterStrategy", schema.JITTER_STRATEGIES), f"{r_loc}/JitterStrategy"
+                    one_of("JitterStrategy", schema.JITTER_STRATEGIES), f"{r_loc}/JitterStrategy"
                 )
 
     def catchers(self, st: dict[str, Any], loc: str, language: Language) -> None:
         if "Catch" not in st:
             return
         if not isinstance(st["Catch"], list):
-            self.fail(_expected(_ARRAY), f"{loc}/Catch")
+            self.fail(expected(ARRAY), f"{loc}/Catch")
             return
         other: Language = JSONATA if language == JSONPATH else JSONPATH
         last = len(st["Catch"]) - 1
         for index, catcher in enumerate(st["Catch"]):
             c_loc = f"{loc}/Catch[{index}]"
             if not isinstance(catcher, dict):
-                self.fail(_expected(_OBJECT), c_loc)
+                self.fail(expected(OBJECT), c_loc)
                 continue
             allowed = schema.CATCHER_FIELDS[language]
             self.unknown_fields(catcher, c_loc, allowed, schema.CATCHER_FIELDS[other], language)
             self.error_equals(catcher, c_loc, last=index == last)
             if "Next" not in catcher:
-                self.fail(_required(["Next"]), c_loc)
-            self.optional(catcher, "Next", c_loc, str, _STRING)
-            self.optional(catcher, "Comment", c_loc, str, _STRING)
+                self.fail(required(["Next"]), c_loc)
+            self.optional(catcher, "Next", c_loc, str, STRING)
+            self.optional(catcher, "Comment", c_loc, str, STRING)
             if language == JSONPATH and "ResultPath" in catcher:
                 self.path(catcher, "ResultPath", c_loc, nullable=True, reference=True)
             if "Assign" in catcher:
@@ -804,7 +579,7 @@ class _Checker:
         e_loc = f"{loc}/ErrorEquals"
         for index, name in enumerate(names):
             if not isinstance(name, str):
-                self.fail(_expected(_STRING), f"{e_loc}[{index}]")
+                self.fail(expected(STRING), f"{e_loc}[{index}]")
             elif name.startswith("States.") and not (
                 name in schema.PREDEFINED_ERRORS
                 or name.startswith(schema.PREDEFINED_ERROR_PREFIXES)
