@@ -15,11 +15,33 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 from statewright.asl import errors as err
 from statewright.asl.context import Ctx
+from statewright.asl.dataflow import (
+    assigned_variables,
+    effective_input,
+    exited_event,
+    expr_value,
+    get_path,
+    leave,
+    locate,
+    place_result,
+    state_output,
+)
+from statewright.asl.decisions import (
+    Decision,
+    Fail,
+    Finish,
+    Fork,
+    Invoke,
+    RetryLater,
+    Sleep,
+    TaskResult,
+    Transition,
+)
 from statewright.asl.errors import Failure, StatesFailure
 from statewright.asl.events import (
     MAX_PAYLOAD_BYTES,
@@ -27,7 +49,6 @@ from statewright.asl.events import (
     error_details,
     payload_details,
     state_entered,
-    state_exited,
     to_json,
 )
 from statewright.asl.model import (
@@ -35,7 +56,6 @@ from statewright.asl.model import (
     DataState,
     Expr,
     FailState,
-    Machine,
     MapState,
     ParallelState,
     PassState,
@@ -44,127 +64,13 @@ from statewright.asl.model import (
     TaskState,
     WaitState,
 )
-from statewright.asl.paths import Path, PathNotFound
-from statewright.asl.resources import Resource
+from statewright.asl.retry import error_matches, handle_failure
 from statewright.asl.timestamps import parse_timestamp_seconds
 
-# ----------------------------------------------------------------------------- decisions
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """Go to state ``next`` with ``output`` as its input."""
-
-    next: str
-    """The next state's name."""
-    output: Any
-    """The state's output."""
-    events: tuple[Event, ...]
-    """History events of this step."""
-    assigned: dict[str, Any] | None = None
-    """Variables to set in the frame's scope."""
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """The (sub-)machine ends successfully with ``output``."""
-
-    output: Any
-    """The final output."""
-    events: tuple[Event, ...]
-    """History events of this step."""
-    assigned: dict[str, Any] | None = None
-    """Variables to set in the frame's scope."""
-
-
-@dataclass(frozen=True, slots=True)
-class Fail:
-    """The (sub-)machine fails."""
-
-    failure: Failure
-    """The error and cause."""
-    events: tuple[Event, ...]
-    """History events of this step."""
-
-
-@dataclass(frozen=True, slots=True)
-class Invoke:
-    """Run a Task's resource; report its outcome to ``complete``."""
-
-    resource: Resource
-    """What to call."""
-    payload: Any
-    """The effective parameters (after InputPath and Parameters)."""
-    function_name: str | None
-    """The Lambda function to invoke (function ARN or ``lambda:invoke``'s FunctionName)."""
-    function_payload: Any
-    """The event handed to the function (for ``lambda:invoke``: its ``Payload``)."""
-    timeout_seconds: float | None
-    """TimeoutSeconds in force, if any."""
-    heartbeat_seconds: float | None
-    """HeartbeatSeconds in force, if any."""
-    events: tuple[Event, ...]
-    """History events up to scheduling."""
-    started: Event
-    """The event to record when the work starts (``LambdaFunctionStarted``...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Sleep:
-    """Wake the state (``complete`` with outcome None) at ``until``."""
-
-    until: float
-    """Epoch seconds."""
-    events: tuple[Event, ...]
-    """History events of this step."""
-
-
-@dataclass(frozen=True, slots=True)
-class Fork:
-    """Run child machines (Parallel branches, Map iterations); ``complete`` gets the results."""
-
-    kind: Literal["parallel", "map"]
-    """Which state forked."""
-    machines: tuple[Machine, ...]
-    """One machine per child (the Map processor repeated)."""
-    inputs: tuple[Any, ...]
-    """One input per child."""
-    max_concurrency: int
-    """Children running at once; 0 means unlimited."""
-    tolerated_failure_count: int | None
-    """Failed children tolerated (Map), None: none tolerated unless percentage says so."""
-    tolerated_failure_percentage: float | None
-    """Failed children tolerated, as a percentage (Map)."""
-    distributed: bool
-    """A Distributed Map: children are child executions, absent from this history."""
-    events: tuple[Event, ...]
-    """History events of this step."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryLater:
-    """Call ``attempt`` again at ``due`` with ``retry_counts``."""
-
-    due: float
-    """Epoch seconds."""
-    retry_counts: tuple[int, ...]
-    """Attempts used per retrier, to pass to the next ``complete``."""
-    events: tuple[Event, ...]
-    """History events of this step."""
-
-
-Decision = Transition | Finish | Fail | Invoke | Sleep | Fork | RetryLater
-
-
-@dataclass(frozen=True, slots=True)
-class TaskResult:
-    """What a Task's resource returned, shaped like Lambda's Invoke response."""
-
-    payload: bytes | str
-    """The response payload: JSON text (a function's return value or error object)."""
-    function_error: str | None = None
-    """Set (e.g. ``Unhandled``) when the payload is a function error object."""
-
+__all__ = [
+    "Decision", "Fail", "Finish", "Fork", "Invoke", "RetryLater", "Sleep", "TaskResult",
+    "Transition", "attempt", "complete", "enter", "error_matches",
+]
 
 # ----------------------------------------------------------------------------- entry points
 
@@ -181,15 +87,15 @@ def enter(state: State, data: Any, ctx: Ctx) -> Decision:
             case WaitState():
                 return Sleep(_wait_until(state, data, ctx), tuple(events))
             case SucceedState():
-                output = _output(state, _input(state, data, ctx), ctx)
-                events.append(_exited(state, output))
+                output = state_output(state, effective_input(state, data, ctx), ctx)
+                events.append(exited_event(state, output))
                 return Finish(output, tuple(events))
             case FailState():
                 return Fail(_fail_failure(state, data, ctx), tuple(events))
             case TaskState() | ParallelState() | MapState():
                 return _attempt(state, data, ctx, events)
     except StatesFailure as exc:
-        return Fail(_located(exc.failure, state, ctx), tuple(events))
+        return Fail(locate(exc.failure, state, ctx), tuple(events))
     raise TypeError(f"unknown state type {type(state).__name__}")
 
 
@@ -206,93 +112,15 @@ def complete(
     match state:
         case WaitState():
             try:
-                output = _output(state, _input(state, data, ctx), ctx)
-                return _leave(state, output, None, (_exited(state, output),))
+                output = state_output(state, effective_input(state, data, ctx), ctx)
+                return leave(state, output, None, (exited_event(state, output),))
             except StatesFailure as exc:
-                return Fail(_located(exc.failure, state, ctx), ())
+                return Fail(locate(exc.failure, state, ctx), ())
         case TaskState():
             return _complete_task(state, data, outcome, retry_counts, ctx)
         case ParallelState() | MapState():
             return _complete_fork(state, data, outcome, retry_counts, ctx)
     raise TypeError(f"state type {state.type} has no effect to complete")
-
-
-# ----------------------------------------------------------------------------- data flow
-
-
-def _input(state: State, data: Any, ctx: Ctx) -> Any:
-    """InputPath applied to the raw input."""
-    if state.input_path is None:
-        return {}
-    return _get(state.input_path, data, ctx)
-
-
-def _output(state: State, placed: Any, ctx: Ctx) -> Any:
-    """OutputPath applied to the state's result-in-input."""
-    if state.output_path is None:
-        return {}
-    return _get(state.output_path, placed, ctx)
-
-
-def _get(path: Path, data: Any, ctx: Ctx) -> Any:
-    try:
-        return path.get(data, ctx)
-    except PathNotFound as exc:
-        raise StatesFailure(
-            err.RUNTIME, f"Invalid path '{path.text}' : {exc}"
-        ) from exc
-
-
-def _place(state: DataState, data: Any, result: Any) -> Any:
-    """ResultPath: the result placed in the raw input."""
-    if state.result_path is None:
-        return data
-    try:
-        return state.result_path.set(data, result)
-    except PathNotFound as exc:
-        raise StatesFailure(
-            err.RESULT_PATH_MATCH_FAILURE,
-            f"Unable to apply ReferencePath {state.result_path.text} to input {to_json(data)}",
-        ) from exc
-
-
-def _located(failure: Failure, state: State, ctx: Ctx) -> Failure:
-    """AWS prefixes the cause of a runtime fault with where it happened."""
-    where = (
-        f"An error occurred while executing the state '{state.name}' "
-        f"(entered at the event id #{ctx.entered_event_id})."
-    )
-    cause = f"{where} {failure.cause}" if failure.cause else where
-    return Failure(failure.error, cause)
-
-
-def _exited(state: State, output: Any, assigned: dict[str, Any] | None = None) -> Event:
-    """The state's Exited event; an output over 256 KiB fails the state instead, as on AWS."""
-    event = state_exited(state.type, state.name, output, assigned)
-    assert event.details is not None
-    text = event.details["output"]
-    if len(text) * 4 > MAX_PAYLOAD_BYTES and len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
-        raise StatesFailure(
-            err.DATA_LIMIT_EXCEEDED,
-            f"The state/task '{state.name}' returned a result with a size exceeding the maximum "
-            "number of bytes service limit.",
-        )
-    return event
-
-
-def _leave(
-    state: State, output: Any, assigned: dict[str, Any] | None, events: tuple[Event, ...]
-) -> Transition | Finish:
-    if state.next is not None:
-        return Transition(state.next, output, events, assigned)
-    return Finish(output, events, assigned)
-
-
-def _assign(state: State, value: Any, ctx: Ctx) -> dict[str, Any] | None:
-    if state.assign is None:
-        return None
-    assigned = state.assign.evaluate(value, ctx)
-    return assigned if isinstance(assigned, dict) else None
 
 
 def _succeed(
@@ -301,17 +129,17 @@ def _succeed(
     """ResultSelector, Assign, ResultPath, OutputPath; then leave. Raises StatesFailure."""
     if state.result_selector is not None:
         result = state.result_selector.evaluate(result, ctx)
-    assigned = _assign(state, result, ctx)
-    output = _output(state, _place(state, data, result), ctx)
-    events.append(_exited(state, output, assigned))
-    return _leave(state, output, assigned, tuple(events))
+    assigned = assigned_variables(state, result, ctx)
+    output = state_output(state, place_result(state, data, result), ctx)
+    events.append(exited_event(state, output, assigned))
+    return leave(state, output, assigned, tuple(events))
 
 
 # ----------------------------------------------------------------------------- simple states
 
 
 def _pass(state: PassState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
-    effective = _input(state, data, ctx)
+    effective = effective_input(state, data, ctx)
     if state.parameters is not None:
         effective = state.parameters.evaluate(effective, ctx)
     result = state.result if state.has_result else effective
@@ -319,7 +147,7 @@ def _pass(state: PassState, data: Any, ctx: Ctx, events: list[Event]) -> Decisio
 
 
 def _choice(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
-    effective = _input(state, data, ctx)
+    effective = effective_input(state, data, ctx)
     for branch in state.choices:
         if branch.rule.matches(effective, ctx):
             target, assign = branch.next, branch.assign
@@ -327,37 +155,21 @@ def _choice(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]) -> Dec
     else:
         if state.default is None:
             failure = Failure(err.NO_CHOICE_MATCHED, "No Matches!")
-            return Fail(_located(failure, state, ctx), tuple(events))
+            return Fail(locate(failure, state, ctx), tuple(events))
         target, assign = state.default, state.assign
     assigned = None
     if assign is not None:
         value = assign.evaluate(effective, ctx)
         assigned = value if isinstance(value, dict) else None
-    output = _output(state, effective, ctx)
-    events.append(_exited(state, output, assigned))
+    output = state_output(state, effective, ctx)
+    events.append(exited_event(state, output, assigned))
     return Transition(target, output, tuple(events), assigned)
 
 
-def _expr_value(expr: Expr, data: Any, ctx: Ctx) -> Any:
-    """The value of a literal-or-``...Path`` field."""
-    if expr.path is not None:
-        try:
-            return expr.path.get(data, ctx)
-        except PathNotFound as exc:
-            raise StatesFailure(
-                err.RUNTIME,
-                f"The JSONPath '{expr.path.text}' specified for the field '{expr.field}' "
-                f"could not be found in the input '{to_json(data)}'",
-            ) from exc
-    if expr.intrinsic is not None:
-        return expr.intrinsic.evaluate(data, ctx)
-    return expr.literal
-
-
 def _wait_until(state: WaitState, data: Any, ctx: Ctx) -> float:
-    effective = _input(state, data, ctx)
+    effective = effective_input(state, data, ctx)
     if state.seconds is not None:
-        seconds = _expr_value(state.seconds, effective, ctx)
+        seconds = expr_value(state.seconds, effective, ctx)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise StatesFailure(
                 err.RUNTIME,
@@ -366,7 +178,7 @@ def _wait_until(state: WaitState, data: Any, ctx: Ctx) -> float:
             )
         return ctx.now + float(seconds)
     assert state.timestamp is not None  # validate guarantees one of the four fields
-    text = _expr_value(state.timestamp, effective, ctx)
+    text = expr_value(state.timestamp, effective, ctx)
     moment = parse_timestamp_seconds(text) if isinstance(text, str) else None
     if moment is None:
         where = state.timestamp.path.text if state.timestamp.path else ""
@@ -379,8 +191,8 @@ def _wait_until(state: WaitState, data: Any, ctx: Ctx) -> float:
 
 
 def _fail_failure(state: FailState, data: Any, ctx: Ctx) -> Failure:
-    error = _expr_value(state.error, data, ctx) if state.error is not None else None
-    cause = _expr_value(state.cause, data, ctx) if state.cause is not None else None
+    error = expr_value(state.error, data, ctx) if state.error is not None else None
+    cause = expr_value(state.cause, data, ctx) if state.cause is not None else None
     if error is not None and not isinstance(error, str):
         error = to_json(error)
     if cause is not None and not isinstance(cause, str):
@@ -401,14 +213,14 @@ def _attempt(state: State, data: Any, ctx: Ctx, events: list[Event]) -> Decision
             case MapState():
                 return _fork_map(state, data, ctx, events)
     except StatesFailure as exc:
-        return Fail(_located(exc.failure, state, ctx), tuple(events))
+        return Fail(locate(exc.failure, state, ctx), tuple(events))
     raise TypeError(f"state type {state.type} has nothing to attempt")
 
 
 def _seconds(expr: Expr | None, data: Any, ctx: Ctx) -> float | None:
     if expr is None:
         return None
-    value = _expr_value(expr, data, ctx)
+    value = expr_value(expr, data, ctx)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise StatesFailure(
             err.RUNTIME,
@@ -425,7 +237,7 @@ def _region(ctx: Ctx) -> str:
 
 
 def _schedule_task(state: TaskState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
-    effective = _input(state, data, ctx)
+    effective = effective_input(state, data, ctx)
     payload = state.parameters.evaluate(effective, ctx) if state.parameters else effective
     timeout = _seconds(state.timeout, effective, ctx)
     heartbeat = _seconds(state.heartbeat, effective, ctx)
@@ -500,18 +312,18 @@ def _complete_task(
     if isinstance(outcome, Failure):
         suffix = "TimedOut" if outcome.error in (err.TIMEOUT, err.HEARTBEAT_TIMEOUT) else "Failed"
         event = _task_event(state, suffix, error_details(outcome.error, outcome.cause))
-        return _handle_failure(state, data, outcome, retry_counts, ctx, [event])
+        return handle_failure(state, data, outcome, retry_counts, ctx, [event])
     assert isinstance(outcome, TaskResult)
     decoded = _decode_result(state, outcome, ctx)
     if isinstance(decoded, Failure):
         event = _task_event(state, "Failed", error_details(decoded.error, decoded.cause))
-        return _handle_failure(state, data, decoded, retry_counts, ctx, [event])
+        return handle_failure(state, data, decoded, retry_counts, ctx, [event])
     events = [_task_event(state, "Succeeded", payload_details("output", decoded))]
     try:
         return _succeed(state, data, decoded, ctx, events)
     except StatesFailure as exc:
-        return _handle_failure(
-            state, data, _located(exc.failure, state, ctx), retry_counts, ctx, events
+        return handle_failure(
+            state, data, locate(exc.failure, state, ctx), retry_counts, ctx, events
         )
 
 
@@ -574,7 +386,7 @@ def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx) -> dict[str, Any]
 
 
 def _fork_parallel(state: ParallelState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
-    effective = _input(state, data, ctx)
+    effective = effective_input(state, data, ctx)
     if state.parameters is not None:
         effective = state.parameters.evaluate(effective, ctx)
     events.append(Event("ParallelStateStarted"))
@@ -585,8 +397,8 @@ def _fork_parallel(state: ParallelState, data: Any, ctx: Ctx, events: list[Event
 
 
 def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
-    effective = _input(state, data, ctx)
-    items = _get(state.items_path, effective, ctx) if state.items_path else effective
+    effective = effective_input(state, data, ctx)
+    items = get_path(state.items_path, effective, ctx) if state.items_path else effective
     if not isinstance(items, list):
         raise StatesFailure(
             err.RUNTIME, f"Map state input must be an array but was: {to_json(items)}"
@@ -603,7 +415,7 @@ def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Deci
     tolerated_count = _count(state.tolerated_failure_count, effective, ctx)
     percentage = None
     if state.tolerated_failure_percentage is not None:
-        percentage = float(_expr_value(state.tolerated_failure_percentage, effective, ctx))
+        percentage = float(expr_value(state.tolerated_failure_percentage, effective, ctx))
     events.append(Event("MapStateStarted", {"length": len(inputs)}))
     distributed = state.mode == "DISTRIBUTED"
     if distributed:
@@ -617,7 +429,7 @@ def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Deci
 def _count(expr: Expr | None, data: Any, ctx: Ctx) -> int | None:
     if expr is None:
         return None
-    value = _expr_value(expr, data, ctx)
+    value = expr_value(expr, data, ctx)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise StatesFailure(
             err.RUNTIME,
@@ -647,82 +459,15 @@ def _complete_fork(
         final = [Event(f"{prefix}StateFailed")]
         if distributed:
             final.insert(0, Event("MapRunFailed", error_details(outcome.error, outcome.cause)))
-        return _handle_failure(state, data, outcome, retry_counts, ctx, [], final)
+        return handle_failure(state, data, outcome, retry_counts, ctx, [], final)
     events = [Event(f"{prefix}StateSucceeded")]
     if distributed:
         events.insert(0, Event("MapRunSucceeded"))
     try:
         return _succeed(state, data, outcome, ctx, events)
     except StatesFailure as exc:
-        return _handle_failure(
-            state, data, _located(exc.failure, state, ctx), retry_counts, ctx, events
+        return handle_failure(
+            state, data, locate(exc.failure, state, ctx), retry_counts, ctx, events
         )
 
 
-# ----------------------------------------------------------------------------- retry, catch
-
-
-def error_matches(names: tuple[str, ...], error: str | None) -> bool:
-    """Whether a Retrier/Catcher's ErrorEquals matches ``error``."""
-    if error in names:
-        return True
-    if err.ALL in names:
-        return error not in err.NOT_MATCHED_BY_ALL
-    if err.TASK_FAILED in names:
-        # States.TaskFailed matches any error except States.Timeout (AWS error-handling docs).
-        return error not in (err.TIMEOUT, err.RUNTIME) and error is not None
-    return False
-
-
-def _handle_failure(
-    state: DataState,
-    data: Any,
-    failure: Failure,
-    retry_counts: tuple[int, ...],
-    ctx: Ctx,
-    events: list[Event],
-    final: list[Event] | None = None,
-) -> Decision:
-    """Retry (first matching retrier), else Catch (first matching catcher), else fail.
-
-    ``final`` events are written only when the state gives up (e.g. ``MapStateFailed``).
-    """
-    for index, retrier in enumerate(state.retry):
-        if not error_matches(retrier.error_equals, failure.error):
-            continue
-        used = retry_counts[index] if index < len(retry_counts) else 0
-        if used < retrier.max_attempts:
-            delay = retrier.interval_seconds * retrier.backoff_rate**used
-            if retrier.max_delay_seconds is not None:
-                delay = min(delay, retrier.max_delay_seconds)
-            if retrier.jitter == "FULL":
-                delay = ctx.random.uniform(0, delay)
-            counts = list(retry_counts) + [0] * (len(state.retry) - len(retry_counts))
-            counts[index] = used + 1
-            return RetryLater(ctx.now + delay, tuple(counts), tuple(events))
-        break
-    events.extend(final or ())
-    for catcher in state.catch:
-        if not error_matches(catcher.error_equals, failure.error):
-            continue
-        error_output: dict[str, Any] = {}
-        if failure.error is not None:
-            error_output["Error"] = failure.error
-        if failure.cause is not None:
-            error_output["Cause"] = failure.cause
-        try:
-            output = data if catcher.result_path is None else catcher.result_path.set(
-                data, error_output
-            )
-            assigned = None
-            if catcher.assign is not None:
-                value = catcher.assign.evaluate(error_output, ctx)
-                assigned = value if isinstance(value, dict) else None
-            events.append(_exited(state, output, assigned))
-        except (StatesFailure, PathNotFound) as exc:
-            inner = exc.failure if isinstance(exc, StatesFailure) else Failure(
-                err.RESULT_PATH_MATCH_FAILURE, str(exc)
-            )
-            return Fail(_located(inner, state, ctx), tuple(events))
-        return Transition(catcher.next, output, tuple(events), assigned)
-    return Fail(failure, tuple(events))

@@ -1,0 +1,105 @@
+"""The JSONPath data flow shared by every state: InputPath, ResultPath, OutputPath, Assign,
+``...Path`` fields, the Exited event, and AWS's text for runtime faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statewright.asl import errors as err
+from statewright.asl.context import Ctx
+from statewright.asl.decisions import Finish, Transition
+from statewright.asl.errors import Failure, StatesFailure
+from statewright.asl.events import MAX_PAYLOAD_BYTES, Event, state_exited, to_json
+from statewright.asl.model import DataState, Expr, State
+from statewright.asl.paths import Path, PathNotFound
+
+
+def effective_input(state: State, data: Any, ctx: Ctx) -> Any:
+    """InputPath applied to the raw input."""
+    if state.input_path is None:
+        return {}
+    return get_path(state.input_path, data, ctx)
+
+
+def state_output(state: State, placed: Any, ctx: Ctx) -> Any:
+    """OutputPath applied to the state's result-in-input."""
+    if state.output_path is None:
+        return {}
+    return get_path(state.output_path, placed, ctx)
+
+
+def get_path(path: Path, data: Any, ctx: Ctx) -> Any:
+    try:
+        return path.get(data, ctx)
+    except PathNotFound as exc:
+        raise StatesFailure(
+            err.RUNTIME, f"Invalid path '{path.text}' : {exc}"
+        ) from exc
+
+
+def place_result(state: DataState, data: Any, result: Any) -> Any:
+    """ResultPath: the result placed in the raw input."""
+    if state.result_path is None:
+        return data
+    try:
+        return state.result_path.set(data, result)
+    except PathNotFound as exc:
+        raise StatesFailure(
+            err.RESULT_PATH_MATCH_FAILURE,
+            f"Unable to apply ReferencePath {state.result_path.text} to input {to_json(data)}",
+        ) from exc
+
+
+def locate(failure: Failure, state: State, ctx: Ctx) -> Failure:
+    """AWS prefixes the cause of a runtime fault with where it happened."""
+    where = (
+        f"An error occurred while executing the state '{state.name}' "
+        f"(entered at the event id #{ctx.entered_event_id})."
+    )
+    cause = f"{where} {failure.cause}" if failure.cause else where
+    return Failure(failure.error, cause)
+
+
+def exited_event(state: State, output: Any, assigned: dict[str, Any] | None = None) -> Event:
+    """The state's Exited event; an output over 256 KiB fails the state instead, as on AWS."""
+    event = state_exited(state.type, state.name, output, assigned)
+    assert event.details is not None
+    text = event.details["output"]
+    if len(text) * 4 > MAX_PAYLOAD_BYTES and len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        raise StatesFailure(
+            err.DATA_LIMIT_EXCEEDED,
+            f"The state/task '{state.name}' returned a result with a size exceeding the maximum "
+            "number of bytes service limit.",
+        )
+    return event
+
+
+def leave(
+    state: State, output: Any, assigned: dict[str, Any] | None, events: tuple[Event, ...]
+) -> Transition | Finish:
+    if state.next is not None:
+        return Transition(state.next, output, events, assigned)
+    return Finish(output, events, assigned)
+
+
+def assigned_variables(state: State, value: Any, ctx: Ctx) -> dict[str, Any] | None:
+    if state.assign is None:
+        return None
+    assigned = state.assign.evaluate(value, ctx)
+    return assigned if isinstance(assigned, dict) else None
+
+
+def expr_value(expr: Expr, data: Any, ctx: Ctx) -> Any:
+    """The value of a literal-or-``...Path`` field."""
+    if expr.path is not None:
+        try:
+            return expr.path.get(data, ctx)
+        except PathNotFound as exc:
+            raise StatesFailure(
+                err.RUNTIME,
+                f"The JSONPath '{expr.path.text}' specified for the field '{expr.field}' "
+                f"could not be found in the input '{to_json(data)}'",
+            ) from exc
+    if expr.intrinsic is not None:
+        return expr.intrinsic.evaluate(data, ctx)
+    return expr.literal
