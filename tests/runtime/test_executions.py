@@ -456,3 +456,25 @@ def test_execution_timeout() -> None:
     result = _run(definition)
     assert result.status == "TIMED_OUT"
     assert _types(result)[-1] == "ExecutionTimedOut"
+
+
+def test_task_timeout_fails_with_states_timeout_and_can_be_caught() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def slow(event: Any, context: LambdaContext) -> Any:
+        release.wait(5)
+        return {}
+
+    definition = _machine(
+        ("T", {"Type": "Task", "Resource": ARN + "slow", "TimeoutSeconds": 1, "Next": "Ok",
+               "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}]}),
+        ("Ok", {"Type": "Succeed"}),
+        ("TimedOut", {"Type": "Pass", "End": True}),
+    )
+    result = run_execution(parse(json.dumps(definition)), {}, _functions(slow=slow),
+                           wait_scale=0.05)
+    release.set()
+    assert result.output["Error"] == "States.Timeout"
+    assert "LambdaFunctionTimedOut" in _types(result)

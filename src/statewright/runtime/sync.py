@@ -140,4 +140,4 @@ class _Runner:
 
     def _invoke(self, work: Work) -> TaskResult | Failure:
         assert work.invoke is not None
-        return run_task(self.invoker, work.invoke)
+        return run_task(self.invoker, work.invoke, self.wait_scale)

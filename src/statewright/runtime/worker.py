@@ -136,7 +136,8 @@ class Worker:
         work = work_from_json("invoke", item.due_at, raw)
         assert work.invoke is not None
         started_at = self.clock()
-        outcome: TaskResult | Failure = run_task(self.invoker, work.invoke)
+        outcome: TaskResult | Failure = run_task(
+            self.invoker, work.invoke, self.engine.settings.wait_scale)
         self._advance(item, lambda driver, now: _merge(
             driver.started(work, started_at), driver.resume(work, now, outcome)))
 
