@@ -97,6 +97,27 @@ def _parser() -> argparse.ArgumentParser:
                         help="Task invocations run at once (default 8)")
     worker.set_defaults(handler=_worker)
 
+    serve = commands.add_parser(
+        "serve",
+        help="serve the AWS Step Functions API (boto3, the AWS CLI) with one worker",
+        description="Serve the AWS Step Functions API over the database in --db, with one "
+        "worker in this process carrying out executions. Point boto3 or the AWS CLI at it "
+        "with endpoint_url / --endpoint-url http://HOST:PORT. For StartSyncExecution set "
+        "AWS_DISABLE_HOST_PREFIX_INJECTION=true (botocore otherwise sends it to sync-HOST).",
+    )
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8083, help="port (default 8083)")
+    _db_option(serve)
+    serve.add_argument("--functions", metavar="DIR",
+                       help="folder of Python handlers: NAME.py with handler(event, context) "
+                       "serves arn:aws:lambda:...:function:NAME")
+    serve.add_argument("--wait-scale", type=float, default=None,
+                       help="multiply Wait/Retry delays by this (0: no waiting); "
+                       "default $STATEWRIGHT_WAIT_SCALE or 1")
+    serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    serve.set_defaults(handler=_serve)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     migrate = db_commands.add_parser("migrate", help="create or upgrade the schema")
@@ -246,6 +267,56 @@ def _worker(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from statewright.api import create_app
+
+    functions = _load_functions(args.functions)
+    options: dict[str, Any] = {"db": args.db}
+    if args.wait_scale is not None:
+        options["wait_scale"] = max(0.0, args.wait_scale)
+    try:
+        settings = Settings(**options)
+    except ValueError as exc:  # a malformed STATEWRIGHT_* variable
+        raise UsageError(str(exc)) from exc
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        # SigV4 verification is not implemented yet: anyone who reaches the port can use it.
+        print(f"statewright: warning: serving on {args.host} without request signing checks",
+              file=sys.stderr)
+    store = _open_store(args.db)
+    try:
+        try:
+            store.migrate()
+        except StoreError as exc:
+            raise UsageError(f"migration failed: {exc}") from exc
+        engine = Engine(store, settings, invoker=functions)
+        worker = Worker(engine, functions)
+        worker.start()
+        # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the
+        # handler it found; this one turns that into an exception, so the worker stops and the
+        # store closes instead of the process dying on the spot.
+        signal.signal(signal.SIGTERM, _terminated)
+        try:
+            print(f"statewright serving http://{args.host}:{args.port}", file=sys.stderr)
+            with contextlib.suppress(_Terminated):
+                uvicorn.run(create_app(engine), host=args.host, port=args.port,
+                            access_log=args.access_log, log_level="info")
+        finally:
+            worker.stop()
+    finally:
+        store.close()
+    return 0
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: shut down like Ctrl-C."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 # ----------------------------------------------------------------------------- loading

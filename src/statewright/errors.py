@@ -15,6 +15,7 @@ The tree (the ASL core's own errors are values; see ``statewright.asl.errors``):
           +-- ExecutionAlreadyExists
           +-- ExecutionLimitExceeded
           +-- ResourceNotFound                  tags on an unknown resource
+          +-- InvalidToken                      a nextToken this server did not issue
           +-- StateMachineTypeNotSupported      StartSyncExecution on a STANDARD machine
           +-- ServiceUnavailable                the database is unreachable (HTTP 503)
 """
@@ -49,5 +50,6 @@ ExecutionDoesNotExist = _error("ExecutionDoesNotExist")
 ExecutionAlreadyExists = _error("ExecutionAlreadyExists")
 ExecutionLimitExceeded = _error("ExecutionLimitExceeded")
 ResourceNotFound = _error("ResourceNotFound")
+InvalidToken = _error("InvalidToken")
 StateMachineTypeNotSupported = _error("StateMachineTypeNotSupported")
 ServiceUnavailable = _error("ServiceUnavailable", 503)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 
@@ -17,6 +19,30 @@ class InvokeResult:
     ``{errorMessage, errorType, requestId, stackTrace}``."""
     logs: str = ""
     """What the handler printed (stdout and stderr)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionConfig:
+    """A deployed function, as a process-based invoker needs it (Lambda's FunctionConfiguration)."""
+
+    name: str
+    """The function name (what a Lambda ARN's ``function:NAME`` resolves to)."""
+    runtime: str
+    """Lambda's runtime identifier: ``python3.12``, ``nodejs20.x``..."""
+    handler: str
+    """``module.function`` (Python) or ``file.export`` (Node.js), as in Lambda."""
+    code_dir: Path
+    """The unpacked code: the folder Lambda would mount at ``/var/task``."""
+    timeout: float = 3.0
+    """Seconds an invocation may run before it is killed (Lambda's default is 3)."""
+    memory_mb: int = 128
+    """Lambda's MemorySize: the memory an invocation may use, in MiB."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """The function's own environment variables."""
+    version: str = "$LATEST"
+    """The version the context reports (``function_version``, ``functionVersion``)."""
+    code_sha256: str = ""
+    """The code's identity (Lambda's CodeSha256): warm workers of other code are retired."""
 
 
 class FunctionNotFound(Exception):

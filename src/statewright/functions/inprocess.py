@@ -12,14 +12,15 @@ import importlib.util
 import io
 import json
 import sys
+import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 from statewright.functions.base import FunctionNotFound, InvokeResult
 from statewright.functions.context import LambdaContext
@@ -82,7 +83,7 @@ class PythonFunctions:
         out = io.StringIO()
         event = json.loads(json.dumps(payload))  # the handler gets its own copy, as over the wire
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            with _captured(out):
                 value = handler(event, context)
         except Exception as exc:
             error = {
@@ -114,6 +115,43 @@ class PythonFunctions:
         handler = cast(Handler, found)
         self._handlers[name] = handler
         return handler
+
+
+class _ThreadStream(io.TextIOBase):
+    """Stands in for sys.stdout/stderr: writes go to the calling thread's capture buffer when
+    it has one, else to the real stream. (contextlib.redirect_stdout swaps the stream for the
+    whole process, so handlers running in several threads would mix their output.)"""
+
+    def __init__(self, real: TextIO) -> None:
+        self.real = real
+
+    def write(self, text: str) -> int:
+        buffer: io.StringIO | None = getattr(_capture, "buffer", None)
+        return (buffer if buffer is not None else self.real).write(text)
+
+    def flush(self) -> None:
+        if getattr(_capture, "buffer", None) is None:
+            self.real.flush()
+
+
+_capture = threading.local()
+_install_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _captured(buffer: io.StringIO) -> Iterator[None]:
+    """Captures what this thread prints (stdout and stderr) into ``buffer``."""
+    with _install_lock:
+        if not isinstance(sys.stdout, _ThreadStream):
+            sys.stdout = _ThreadStream(sys.stdout)
+        if not isinstance(sys.stderr, _ThreadStream):
+            sys.stderr = _ThreadStream(sys.stderr)
+    previous = getattr(_capture, "buffer", None)
+    _capture.buffer = buffer
+    try:
+        yield
+    finally:
+        _capture.buffer = previous
 
 
 def _load_module(module_name: str, file: Path) -> ModuleType:

@@ -34,6 +34,7 @@ from statewright.store.base import (
     Conflict,
     EventRecord,
     ExecutionRecord,
+    InvalidToken,
     Page,
     StateMachineRecord,
     Store,
@@ -342,6 +343,8 @@ class Engine:
         """Runs a store call; a database failure becomes AWS's ServiceUnavailable."""
         try:
             return fn(*args, **kwargs)
+        except InvalidToken as exc:
+            raise errors.InvalidToken(f"Invalid Token: '{exc}'") from exc
         except StoreError as exc:
             if isinstance(exc, AlreadyExists):
                 raise

@@ -33,6 +33,10 @@ class NotFound(StoreError):
     """The record does not exist."""
 
 
+class InvalidToken(StoreError):
+    """A pagination token is malformed or belongs to another listing."""
+
+
 @dataclass(frozen=True, slots=True)
 class StateMachineRecord:
     """A state machine and its current revision."""
@@ -149,6 +153,22 @@ class Applied:
     """Ids of the new work items, in the order given."""
 
 
+@dataclass(frozen=True, slots=True)
+class ApplyRequest:
+    """The arguments of one ``apply``, for ``apply_many``."""
+
+    execution: ExecutionRecord
+    """The execution's new row (status, cursor, output...)."""
+    expected_version: int
+    """The version it must still have."""
+    events: list[EventRecord] = field(default_factory=list)
+    """History events to append."""
+    new_work: list[WorkItem] = field(default_factory=list)
+    """Work items to insert."""
+    done_work: list[int] = field(default_factory=list)
+    """Ids of work items to delete."""
+
+
 class Store(Protocol):
     """Persistence for state machines, executions, history and work items."""
 
@@ -231,6 +251,14 @@ class Store(Protocol):
         nothing written."""
         ...
 
+    def apply_many(self, requests: list[ApplyRequest]) -> list[Applied | StoreError]:
+        """Group commit: the ``apply`` of several executions in ONE transaction, so a worker
+        pays one commit for a batch. Results are in request order. A request that fails on its
+        own (Conflict, NotFound, AlreadyExists) writes nothing and yields its error in place;
+        the others still commit. A failure of the database itself raises StoreError, leaving
+        nothing of the batch written."""
+        ...
+
     # -- work
     def claim_work(self, owner: str, now: float, limit: int, lease_seconds: float
                    ) -> list[WorkItem]:
@@ -247,7 +275,9 @@ class Store(Protocol):
         ...
 
     def next_due(self) -> float | None:
-        """The earliest ``due_at`` of any unleased or lease-expired item, None if none."""
+        """The earliest time any item becomes claimable, None if there is no work: its
+        ``due_at`` when unleased, ``max(due_at, lease_until)`` when leased (so a worker also
+        wakes when a crashed peer's lease expires)."""
         ...
 
     def wait_for_work(self, timeout: float) -> None:

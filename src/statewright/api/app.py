@@ -1,0 +1,79 @@
+"""The HTTP server's Starlette app: the Step Functions API at ``POST /`` and ``GET /health``.
+
+Any ``Host`` is accepted, including ``sync-...``: botocore prefixes the host of
+StartSyncExecution (and TestState) with ``sync-`` even for a custom endpoint, and a proxy or a
+wildcard loopback name may pass that on.
+
+The Engine is synchronous (it talks to the database), so each operation runs in Starlette's
+thread pool; the event loop only reads requests and writes answers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from statewright.api import protocol, shapes
+from statewright.api.stepfunctions import OPERATIONS
+from statewright.errors import AwsError
+from statewright.runtime.engine import Engine
+
+log = logging.getLogger("statewright.api")
+
+
+def create_app(engine: Engine) -> Starlette:
+    """The app serving ``engine``; the caller runs workers and closes the store."""
+
+    async def step_functions(request: Request) -> Response:
+        request_id = protocol.new_request_id()
+        try:
+            return protocol.success(await _call(engine, request), request_id)
+        except AwsError as exc:
+            return protocol.failure(exc, request_id)
+        except Exception:
+            # A bug or an unexpected fault: the details go to the log, never to the client.
+            log.exception("request %s failed", request_id)
+            error = protocol.InternalFailure(
+                f"An internal error occurred; see the server log for request {request_id}")
+            return protocol.failure(error, request_id)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(routes=[
+        Route("/", step_functions, methods=["POST"]),
+        Route("/health", health, methods=["GET"]),
+    ])
+
+
+async def _call(engine: Engine, request: Request) -> protocol.Output:
+    name = protocol.operation_name(request.headers.get("x-amz-target"))
+    model = shapes.operation_model(name)
+    if model is None:
+        raise protocol.UnknownOperationException(f"Unknown operation: '{name}'")
+    operation = OPERATIONS.get(name)
+    if operation is None:
+        raise protocol.UnknownOperationException(
+            f"statewright does not implement {name} yet")
+    body = protocol.decode_body(await _read_body(request))
+    checked = shapes.check_input(model, body)
+    return await run_in_threadpool(operation, engine, checked)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > protocol.MAX_BODY_BYTES:
+        raise protocol.RequestEntityTooLarge("Request body is too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > protocol.MAX_BODY_BYTES:
+            raise protocol.RequestEntityTooLarge("Request body is too large")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,172 @@
+"""What the SQL backends share: rows to records, records to parameters, page tokens.
+
+Queries select columns in the field order of the records in ``base.py`` (the query files say
+so), which lets a row become a record positionally without per-column code in each backend.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from statewright.store.base import (
+    EventRecord,
+    ExecutionRecord,
+    InvalidToken,
+    Page,
+    StateMachineRecord,
+    WorkItem,
+)
+
+T = TypeVar("T")
+Row = Sequence[Any]
+
+#: First-page keys: every real key sorts after (or before, descending) these.
+FIRST_SEQ = 0
+NEWEST = (math.inf, "")
+FIRST_EVENT = 0
+LAST_EVENT = 2**62
+
+
+def state_machine(row: Row) -> StateMachineRecord:
+    return StateMachineRecord(*row[:9])
+
+
+def execution(row: Row) -> ExecutionRecord:
+    return ExecutionRecord(*row)
+
+
+def event(row: Row) -> EventRecord:
+    return EventRecord(*row)
+
+
+def work_item(row: Row) -> WorkItem:
+    # SQLite's RETURNING hands back REAL columns holding whole numbers as ints; the record
+    # promises floats.
+    item_id, arn, kind, due_at, payload, owner, until, attempts = row
+    return WorkItem(
+        item_id,
+        arn,
+        kind,
+        float(due_at),
+        payload,
+        owner,
+        None if until is None else float(until),
+        attempts,
+    )
+
+
+def state_machine_params(record: StateMachineRecord) -> dict[str, Any]:
+    return {
+        "arn": record.arn,
+        "name": record.name,
+        "type": record.type,
+        "definition": record.definition,
+        "role_arn": record.role_arn,
+        "revision_id": record.revision_id,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "config": record.config,
+    }
+
+
+def execution_params(record: ExecutionRecord) -> dict[str, Any]:
+    return {
+        "arn": record.arn,
+        "state_machine_arn": record.state_machine_arn,
+        "revision_id": record.revision_id,
+        "name": record.name,
+        "status": record.status,
+        "input": record.input,
+        "start_date": record.start_date,
+        "version": record.version,
+        "cursor": record.cursor,
+        "output": record.output,
+        "error": record.error,
+        "cause": record.cause,
+        "stop_date": record.stop_date,
+    }
+
+
+def update_params(record: ExecutionRecord, expected_version: int) -> dict[str, Any]:
+    """The mutable part of an execution, for ``apply``."""
+    return {
+        "arn": record.arn,
+        "expected_version": expected_version,
+        "status": record.status,
+        "cursor": record.cursor,
+        "output": record.output,
+        "error": record.error,
+        "cause": record.cause,
+        "stop_date": record.stop_date,
+    }
+
+
+def event_params(record: EventRecord) -> dict[str, Any]:
+    return {
+        "execution_arn": record.execution_arn,
+        "id": record.id,
+        "previous_event_id": record.previous_event_id,
+        "timestamp": record.timestamp,
+        "type": record.type,
+        "details": record.details,
+    }
+
+
+def work_params(item: WorkItem) -> dict[str, Any]:
+    return {
+        "execution_arn": item.execution_arn,
+        "kind": item.kind,
+        "due_at": item.due_at,
+        "payload": item.payload,
+        "lease_owner": item.lease_owner,
+        "lease_until": item.lease_until,
+        "attempts": item.attempts,
+    }
+
+
+# ------------------------------------------------------------------------------ pages
+
+
+def encode_token(kind: str, *key: Any) -> str:
+    """An opaque token: the listing's kind and the last key returned, as base64 JSON. JSON
+    keeps floats exact (``repr`` round-trips), so keyset paging never skips a tie."""
+    raw = json.dumps([kind, *key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str, kind: str, types: tuple[type | tuple[type, ...], ...]) -> list[Any]:
+    """The key in ``token``; raises InvalidToken unless it was made for ``kind``."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidToken(f"invalid pagination token {token[:40]!r}") from None
+    if (
+        not isinstance(value, list)
+        or len(value) != len(types) + 1
+        or value[0] != kind
+        or not all(isinstance(v, t) for v, t in zip(value[1:], types, strict=True))
+    ):
+        raise InvalidToken(f"pagination token {token[:40]!r} is not for this listing")
+    return value[1:]
+
+
+def page(rows: list[T], limit: int, token_of: Callable[[T], str]) -> Page[T]:
+    """A page from ``limit + 1`` fetched rows: the extra row only says that more follow, so
+    the last page carries no token."""
+    if len(rows) > limit:
+        return Page(rows[:limit], token_of(rows[limit - 1]))
+    return Page(rows, None)
+
+
+DEFAULT_PAGE_SIZE = 100
+
+
+def check_limit(limit: int) -> int:
+    """The page size: as AWS reads ``maxResults``, 0 (or less) means the default, 100."""
+    return limit if limit >= 1 else DEFAULT_PAGE_SIZE

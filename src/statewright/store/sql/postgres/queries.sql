@@ -1,0 +1,215 @@
+-- Named queries for PostgreSQL (see queries.py for the format). Parameters are %(name)s.
+-- SELECT lists follow the field order of the records in base.py; _rows.py builds records
+-- from them positionally. Connections run in autocommit; writes open explicit transactions.
+
+-- ------------------------------------------------------------------ notifications
+
+-- name: listen
+LISTEN statewright_work;
+
+-- name: notify_work
+-- Sent inside the writing transaction: PostgreSQL delivers it at commit, or never.
+NOTIFY statewright_work;
+
+-- ------------------------------------------------------------------ migrations
+
+-- name: lock_migrations
+-- Serializes concurrent `statewright db migrate` runs until the transaction ends.
+SELECT pg_advisory_xact_lock(7308327745628393472);
+
+-- name: create_migrations_table
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    integer PRIMARY KEY,
+    applied_at double precision NOT NULL
+);
+
+-- name: applied_migrations
+SELECT version FROM schema_migrations ORDER BY version;
+
+-- name: record_migration
+INSERT INTO schema_migrations (version, applied_at) VALUES (%(version)s, %(applied_at)s);
+
+-- ------------------------------------------------------------------ state machines
+
+-- name: insert_state_machine
+INSERT INTO state_machines
+    (arn, name, type, definition, role_arn, revision_id, created_at, updated_at, config)
+VALUES
+    (%(arn)s, %(name)s, %(type)s, %(definition)s, %(role_arn)s, %(revision_id)s,
+     %(created_at)s, %(updated_at)s, %(config)s);
+
+-- name: update_state_machine
+-- created_at stays: it is the machine's, not the revision's.
+UPDATE state_machines
+SET name = %(name)s, type = %(type)s, definition = %(definition)s, role_arn = %(role_arn)s,
+    revision_id = %(revision_id)s, updated_at = %(updated_at)s, config = %(config)s
+WHERE arn = %(arn)s;
+
+-- name: save_revision
+-- Copies the current row; a revision id names immutable content, so a repeat is a no-op.
+INSERT INTO state_machine_revisions
+    (arn, revision_id, name, type, definition, role_arn, created_at, updated_at, config)
+SELECT arn, revision_id, name, type, definition, role_arn, created_at, updated_at, config
+FROM state_machines
+WHERE arn = %(arn)s
+ON CONFLICT (arn, revision_id) DO NOTHING;
+
+-- name: get_state_machine
+SELECT arn, name, type, definition, role_arn, revision_id, created_at, updated_at, config
+FROM state_machines
+WHERE arn = %(arn)s;
+
+-- name: get_state_machine_revision
+SELECT arn, name, type, definition, role_arn, revision_id, created_at, updated_at, config
+FROM state_machine_revisions
+WHERE arn = %(arn)s AND revision_id = %(revision_id)s;
+
+-- name: delete_state_machine
+-- Revisions stay for the executions still running them.
+DELETE FROM state_machines WHERE arn = %(arn)s;
+
+-- name: list_state_machines
+SELECT arn, name, type, definition, role_arn, revision_id, created_at, updated_at, config, seq
+FROM state_machines
+WHERE seq > %(after_seq)s
+ORDER BY seq
+LIMIT %(limit)s;
+
+-- ------------------------------------------------------------------ tags
+
+-- name: upsert_tag
+INSERT INTO tags (resource_arn, key, value) VALUES (%(resource_arn)s, %(key)s, %(value)s)
+ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value;
+
+-- name: delete_tag
+DELETE FROM tags WHERE resource_arn = %(resource_arn)s AND key = %(key)s;
+
+-- name: delete_tags_of
+DELETE FROM tags WHERE resource_arn = %(resource_arn)s;
+
+-- name: get_tags
+SELECT key, value FROM tags WHERE resource_arn = %(resource_arn)s ORDER BY key;
+
+-- ------------------------------------------------------------------ executions
+
+-- name: insert_execution
+-- DO NOTHING on either unique key: the caller then reads the existing row.
+INSERT INTO executions
+    (arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+     output, error, cause, stop_date)
+VALUES
+    (%(arn)s, %(state_machine_arn)s, %(revision_id)s, %(name)s, %(status)s, %(input)s,
+     %(start_date)s, %(version)s, %(cursor)s, %(output)s, %(error)s, %(cause)s,
+     %(stop_date)s)
+ON CONFLICT DO NOTHING;
+
+-- name: get_execution
+SELECT arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+       output, error, cause, stop_date
+FROM executions
+WHERE arn = %(arn)s;
+
+-- name: get_execution_by_name
+SELECT arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+       output, error, cause, stop_date
+FROM executions
+WHERE state_machine_arn = %(state_machine_arn)s AND name = %(name)s;
+
+-- name: list_executions
+-- Keyset paging on (start_date, arn), newest first; the first page starts at +infinity.
+SELECT arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+       output, error, cause, stop_date
+FROM executions
+WHERE state_machine_arn = %(state_machine_arn)s
+  AND (start_date, arn) < (%(before_date)s, %(before_arn)s)
+ORDER BY start_date DESC, arn DESC
+LIMIT %(limit)s;
+
+-- name: list_executions_by_status
+SELECT arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+       output, error, cause, stop_date
+FROM executions
+WHERE state_machine_arn = %(state_machine_arn)s AND status = %(status)s
+  AND (start_date, arn) < (%(before_date)s, %(before_arn)s)
+ORDER BY start_date DESC, arn DESC
+LIMIT %(limit)s;
+
+-- name: update_execution
+-- The optimistic-concurrency check: zero rows changed means a conflict (or no such row).
+UPDATE executions
+SET status = %(status)s, cursor = %(cursor)s, output = %(output)s, error = %(error)s,
+    cause = %(cause)s, stop_date = %(stop_date)s, version = version + 1
+WHERE arn = %(arn)s AND version = %(expected_version)s;
+
+-- name: get_execution_version
+SELECT version FROM executions WHERE arn = %(arn)s;
+
+-- ------------------------------------------------------------------ history
+
+-- name: insert_event
+INSERT INTO events (execution_arn, id, previous_event_id, timestamp, type, details)
+VALUES (%(execution_arn)s, %(id)s, %(previous_event_id)s, %(timestamp)s, %(type)s,
+        %(details)s);
+
+-- name: history_forward
+SELECT execution_arn, id, previous_event_id, timestamp, type, details
+FROM events
+WHERE execution_arn = %(execution_arn)s AND id > %(after_id)s
+ORDER BY id
+LIMIT %(limit)s;
+
+-- name: history_reverse
+SELECT execution_arn, id, previous_event_id, timestamp, type, details
+FROM events
+WHERE execution_arn = %(execution_arn)s AND id < %(before_id)s
+ORDER BY id DESC
+LIMIT %(limit)s;
+
+-- ------------------------------------------------------------------ work
+
+-- name: insert_work
+INSERT INTO work (execution_arn, kind, due_at, payload, lease_owner, lease_until, attempts)
+VALUES (%(execution_arn)s, %(kind)s, %(due_at)s, %(payload)s, %(lease_owner)s,
+        %(lease_until)s, %(attempts)s)
+RETURNING id;
+
+-- name: delete_work
+-- Scoped to the execution so a wrong id can never remove another execution's work.
+DELETE FROM work WHERE execution_arn = %(execution_arn)s AND id = ANY(%(ids)s);
+
+-- name: claim_work
+-- SKIP LOCKED: concurrent claimers pass over each other's rows instead of queueing on them.
+-- Under READ COMMITTED a row another claimer leased and committed is re-checked against the
+-- WHERE clause before it is locked, so it is never leased twice.
+WITH due AS (
+    SELECT id FROM work
+    WHERE due_at <= %(now)s AND (lease_until IS NULL OR lease_until <= %(now)s)
+    ORDER BY due_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE work
+SET lease_owner = %(owner)s, lease_until = %(lease_until)s, attempts = work.attempts + 1
+FROM due
+WHERE work.id = due.id
+RETURNING work.id, work.execution_arn, work.kind, work.due_at, work.payload,
+          work.lease_owner, work.lease_until, work.attempts;
+
+-- name: renew_leases
+UPDATE work SET lease_until = %(lease_until)s
+WHERE lease_owner = %(owner)s AND id = ANY(%(ids)s);
+
+-- name: release_work
+UPDATE work
+SET lease_owner = NULL, lease_until = NULL,
+    due_at = COALESCE(%(due_at)s::double precision, due_at)
+WHERE lease_owner = %(owner)s AND id = ANY(%(ids)s);
+
+-- name: next_due
+-- Two index-backed halves: the earliest unleased item, and the earliest lease to run out.
+SELECT MIN(t) FROM (
+    SELECT MIN(due_at) AS t FROM work WHERE lease_until IS NULL
+    UNION ALL
+    SELECT MIN(GREATEST(due_at, lease_until)) AS t FROM work WHERE lease_until IS NOT NULL
+) AS halves;
+

@@ -1,0 +1,90 @@
+-- The statewright schema on PostgreSQL: what the migrations add up to (a test checks it).
+-- JSON payloads are TEXT, returned exactly as stored. Times are double precision epoch
+-- seconds. Keys compare with COLLATE "C" so paging order is bytewise, as on SQLite, whatever
+-- the database's locale.
+
+-- A state machine's current revision; `seq` gives the creation order for listing.
+CREATE TABLE state_machines (
+    seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    arn         text COLLATE "C" PRIMARY KEY,
+    name        text NOT NULL,
+    type        text NOT NULL,
+    definition  text NOT NULL,
+    role_arn    text NOT NULL,
+    revision_id text NOT NULL,
+    created_at  double precision NOT NULL,
+    updated_at  double precision NOT NULL,
+    config      text NOT NULL
+);
+
+-- Every revision, kept after the machine is deleted: executions run the revision they
+-- started with.
+CREATE TABLE state_machine_revisions (
+    arn         text COLLATE "C" NOT NULL,
+    revision_id text COLLATE "C" NOT NULL,
+    name        text NOT NULL,
+    type        text NOT NULL,
+    definition  text NOT NULL,
+    role_arn    text NOT NULL,
+    created_at  double precision NOT NULL,
+    updated_at  double precision NOT NULL,
+    config      text NOT NULL,
+    PRIMARY KEY (arn, revision_id)
+);
+
+CREATE TABLE tags (
+    resource_arn text COLLATE "C" NOT NULL,
+    key          text COLLATE "C" NOT NULL,
+    value        text NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+);
+
+-- No foreign key to state_machines: executions outlive their machine.
+CREATE TABLE executions (
+    arn               text COLLATE "C" PRIMARY KEY,
+    state_machine_arn text COLLATE "C" NOT NULL,
+    revision_id       text NOT NULL,
+    name              text COLLATE "C" NOT NULL,
+    status            text COLLATE "C" NOT NULL,
+    input             text NOT NULL,
+    start_date        double precision NOT NULL,
+    version           bigint NOT NULL,
+    cursor            text NOT NULL,
+    output            text,
+    error             text,
+    cause             text,
+    stop_date         double precision,
+    UNIQUE (state_machine_arn, name)
+);
+
+-- ListExecutions: newest first per machine, with or without a status filter.
+CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date, arn);
+CREATE INDEX executions_by_status ON executions (state_machine_arn, status, start_date, arn);
+
+CREATE TABLE events (
+    execution_arn     text COLLATE "C" NOT NULL,
+    id                integer NOT NULL,
+    previous_event_id integer NOT NULL,
+    timestamp         double precision NOT NULL,
+    type              text NOT NULL,
+    details           text,
+    PRIMARY KEY (execution_arn, id)
+);
+
+-- Identity ids are never reused: a stale worker's done_work must not delete a newer item.
+CREATE TABLE work (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    execution_arn text COLLATE "C" NOT NULL,
+    kind          text NOT NULL,
+    due_at        double precision NOT NULL,
+    payload       text NOT NULL,
+    lease_owner   text,
+    lease_until   double precision,
+    attempts      integer NOT NULL DEFAULT 0
+);
+
+-- Claiming walks due items oldest first; leased ones are few (what workers hold).
+CREATE INDEX work_by_due ON work (due_at, id);
+-- next_due's second half: when the held leases run out.
+CREATE INDEX work_by_lease ON work (lease_until) WHERE lease_until IS NOT NULL;
+CREATE INDEX work_by_execution ON work (execution_arn);

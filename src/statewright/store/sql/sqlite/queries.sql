@@ -1,0 +1,228 @@
+-- Named queries for SQLite (see queries.py for the format). Parameters are :name.
+-- SELECT lists follow the field order of the records in base.py; _rows.py builds records
+-- from them positionally.
+
+-- ------------------------------------------------------------------ connections, transactions
+
+-- name: enable_wal
+PRAGMA journal_mode = WAL;
+
+-- name: configure_connection
+-- NORMAL is durable in WAL mode except for the last transactions before a power cut (never
+-- corrupting); it spares an fsync per commit, which is most of the cost of a step.
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = OFF;
+PRAGMA temp_store = MEMORY;
+
+-- name: configure_reader
+PRAGMA query_only = ON;
+
+-- name: begin_write
+-- IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
+-- one failing with SQLITE_BUSY halfway through its transaction.
+BEGIN IMMEDIATE;
+
+-- name: commit
+COMMIT;
+
+-- name: rollback
+ROLLBACK;
+
+-- name: savepoint
+SAVEPOINT apply_item;
+
+-- name: release_savepoint
+RELEASE SAVEPOINT apply_item;
+
+-- name: rollback_to_savepoint
+ROLLBACK TO SAVEPOINT apply_item;
+
+-- ------------------------------------------------------------------ migrations
+
+-- name: create_migrations_table
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    applied_at REAL NOT NULL
+);
+
+-- name: applied_migrations
+SELECT version FROM schema_migrations ORDER BY version;
+
+-- name: record_migration
+INSERT INTO schema_migrations (version, applied_at) VALUES (:version, :applied_at);
+
+-- ------------------------------------------------------------------ state machines
+
+-- name: insert_state_machine
+INSERT INTO state_machines
+    (arn, name, type, definition, role_arn, revision_id, created_at, updated_at, config)
+VALUES
+    (:arn, :name, :type, :definition, :role_arn, :revision_id, :created_at, :updated_at,
+     :config);
+
+-- name: update_state_machine
+-- created_at stays: it is the machine's, not the revision's.
+UPDATE state_machines
+SET name = :name, type = :type, definition = :definition, role_arn = :role_arn,
+    revision_id = :revision_id, updated_at = :updated_at, config = :config
+WHERE arn = :arn;
+
+-- name: save_revision
+-- Copies the current row; a revision id names immutable content, so a repeat is a no-op.
+INSERT INTO state_machine_revisions
+    (arn, revision_id, name, type, definition, role_arn, created_at, updated_at, config)
+SELECT arn, revision_id, name, type, definition, role_arn, created_at, updated_at, config
+FROM state_machines
+WHERE arn = :arn
+ON CONFLICT (arn, revision_id) DO NOTHING;
+
+-- name: get_state_machine
+SELECT arn, name, type, definition, role_arn, revision_id, created_at, updated_at, config
+FROM state_machines
+WHERE arn = :arn;
+
+-- name: get_state_machine_revision
+SELECT arn, name, type, definition, role_arn, revision_id, created_at, updated_at, config
+FROM state_machine_revisions
+WHERE arn = :arn AND revision_id = :revision_id;
+
+-- name: delete_state_machine
+-- Revisions stay for the executions still running them.
+DELETE FROM state_machines WHERE arn = :arn;
+
+-- name: list_state_machines
+SELECT arn, name, type, definition, role_arn, revision_id, created_at, updated_at, config, seq
+FROM state_machines
+WHERE seq > :after_seq
+ORDER BY seq
+LIMIT :limit;
+
+-- ------------------------------------------------------------------ tags
+
+-- name: upsert_tag
+INSERT INTO tags (resource_arn, key, value) VALUES (:resource_arn, :key, :value)
+ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value;
+
+-- name: delete_tag
+DELETE FROM tags WHERE resource_arn = :resource_arn AND key = :key;
+
+-- name: delete_tags_of
+DELETE FROM tags WHERE resource_arn = :resource_arn;
+
+-- name: get_tags
+SELECT key, value FROM tags WHERE resource_arn = :resource_arn ORDER BY key;
+
+-- ------------------------------------------------------------------ executions
+
+-- name: insert_execution
+-- DO NOTHING on either unique key: the caller then reads the existing row.
+INSERT INTO executions
+    (arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+     output, error, cause, stop_date)
+VALUES
+    (:arn, :state_machine_arn, :revision_id, :name, :status, :input, :start_date, :version,
+     :cursor, :output, :error, :cause, :stop_date)
+ON CONFLICT DO NOTHING;
+
+-- name: get_execution
+SELECT arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+       output, error, cause, stop_date
+FROM executions
+WHERE arn = :arn;
+
+-- name: get_execution_by_name
+SELECT arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+       output, error, cause, stop_date
+FROM executions
+WHERE state_machine_arn = :state_machine_arn AND name = :name;
+
+-- name: list_executions
+-- Keyset paging on (start_date, arn), newest first; the first page starts at +infinity.
+SELECT arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+       output, error, cause, stop_date
+FROM executions
+WHERE state_machine_arn = :state_machine_arn
+  AND (start_date, arn) < (:before_date, :before_arn)
+ORDER BY start_date DESC, arn DESC
+LIMIT :limit;
+
+-- name: list_executions_by_status
+SELECT arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+       output, error, cause, stop_date
+FROM executions
+WHERE state_machine_arn = :state_machine_arn AND status = :status
+  AND (start_date, arn) < (:before_date, :before_arn)
+ORDER BY start_date DESC, arn DESC
+LIMIT :limit;
+
+-- name: update_execution
+-- The optimistic-concurrency check: zero rows changed means a conflict (or no such row).
+UPDATE executions
+SET status = :status, cursor = :cursor, output = :output, error = :error, cause = :cause,
+    stop_date = :stop_date, version = version + 1
+WHERE arn = :arn AND version = :expected_version;
+
+-- name: get_execution_version
+SELECT version FROM executions WHERE arn = :arn;
+
+-- ------------------------------------------------------------------ history
+
+-- name: insert_event
+INSERT INTO events (execution_arn, id, previous_event_id, timestamp, type, details)
+VALUES (:execution_arn, :id, :previous_event_id, :timestamp, :type, :details);
+
+-- name: history_forward
+SELECT execution_arn, id, previous_event_id, timestamp, type, details
+FROM events
+WHERE execution_arn = :execution_arn AND id > :after_id
+ORDER BY id
+LIMIT :limit;
+
+-- name: history_reverse
+SELECT execution_arn, id, previous_event_id, timestamp, type, details
+FROM events
+WHERE execution_arn = :execution_arn AND id < :before_id
+ORDER BY id DESC
+LIMIT :limit;
+
+-- ------------------------------------------------------------------ work
+
+-- name: insert_work
+INSERT INTO work (execution_arn, kind, due_at, payload, lease_owner, lease_until, attempts)
+VALUES (:execution_arn, :kind, :due_at, :payload, :lease_owner, :lease_until, :attempts)
+RETURNING id;
+
+-- name: delete_work
+-- Scoped to the execution so a wrong id can never remove another execution's work.
+-- :ids is a JSON array: one statement for any number of ids.
+DELETE FROM work
+WHERE execution_arn = :execution_arn AND id IN (SELECT value FROM json_each(:ids));
+
+-- name: claim_work
+-- Runs inside BEGIN IMMEDIATE, so no other writer can claim between the SELECT and the
+-- UPDATE. RETURNING order is unspecified; the caller sorts.
+UPDATE work
+SET lease_owner = :owner, lease_until = :lease_until, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM work
+    WHERE due_at <= :now AND (lease_until IS NULL OR lease_until <= :now)
+    ORDER BY due_at, id
+    LIMIT :limit
+)
+RETURNING id, execution_arn, kind, due_at, payload, lease_owner, lease_until, attempts;
+
+-- name: renew_leases
+UPDATE work SET lease_until = :lease_until
+WHERE lease_owner = :owner AND id IN (SELECT value FROM json_each(:ids));
+
+-- name: release_work
+UPDATE work SET lease_owner = NULL, lease_until = NULL, due_at = COALESCE(:due_at, due_at)
+WHERE lease_owner = :owner AND id IN (SELECT value FROM json_each(:ids));
+
+-- name: next_due
+-- Two index-backed halves: the earliest unleased item, and the earliest lease to run out.
+SELECT MIN(t) FROM (
+    SELECT MIN(due_at) AS t FROM work WHERE lease_until IS NULL
+    UNION ALL
+    SELECT MIN(MAX(due_at, lease_until)) AS t FROM work WHERE lease_until IS NOT NULL
+);

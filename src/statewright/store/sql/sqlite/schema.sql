@@ -1,0 +1,89 @@
+-- The statewright schema on SQLite: what the migrations add up to (a test checks it).
+-- JSON payloads are TEXT, returned exactly as stored. Times are REAL epoch seconds.
+
+-- A state machine's current revision; `seq` gives the creation order for listing.
+CREATE TABLE state_machines (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    arn         TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    definition  TEXT NOT NULL,
+    role_arn    TEXT NOT NULL,
+    revision_id TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL,
+    config      TEXT NOT NULL
+);
+
+-- Every revision, kept after the machine is deleted: executions run the revision they
+-- started with.
+CREATE TABLE state_machine_revisions (
+    arn         TEXT NOT NULL,
+    revision_id TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    definition  TEXT NOT NULL,
+    role_arn    TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL,
+    config      TEXT NOT NULL,
+    PRIMARY KEY (arn, revision_id)
+);
+
+CREATE TABLE tags (
+    resource_arn TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+);
+
+-- No foreign key to state_machines: executions outlive their machine.
+CREATE TABLE executions (
+    arn               TEXT PRIMARY KEY,
+    state_machine_arn TEXT NOT NULL,
+    revision_id       TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    input             TEXT NOT NULL,
+    start_date        REAL NOT NULL,
+    version           INTEGER NOT NULL,
+    cursor            TEXT NOT NULL,
+    output            TEXT,
+    error             TEXT,
+    cause             TEXT,
+    stop_date         REAL,
+    UNIQUE (state_machine_arn, name)
+);
+
+-- ListExecutions: newest first per machine, with or without a status filter.
+CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date, arn);
+CREATE INDEX executions_by_status ON executions (state_machine_arn, status, start_date, arn);
+
+CREATE TABLE events (
+    execution_arn     TEXT NOT NULL,
+    id                INTEGER NOT NULL,
+    previous_event_id INTEGER NOT NULL,
+    timestamp         REAL NOT NULL,
+    type              TEXT NOT NULL,
+    details           TEXT,
+    PRIMARY KEY (execution_arn, id)
+);
+
+-- AUTOINCREMENT so an id is never reused: a stale worker's done_work must not delete a newer
+-- item that took a finished item's id.
+CREATE TABLE work (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    execution_arn TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    due_at        REAL NOT NULL,
+    payload       TEXT NOT NULL,
+    lease_owner   TEXT,
+    lease_until   REAL,
+    attempts      INTEGER NOT NULL DEFAULT 0
+);
+
+-- Claiming walks due items oldest first; leased ones are few (what workers hold).
+CREATE INDEX work_by_due ON work (due_at, id);
+-- next_due's second half: when the held leases run out.
+CREATE INDEX work_by_lease ON work (lease_until) WHERE lease_until IS NOT NULL;
+CREATE INDEX work_by_execution ON work (execution_arn);

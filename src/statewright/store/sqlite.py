@@ -1,0 +1,508 @@
+"""The embedded store: one SQLite file in WAL mode (stdlib ``sqlite3``).
+
+Concurrency model: one writer connection behind a lock, where every write transaction starts
+with ``BEGIN IMMEDIATE`` (so writers in other processes queue on ``busy_timeout`` instead of
+failing halfway), and a small pool of read-only connections that WAL lets run beside the
+writer. ``synchronous=NORMAL``: a commit needs no fsync, which is what makes a step cheap; a
+power cut may lose the last commits but never corrupts the file.
+
+Every driver error becomes a ``StoreError`` with a message that names the file and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from statewright.store import _rows
+from statewright.store.base import (
+    AlreadyExists,
+    Applied,
+    ApplyRequest,
+    Conflict,
+    EventRecord,
+    ExecutionRecord,
+    NotFound,
+    Page,
+    StateMachineRecord,
+    StoreError,
+    WorkItem,
+)
+from statewright.store.migrate import load_migrations, pending
+from statewright.store.queries import load_queries
+
+Q = load_queries("sqlite")
+
+#: RETURNING (3.35) and json_each are needed; older libraries fail with a clear message.
+MIN_SQLITE = (3, 35, 0)
+
+_PRAGMA_NAME = re.compile(r"^[a-z_]+$")
+
+
+class SqliteStore:
+    """A ``Store`` over one SQLite file; safe to share between threads."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        pragmas: Mapping[str, int | str] | None = None,
+    ) -> None:
+        """Opens (creating if needed) the database at ``path``. ``busy_timeout``: seconds a
+        write waits for another process's write lock. ``pragmas``: extra per-connection
+        settings, e.g. ``{"cache_size": -65536}``."""
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StoreError(
+                f"SQLite {sqlite3.sqlite_version} is too old; statewright needs 3.35 or newer"
+            )
+        self.path = str(path)
+        if self.path == ":memory:" or self.path.startswith("file:"):
+            raise StoreError("the SQLite store needs a file path (WAL cannot share :memory:)")
+        self._busy_timeout = busy_timeout
+        self._pragmas = _pragma_script(pragmas or {})
+        self._closed = False
+        self._write_lock = threading.Lock()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._work_added = threading.Condition()
+        self._work_seq = 0
+        self._seen = threading.local()
+        self._writer = self._connect(reader=False)
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.path!r})"
+
+    # ------------------------------------------------------------------ connections
+
+    def _connect(self, *, reader: bool) -> sqlite3.Connection:
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, not the module.
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from exc
+        try:
+            if not reader:
+                mode = conn.execute(Q["enable_wal"]).fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreError(
+                        f"cannot use WAL mode on {self.path} (got {mode!r}); "
+                        "put the database on a local file system"
+                    )
+            conn.executescript(Q["configure_connection"] + self._pragmas)
+            if reader:
+                conn.executescript(Q["configure_reader"])
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise _store_error(exc, self.path) from exc
+            raise
+        return conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the writer connection; rolled back on any exception."""
+        with self._write_lock:
+            if self._closed:
+                raise StoreError("the store is closed")
+            conn = self._writer
+            try:
+                conn.execute(Q["begin_write"])
+                yield conn
+                conn.execute(Q["commit"])
+            except BaseException as exc:
+                # SQLite rolls some errors back itself (SQLITE_FULL); then there is no
+                # transaction left to end.
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute(Q["rollback"])
+                if isinstance(exc, sqlite3.Error):
+                    raise _store_error(exc, self.path) from exc
+                raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection from the pool; each statement reads one snapshot."""
+        with self._readers_lock:
+            if self._closed:
+                raise StoreError("the store is closed")
+            conn = self._readers.pop() if self._readers else None
+        if conn is None:
+            conn = self._connect(reader=True)
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from exc
+        finally:
+            with self._readers_lock:
+                if self._closed:
+                    conn.close()
+                else:
+                    self._readers.append(conn)
+
+    def close(self) -> None:
+        with self._write_lock, self._readers_lock:
+            if self._closed:
+                return
+            self._closed = True
+            for conn in [self._writer, *self._readers]:
+                with suppress(sqlite3.Error):
+                    conn.close()
+            self._readers.clear()
+        with self._work_added:
+            self._work_added.notify_all()
+
+    # ------------------------------------------------------------------ schema
+
+    def migrate(self) -> int:
+        migrations = load_migrations("sqlite")
+        with self._writing() as conn:
+            conn.execute(Q["create_migrations_table"])
+        for migration in migrations:
+            # Each version in its own transaction, re-checked under the write lock, so two
+            # processes migrating at once apply it once.
+            with self._writing() as conn:
+                applied = [row[0] for row in conn.execute(Q["applied_migrations"])]
+                if migration not in pending(migrations, applied):
+                    continue
+                for statement in split_script(migration.sql):
+                    conn.execute(statement)
+                conn.execute(
+                    Q["record_migration"], {"version": migration.version, "applied_at": time.time()}
+                )
+        return max((m.version for m in migrations), default=0)
+
+    # ------------------------------------------------------------------ state machines
+
+    def create_state_machine(self, record: StateMachineRecord, tags: dict[str, str]) -> None:
+        with self._writing() as conn:
+            try:
+                conn.execute(Q["insert_state_machine"], _rows.state_machine_params(record))
+            except sqlite3.IntegrityError:
+                raise AlreadyExists(f"state machine {record.arn} already exists") from None
+            conn.execute(Q["save_revision"], {"arn": record.arn})
+            conn.executemany(Q["upsert_tag"], _tag_params(record.arn, tags))
+
+    def get_state_machine(
+        self, arn: str, revision_id: str | None = None
+    ) -> StateMachineRecord | None:
+        with self._reading() as conn:
+            if revision_id is None:
+                row = conn.execute(Q["get_state_machine"], {"arn": arn}).fetchone()
+            else:
+                row = conn.execute(
+                    Q["get_state_machine_revision"], {"arn": arn, "revision_id": revision_id}
+                ).fetchone()
+        return None if row is None else _rows.state_machine(row)
+
+    def update_state_machine(self, record: StateMachineRecord) -> None:
+        with self._writing() as conn:
+            cursor = conn.execute(Q["update_state_machine"], _rows.state_machine_params(record))
+            if cursor.rowcount == 0:
+                raise NotFound(f"state machine {record.arn} does not exist")
+            conn.execute(Q["save_revision"], {"arn": record.arn})
+
+    def delete_state_machine(self, arn: str) -> bool:
+        with self._writing() as conn:
+            deleted = conn.execute(Q["delete_state_machine"], {"arn": arn}).rowcount > 0
+            conn.execute(Q["delete_tags_of"], {"resource_arn": arn})
+        return deleted
+
+    def list_state_machines(self, limit: int, token: str | None) -> Page[StateMachineRecord]:
+        limit = _rows.check_limit(limit)
+        after = _rows.FIRST_SEQ
+        if token is not None:
+            after = _rows.decode_token(token, "state-machines", (int,))[0]
+        with self._reading() as conn:
+            rows = conn.execute(
+                Q["list_state_machines"], {"after_seq": after, "limit": limit + 1}
+            ).fetchall()
+        result = _rows.page(rows, limit, lambda r: _rows.encode_token("state-machines", r[9]))
+        return Page([_rows.state_machine(r) for r in result.items], result.next_token)
+
+    # ------------------------------------------------------------------ tags
+
+    def set_tags(self, resource_arn: str, add: dict[str, str], remove: list[str]) -> None:
+        with self._writing() as conn:
+            conn.executemany(
+                Q["delete_tag"], [{"resource_arn": resource_arn, "key": k} for k in remove]
+            )
+            conn.executemany(Q["upsert_tag"], _tag_params(resource_arn, add))
+
+    def get_tags(self, resource_arn: str) -> dict[str, str]:
+        with self._reading() as conn:
+            rows = conn.execute(Q["get_tags"], {"resource_arn": resource_arn}).fetchall()
+        return {key: value for key, value in rows}
+
+    # ------------------------------------------------------------------ executions
+
+    def create_execution(
+        self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem]
+    ) -> ExecutionRecord:
+        with self._writing() as conn:
+            inserted = conn.execute(Q["insert_execution"], _rows.execution_params(record)).rowcount
+            if inserted == 0:
+                row = (
+                    conn.execute(
+                        Q["get_execution_by_name"],
+                        {
+                            "state_machine_arn": record.state_machine_arn,
+                            "name": record.name,
+                        },
+                    ).fetchone()
+                    or conn.execute(Q["get_execution"], {"arn": record.arn}).fetchone()
+                )
+                return _rows.execution(row)
+            conn.executemany(Q["insert_event"], [_rows.event_params(e) for e in events])
+            for item in work:
+                conn.execute(Q["insert_work"], _rows.work_params(item))
+        if work:
+            self._signal_work()
+        return record
+
+    def get_execution(self, arn: str) -> ExecutionRecord | None:
+        with self._reading() as conn:
+            row = conn.execute(Q["get_execution"], {"arn": arn}).fetchone()
+        return None if row is None else _rows.execution(row)
+
+    def list_executions(
+        self, state_machine_arn: str, status: str | None, limit: int, token: str | None
+    ) -> Page[ExecutionRecord]:
+        limit = _rows.check_limit(limit)
+        before_date, before_arn = _rows.NEWEST
+        if token is not None:
+            before_date, before_arn = _rows.decode_token(token, "executions", _DATE_ARN)
+        params = {
+            "state_machine_arn": state_machine_arn,
+            "status": status,
+            "before_date": before_date,
+            "before_arn": before_arn,
+            "limit": limit + 1,
+        }
+        query = Q["list_executions"] if status is None else Q["list_executions_by_status"]
+        with self._reading() as conn:
+            rows = [_rows.execution(r) for r in conn.execute(query, params)]
+        return _rows.page(rows, limit, _execution_token)
+
+    def get_history(
+        self, execution_arn: str, limit: int, token: str | None, reverse: bool
+    ) -> Page[EventRecord]:
+        limit = _rows.check_limit(limit)
+        kind = "history-reverse" if reverse else "history"
+        key = _rows.LAST_EVENT if reverse else _rows.FIRST_EVENT
+        if token is not None:
+            key = _rows.decode_token(token, kind, (int,))[0]
+        query, bound = (
+            ("history_reverse", "before_id") if reverse else ("history_forward", "after_id")
+        )
+        params = {"execution_arn": execution_arn, bound: key, "limit": limit + 1}
+        with self._reading() as conn:
+            rows = [_rows.event(r) for r in conn.execute(Q[query], params)]
+        return _rows.page(rows, limit, lambda e: _rows.encode_token(kind, e.id))
+
+    # ------------------------------------------------------------------ apply
+
+    def apply(
+        self,
+        execution: ExecutionRecord,
+        expected_version: int,
+        events: list[EventRecord],
+        new_work: list[WorkItem],
+        done_work: list[int],
+    ) -> Applied:
+        request = ApplyRequest(execution, expected_version, events, new_work, done_work)
+        with self._writing() as conn:
+            applied = _apply_one(conn, request)
+        if new_work:
+            self._signal_work()
+        return applied
+
+    def apply_many(self, requests: list[ApplyRequest]) -> list[Applied | StoreError]:
+        if not requests:
+            return []
+        results: list[Applied | StoreError] = []
+        with self._writing() as conn:
+            for request in requests:
+                # A savepoint per request: one request's failure undoes only its own writes.
+                conn.execute(Q["savepoint"])
+                try:
+                    results.append(_apply_one(conn, request))
+                except (Conflict, NotFound, sqlite3.IntegrityError) as exc:
+                    conn.execute(Q["rollback_to_savepoint"])
+                    results.append(
+                        exc if isinstance(exc, StoreError) else _store_error(exc, self.path)
+                    )
+                conn.execute(Q["release_savepoint"])
+        if any(
+            isinstance(r, Applied) and q.new_work for r, q in zip(results, requests, strict=True)
+        ):
+            self._signal_work()
+        return results
+
+    # ------------------------------------------------------------------ work
+
+    def claim_work(
+        self, owner: str, now: float, limit: int, lease_seconds: float
+    ) -> list[WorkItem]:
+        if limit < 1:
+            return []
+        params = {"owner": owner, "now": now, "limit": limit, "lease_until": now + lease_seconds}
+        with self._writing() as conn:
+            rows = conn.execute(Q["claim_work"], params).fetchall()
+        return sorted((_rows.work_item(r) for r in rows), key=lambda w: (w.due_at, w.id))
+
+    def renew_leases(self, owner: str, ids: list[int], until: float) -> None:
+        if not ids:
+            return
+        with self._writing() as conn:
+            conn.execute(
+                Q["renew_leases"], {"owner": owner, "ids": json.dumps(ids), "lease_until": until}
+            )
+
+    def release_work(self, owner: str, ids: list[int], due_at: float | None = None) -> None:
+        if not ids:
+            return
+        with self._writing() as conn:
+            conn.execute(
+                Q["release_work"], {"owner": owner, "ids": json.dumps(ids), "due_at": due_at}
+            )
+        self._signal_work()
+
+    def next_due(self) -> float | None:
+        with self._reading() as conn:
+            value = conn.execute(Q["next_due"]).fetchone()[0]
+        return None if value is None else float(value)
+
+    def wait_for_work(self, timeout: float) -> None:
+        """Wakes on work added through this store object (other processes' writes are seen
+        at the timeout: the worker's poll). Work signalled since this thread last returned
+        from here counts, so a signal between a claim and the wait is not lost."""
+        with self._work_added:
+            seen = getattr(self._seen, "seq", 0)
+            self._work_added.wait_for(
+                lambda: self._work_seq != seen or self._closed, max(0.0, timeout)
+            )
+            self._seen.seq = self._work_seq
+
+    def _signal_work(self) -> None:
+        with self._work_added:
+            self._work_seq += 1
+            self._work_added.notify_all()
+
+
+# ---------------------------------------------------------------------- helpers
+
+_DATE_ARN: tuple[type | tuple[type, ...], ...] = ((int, float), str)
+
+
+def _execution_token(record: ExecutionRecord) -> str:
+    return _rows.encode_token("executions", record.start_date, record.arn)
+
+
+def _tag_params(resource_arn: str, tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"resource_arn": resource_arn, "key": k, "value": v} for k, v in tags.items()]
+
+
+def _apply_one(conn: sqlite3.Connection, request: ApplyRequest) -> Applied:
+    """The writes of one apply, inside the caller's transaction. The version check comes
+    first, so a Conflict or NotFound has written nothing."""
+    execution = request.execution
+    params = _rows.update_params(execution, request.expected_version)
+    if conn.execute(Q["update_execution"], params).rowcount != 1:
+        row = conn.execute(Q["get_execution_version"], {"arn": execution.arn}).fetchone()
+        if row is None:
+            raise NotFound(f"execution {execution.arn} does not exist")
+        raise Conflict(
+            f"execution {execution.arn} is at version {row[0]}, not {request.expected_version}"
+        )
+    if request.events:
+        conn.executemany(Q["insert_event"], [_rows.event_params(e) for e in request.events])
+    work_ids = [
+        conn.execute(Q["insert_work"], _rows.work_params(w)).fetchone()[0] for w in request.new_work
+    ]
+    if request.done_work:
+        conn.execute(
+            Q["delete_work"], {"execution_arn": execution.arn, "ids": json.dumps(request.done_work)}
+        )
+    return Applied(request.expected_version + 1, work_ids)
+
+
+def split_script(script: str) -> list[str]:
+    """A multi-statement script as single statements (``execute`` takes one at a time and
+    ``executescript`` would commit our transaction); comment-only tails are dropped."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if any(ln.strip() and not ln.strip().startswith("--") for ln in buffer.splitlines()):
+        raise ValueError(f"incomplete SQL statement at the end of a script: {buffer.strip()!r}")
+    return statements
+
+
+def _pragma_script(pragmas: Mapping[str, int | str]) -> str:
+    """Extra PRAGMAs as a script. PRAGMA takes no bound parameters, so names and values are
+    checked instead: a name is an identifier, a value an int or a bare word."""
+    lines = []
+    for name, value in pragmas.items():
+        if not _PRAGMA_NAME.match(name) or not re.match(r"^-?\w+$", str(value)):
+            raise ValueError(f"bad SQLite pragma {name}={value!r}")
+        lines.append(f"PRAGMA {name} = {value};")
+    return "\n".join(lines)
+
+
+def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
+    """A driver error as a StoreError that says what happened and to which file."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc)
+    if primary == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return StoreError(f"database or disk is full ({path})")
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        return StoreError(
+            f"database is locked: another connection held the write lock "
+            f"longer than the busy timeout ({path})"
+        )
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StoreError(f"{path} is not a SQLite database, or it is corrupt ({text})")
+    if primary == sqlite3.SQLITE_CANTOPEN:
+        return StoreError(
+            f"cannot open the database file {path}: does its directory exist and is it writable?"
+        )
+    if primary == sqlite3.SQLITE_READONLY:
+        return StoreError(f"the database {path} is read-only ({text})")
+    if primary == sqlite3.SQLITE_IOERR:
+        return StoreError(f"disk I/O error on {path} ({text})")
+    if code in (sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
+        return AlreadyExists(f"already exists ({text})")
+    if "no such table" in text:
+        return StoreError(
+            f"{path} has no statewright schema, or an older one: run `statewright db migrate`"
+        )
+    if isinstance(exc, sqlite3.ProgrammingError) and "closed" in text:
+        return StoreError("the store is closed")
+    return StoreError(f"SQLite error on {path}: {text}")
+
+
+def default_path() -> Path:
+    """``$STATEWRIGHT_HOME/statewright.db``; the home defaults to the XDG data folder
+    (``~/.local/share/statewright``)."""
+    home = os.environ.get("STATEWRIGHT_HOME")
+    if not home:
+        data = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
+        home = os.path.join(data, "statewright")
+    return Path(home).expanduser() / "statewright.db"

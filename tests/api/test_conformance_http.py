@@ -1,0 +1,65 @@
+"""The AWS-recorded conformance cases through the HTTP API, scored by the shared runner.
+
+``../shared/conformance/run.py`` drives the server with boto3 exactly as it would drive AWS:
+create the state machine, start one execution, poll, read the history. Lambda cases need the
+Lambda API (not served yet) and JSONata is not implemented yet, so the bar is the JSONPath,
+non-Lambda outcome rate: at least the in-process score minus a small margin, since the API
+must add no failures of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import REPO, Server
+
+CONFORMANCE = REPO.parent / "shared" / "conformance"
+#: The in-process JSONPath score (tests/conformance) when this test was written: 295/304.
+IN_PROCESS_RATE = 295 / 304
+MARGIN = 0.02
+HISTORY_BAR = 0.90
+
+
+def _jsonpath_cases() -> dict[str, dict[str, Any]]:
+    cases = {}
+    for file in sorted((CONFORMANCE / "cases").glob("*.json")):
+        case = json.loads(file.read_text())
+        if not isinstance(case, dict) or "definition" not in case:
+            continue
+        if "jsonata" in case.get("features", []) or case.get("category") == "lambda":
+            continue
+        cases[case["id"]] = case
+    return cases
+
+
+@pytest.mark.skipif(not (CONFORMANCE / "run.py").is_file(),
+                    reason="../shared/conformance is not beside the repo")
+def test_jsonpath_conformance_over_http(server: Server, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, str(CONFORMANCE / "run.py"), "--endpoint", server.url,
+         str(CONFORMANCE / "cases"), "--report", str(report), "-q"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert report.exists(), done.stdout + done.stderr
+    results = {r["id"]: r for r in json.loads(report.read_text())["results"]}
+    cases = _jsonpath_cases()
+    scored = [results[case_id] for case_id in cases]
+    passed = sum(r["outcome"] == "passed" for r in scored)
+    compared = [r for r in scored if r["history"] is not None]
+    histories = sum(bool(r["history"]) for r in compared)
+    failures = "\n".join(f"{r['outcome']}: {r['id']}: {r['reason']}"
+                         for r in scored if r["outcome"] != "passed")
+    summary = (f"JSONPath non-Lambda outcomes over HTTP: {passed}/{len(scored)}, "
+               f"histories {histories}/{len(compared)}\n{failures}")
+    print(summary)
+    assert len(scored) > 250, "the JSONPath corpus shrank unexpectedly"
+    assert not [r for r in scored if r["outcome"] == "error"], summary  # API faults
+    assert passed / len(scored) >= IN_PROCESS_RATE - MARGIN, summary
+    assert histories / len(compared) >= HISTORY_BAR, summary
