@@ -113,15 +113,21 @@ class Worker:
         return len(items)
 
     def drain(self, deadline: float) -> None:
-        """Runs until no work is due or in flight (tests and the in-process CLI)."""
+        """Runs until no work is left at all, due now or later (tests, scripts)."""
         while time.monotonic() < deadline:
             claimed = self.run_once()
             with self._lock:
                 busy = [f for f in self._inflight.values() if not f.done()]
-            if not claimed and not busy:
-                return
-            if busy and not claimed:
+            if claimed:
+                continue
+            if busy:
                 busy[0].result(timeout=max(0.0, deadline - time.monotonic()))
+                continue
+            next_due = self.store.next_due()
+            if next_due is None:
+                return
+            self.store.wait_for_work(
+                max(0.0, min(next_due - self.clock(), deadline - time.monotonic())))
 
     # ------------------------------------------------------------------ one item
 

@@ -1,0 +1,178 @@
+"""Executions through the Engine, a Worker and a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from statewright import errors
+from statewright.config import Settings
+from statewright.functions.context import LambdaContext
+from statewright.functions.inprocess import PythonFunctions
+from statewright.runtime.engine import Engine
+from statewright.runtime.worker import Worker
+from statewright.store.base import EventRecord, Store
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+ORDERISH = {
+    "StartAt": "Check",
+    "States": {
+        "Check": {"Type": "Task", "Resource": ARN + "check", "Next": "Wait"},
+        "Wait": {"Type": "Wait", "Seconds": 2, "Next": "Fan"},
+        "Fan": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.results",
+                "MaxConcurrency": 2, "Next": "Done",
+                "ItemProcessor": {"StartAt": "Double", "States": {
+                    "Double": {"Type": "Task", "Resource": ARN + "double", "End": True,
+                               "Retry": [{"ErrorEquals": ["States.ALL"],
+                                          "IntervalSeconds": 1}]}}}},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def _functions() -> PythonFunctions:
+    functions = PythonFunctions()
+    functions.register("check", lambda event, context: {**event, "checked": True})
+    attempts: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def double(event: Any, context: LambdaContext) -> Any:
+        with lock:  # the first call for each value fails once: exercises Retry through the store
+            attempts[event] = attempts.get(event, 0) + 1
+            if attempts[event] == 1:
+                raise RuntimeError("flaky")
+        return event * 2
+
+    functions.register("double", double)
+    return functions
+
+
+@pytest.fixture
+def engine(store: Store) -> Engine:
+    return Engine(store, Settings(wait_scale=0.0))
+
+
+def _drain(engine: Engine, functions: PythonFunctions, seconds: float = 30) -> Worker:
+    worker = Worker(engine, functions, threads=4)
+    worker.drain(time.monotonic() + seconds)
+    return worker
+
+
+def _history(engine: Engine, arn: str) -> list[EventRecord]:
+    events: list[EventRecord] = []
+    token = None
+    while True:
+        page = engine.get_history(arn, 7, token)  # small pages: exercises paging
+        events += page.items
+        token = page.next_token
+        if token is None:
+            return events
+
+
+def _assert_complete(events: list[EventRecord]) -> None:
+    assert [e.id for e in events] == list(range(1, len(events) + 1))
+    terminal = [e for e in events if e.type in (
+        "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut")]
+    assert len(terminal) == 1 and terminal[0] is events[-1]
+
+
+def test_an_execution_runs_to_its_end_through_the_store(engine: Engine) -> None:
+    machine = engine.create_state_machine("orders", json.dumps(ORDERISH))
+    started = engine.start_execution(machine.arn, json.dumps({"items": [1, 2, 3]}), "o-1")
+    assert engine.describe_execution(started.execution_arn).status == "RUNNING"
+    _drain(engine, _functions())
+    done = engine.describe_execution(started.execution_arn)
+    assert done.status == "SUCCEEDED", (done.error, done.cause)
+    assert json.loads(done.output or "") == {"items": [1, 2, 3], "checked": True,
+                                             "results": [2, 4, 6]}
+    events = _history(engine, started.execution_arn)
+    _assert_complete(events)
+    types = [e.type for e in events]
+    assert types.count("MapIterationSucceeded") == 3
+    assert types.count("LambdaFunctionFailed") == 3  # one retried failure per item
+    reverse = engine.get_history(started.execution_arn, 3, None, True).items
+    assert [e.id for e in reverse] == [len(events), len(events) - 1, len(events) - 2]
+
+
+def test_start_execution_is_idempotent_while_running(engine: Engine) -> None:
+    machine = engine.create_state_machine("waits", json.dumps(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}))
+    first = engine.start_execution(machine.arn, '{"a": 1}', "same")
+    again = engine.start_execution(machine.arn, '{"a": 1}', "same")
+    assert again == first
+    with pytest.raises(errors.ExecutionAlreadyExists):
+        engine.start_execution(machine.arn, '{"a": 2}', "same")
+
+
+def test_stop_execution_aborts_and_its_work_is_dropped(engine: Engine) -> None:
+    machine = engine.create_state_machine("stoppable", json.dumps(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+                                    "P": {"Type": "Pass", "End": True}}}))
+    started = engine.start_execution(machine.arn, "{}", "s-1")
+    engine.stop_execution(started.execution_arn, "Stopped", "by the test")
+    _drain(engine, PythonFunctions())
+    record = engine.describe_execution(started.execution_arn)
+    assert (record.status, record.error, record.cause) == ("ABORTED", "Stopped", "by the test")
+    events = _history(engine, started.execution_arn)
+    _assert_complete(events)
+    assert [e.type for e in events] == ["ExecutionStarted", "WaitStateEntered",
+                                        "ExecutionAborted"]
+    assert engine.store.next_due() is None
+
+
+def test_execution_timeout(store: Store) -> None:
+    # A scale above 0 keeps the order of due times (timeout at 0.05 s, wake-up at 0.6 s).
+    engine = Engine(store, Settings(wait_scale=0.01))
+    machine = engine.create_state_machine("slow", json.dumps(
+        {"StartAt": "W", "TimeoutSeconds": 5,
+         "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}))
+    started = engine.start_execution(machine.arn, "{}", "t-1")
+    _drain(engine, PythonFunctions())
+    record = engine.describe_execution(started.execution_arn)
+    assert record.status == "TIMED_OUT"
+    _assert_complete(_history(engine, started.execution_arn))
+
+
+def test_waiting_executions_hold_rows_not_threads(store: Store) -> None:
+    engine = Engine(store, Settings(wait_scale=1.0))
+    machine = engine.create_state_machine("sleepers", json.dumps(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}))
+    threads_before = threading.active_count()
+    for i in range(300):
+        engine.start_execution(machine.arn, "{}", f"w-{i}")
+    worker = Worker(engine, PythonFunctions(), threads=2)
+    assert worker.run_once() == 0  # nothing is due for an hour
+    assert threading.active_count() == threads_before
+    due = store.next_due()
+    assert due is not None and due > time.time() + 3500
+    page = engine.list_executions(machine.arn, "RUNNING", 1000)
+    assert len(page.items) == 300
+
+
+def test_a_conflicting_writer_is_redone_not_lost(engine: Engine) -> None:
+    """Two workers race on one execution's parallel branches: every step lands exactly once."""
+    branches = [{"StartAt": f"T{i}", "States": {f"T{i}": {
+        "Type": "Task", "Resource": ARN + "check", "End": True}}} for i in range(8)]
+    machine = engine.create_state_machine("fan", json.dumps(
+        {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True,
+                                          "Branches": branches}}}))
+    started = engine.start_execution(machine.arn, '{"n": 1}', "f-1")
+    functions = _functions()
+    workers = [Worker(engine, functions, threads=4) for _ in range(2)]
+    deadline = time.monotonic() + 30
+    runners = [threading.Thread(target=w.drain, args=(deadline,)) for w in workers]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    record = engine.describe_execution(started.execution_arn)
+    assert record.status == "SUCCEEDED"
+    assert json.loads(record.output or "") == [{"n": 1, "checked": True}] * 8
+    events = _history(engine, started.execution_arn)
+    _assert_complete(events)
+    assert [e.type for e in events].count("LambdaFunctionSucceeded") == 8
