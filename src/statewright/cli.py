@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder of Python handlers (NAME.py) this worker can run")
     worker.add_argument("--threads", type=int, default=8,
                         help="Task invocations run at once (default 8)")
+    worker.add_argument("--lease-seconds", type=float, default=30.0,
+                        help="how long claimed work stays this worker's without a heartbeat; "
+                        "a crashed worker's work is taken over after it (default 30)")
     worker.set_defaults(handler=_worker)
 
     serve = commands.add_parser(
@@ -256,7 +259,8 @@ def _worker(args: argparse.Namespace) -> int:
     store = _open_store(args.db)
     try:
         store.migrate()
-        settings = Settings(db=args.db, worker_threads=max(1, args.threads))
+        settings = Settings(db=args.db, worker_threads=max(1, args.threads),
+                            lease_seconds=max(1.0, args.lease_seconds))
         worker = Worker(Engine(store, settings), _load_functions(args.functions),
                         threads=settings.worker_threads)
         print(f"statewright worker {worker.name} running; Ctrl-C stops it", file=sys.stderr)
