@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.conformance.harness import CASES, load_cases, run_all
 
 OUTCOME_BAR = 0.95

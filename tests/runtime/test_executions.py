@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -235,7 +236,7 @@ def test_retry_backs_off_then_succeeds() -> None:
     result = _run(definition, {}, _functions(flaky=_flaky(2)))
     assert result.output == {"attempts": 3}
     scheduled = [e.timestamp for e in result.events if e.type == "LambdaFunctionScheduled"]
-    gaps = [b - a for a, b in zip(scheduled, scheduled[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(scheduled)]
     assert gaps == [pytest.approx(2, abs=0.5), pytest.approx(6, abs=0.5)]
 
 
@@ -246,7 +247,7 @@ def test_retry_max_delay_caps_the_backoff() -> None:
                    "MaxDelaySeconds": 15, "MaxAttempts": 3}]}))
     result = _run(definition, {}, _functions(flaky=_flaky(3)))
     scheduled = [e.timestamp for e in result.events if e.type == "LambdaFunctionScheduled"]
-    gaps = [b - a for a, b in zip(scheduled, scheduled[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(scheduled)]
     assert gaps == [pytest.approx(10, abs=0.5), pytest.approx(15, abs=0.5),
                     pytest.approx(15, abs=0.5)]
 
@@ -445,7 +446,7 @@ def test_assign_and_read_variables_across_states_and_scopes() -> None:
         "Type": "Pass", "Result": {"n": 5, "xs": [1, 2]}, "Assign": {"n.$": "$.n", "k": "lit"},
         "Next": "M"}}})
     assert result.output == {"n": 5, "k": "lit", "r": [{"x": 1, "n": 5}, {"x": 2, "n": 5}]}
-    exited = [e for e in result.events if e.type == "PassStateExited"][0]
+    exited = next(e for e in result.events if e.type == "PassStateExited")
     assert exited.details is not None
     assert exited.details["assignedVariables"] == {"n": "5", "k": '"lit"'}
 

@@ -34,6 +34,7 @@ _UNUSABLE = (
     RuntimeError,  # encrypted entries
     NotImplementedError,  # compression methods zipfile lacks
     NotADirectoryError,  # "a" as a file, then "a/b"
+    FileExistsError,  # the same, found while making "a/"
     IsADirectoryError,  # "a/" as a folder, then "a" as a file
 )
 

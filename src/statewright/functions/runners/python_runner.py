@@ -20,6 +20,7 @@ whatever the handler prints cannot corrupt the protocol.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -87,8 +88,11 @@ def main(argv: list[str]) -> int:
         else:
             ok, body, retire = _invoke(handler, header, event_bytes, task_root)
         _flush()
-        status = _SUCCEEDED if ok and not retire else json.dumps({"ok": ok, "retire": retire})
-        _write_frames(response_fd, status.encode() if isinstance(status, str) else status, body)
+        if ok and not retire:
+            status = _SUCCEEDED
+        else:
+            status = json.dumps({"ok": ok, "retire": retire}).encode()
+        _write_frames(response_fd, status, body)
         if retire:
             return 0
 
@@ -101,8 +105,11 @@ def _invoke(
     try:
         event = json.loads(event_bytes)
     except ValueError as exc:
-        return False, _error("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}",
-                             request_id), False
+        return (
+            False,
+            _error("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}", request_id),
+            False,
+        )
     context = LambdaContext(request_id, int(header["deadlineMs"]), header["invokedFunctionArn"])
     try:
         result = handler(event, context)
@@ -111,7 +118,9 @@ def _invoke(
         # and fragmented, so this worker is replaced as Lambda replaces the environment.
         message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
         sys.stderr.write(f"{message}\nRuntime.OutOfMemory\n")
-        return False, _error("Runtime.OutOfMemory", message, None), True
+        # The parent's words for a worker it killed, byte for byte.
+        oom = {"errorType": "Runtime.OutOfMemory", "errorMessage": message}
+        return False, json.dumps(oom, separators=(",", ":")).encode(), True
     except Exception as exc:
         stack = _stack_trace(exc, task_root)
         sys.stderr.write(
@@ -130,8 +139,11 @@ def _invoke(
     try:
         return True, json.dumps(result, default=_decimal).encode(), False
     except (TypeError, ValueError) as exc:
-        return False, _error("Runtime.MarshalError", f"Unable to marshal response: {exc}",
-                             request_id), False
+        return (
+            False,
+            _error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id),
+            False,
+        )
 
 
 def _load_handler(spec: str, task_root: str) -> tuple[Handler | None, bytes | None]:
@@ -172,11 +184,13 @@ def _load_handler(spec: str, task_root: str) -> tuple[Handler | None, bytes | No
     return handler, None
 
 
-def _error(error_type: str, message: str, request_id: str | None) -> bytes:
-    error: dict[str, Any] = {"errorMessage": message, "errorType": error_type}
-    if request_id is not None:
-        error["requestId"] = request_id
-        error["stackTrace"] = []
+def _error(error_type: str, message: str, request_id: str) -> bytes:
+    error: dict[str, object] = {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": request_id,
+        "stackTrace": [],
+    }
     return json.dumps(error).encode()
 
 
@@ -186,23 +200,11 @@ def _stack_trace(exc: BaseException, task_root: str) -> list[str]:
     while frames and frames[0].filename == _THIS_FILE:
         frames.pop(0)
     prefix = task_root.rstrip("/") + "/"
-    shown = traceback.StackSummary.from_list(
-        [
-            traceback.FrameSummary(
-                _SHOWN_TASK_ROOT + frame.filename[len(prefix):]
-                if frame.filename.startswith(prefix) else frame.filename,
-                frame.lineno,
-                frame.name,
-                lookup_line=False,
-                line=frame.line,  # read now: the shown path does not exist here
-                end_lineno=frame.end_lineno,
-                colno=frame.colno,
-                end_colno=frame.end_colno,
-            )
-            for frame in frames
-        ]
-    )
-    return traceback.format_list(shown)
+    for frame in frames:
+        # extract_tb has read each line already, so renaming the file loses nothing.
+        if frame.filename.startswith(prefix):
+            frame.filename = _SHOWN_TASK_ROOT + frame.filename[len(prefix) :]
+    return traceback.format_list(frames)
 
 
 def _log_init_failure() -> None:
@@ -237,10 +239,9 @@ def _limit_memory(data_limit_mb: int) -> None:
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A handler may have closed or replaced them; its output is then its own business.
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass  # a handler closed or replaced it; its output is its own business
 
 
 def _read_frame(fd: int) -> bytes | None:
@@ -264,7 +265,7 @@ def _read_exact(fd: int, size: int) -> bytes | None:
 def _write_frames(fd: int, *frames: bytes) -> None:
     view = memoryview(b"".join(_LENGTH.pack(len(frame)) + frame for frame in frames))
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 if __name__ == "__main__":

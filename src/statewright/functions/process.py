@@ -1,0 +1,365 @@
+"""Functions in warm worker processes: the isolated Lambda stand-in of the server.
+
+Each function version gets up to ``max_workers_per_function`` worker processes, started on
+demand and kept warm between invocations, as Lambda keeps execution environments: a handler's
+module is imported once, and module-level state survives from one invocation to the next. A
+worker serves one invocation at a time, so concurrent invocations of a function run in
+parallel workers, and an invocation beyond the limit waits for one to come free.
+
+A worker is ``python_runner.py`` (``python3.x`` runtimes) or ``node_runner.mjs``
+(``nodejs18.x``/``20.x``/``22.x``) started with the function's environment. Requests and
+responses travel as length-prefixed frames on two private pipes (the runners' docstrings give
+the frames); the worker's stdout and stderr go to a log file of its own, read after each
+invocation, so a handler's prints can never corrupt the protocol.
+
+What the server enforces from outside, and reports with Lambda's payloads:
+
+- the timeout, by killing the worker's process group;
+- memory: resident memory is polled while an invocation runs and the worker killed past the
+  function's ``memory_mb`` (Linux); Python workers also get an RLIMIT_DATA backstop, Node.js
+  workers a V8 heap cap;
+- crashes (a segfault, ``os._exit``, an uncaught Node.js exception): the worker is replaced.
+
+Every failure is an ``InvokeResult`` with ``function_error="Unhandled"`` and Lambda's payload:
+the runtime's error object for an exception (Python: errorMessage, errorType, requestId,
+stackTrace; Node.js: errorType, errorMessage, trace); ``{"errorMessage": "<time> <request id>
+Task timed out after 3.00 seconds"}`` for a timeout (no errorType: Step Functions calls it
+``Lambda.Unknown``); ``Runtime.ExitError``, ``Runtime.OutOfMemory`` and
+``Function.ResponseSizeTooLarge`` objects for the rest. Two errorTypes are ours, for what Lambda
+cannot meet: ``Runtime.NodeNotFound`` (a Node.js function where ``node`` is not installed) and
+``Runtime.UnsupportedRuntime``; both fail the invocation, not the deployment, and say why.
+
+POSIX only (pipes passed by descriptor, process groups).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from statewright.functions.base import FunctionConfig, FunctionNotFound, InvokeResult
+from statewright.functions.runners import NODE_RUNNER, PYTHON_RUNNER
+from statewright.functions.workers import (
+    Command,
+    Worker,
+    WorkerFailed,
+    compact_json,
+    exit_error_payload,
+    start_worker,
+)
+
+Resolve = Callable[[str], FunctionConfig | None]
+
+#: Idle workers older than this are stopped (Lambda recycles idle environments too).
+IDLE_SECONDS = 300.0
+#: Headroom over ``memory_mb`` for the Python RLIMIT_DATA backstop: it counts reserved thread
+#: stacks (8 MiB each) and allocator slack, not only resident memory, so it must be generous.
+PYTHON_DATA_HEADROOM_MB = 256
+
+_PYTHON_RUNTIME = re.compile(r"python3\.\d+\Z")
+_NODE_RUNTIME = re.compile(r"nodejs\d+\.x\Z")
+
+
+class ProcessFunctions:
+    """An Invoker running each function in warm, isolated worker processes."""
+
+    def __init__(
+        self,
+        resolve: Resolve,
+        *,
+        max_workers_per_function: int = 4,
+        idle_seconds: float = IDLE_SECONDS,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+        node: str | None = None,
+    ) -> None:
+        """``resolve`` maps a function name to its configuration (None: not deployed);
+        ``node`` is the node executable (default: ``node`` on PATH)."""
+        if max_workers_per_function < 1:
+            raise ValueError("max_workers_per_function must be at least 1")
+        self._resolve = resolve
+        self._max_workers = max_workers_per_function
+        self._idle_seconds = idle_seconds
+        self._region = region
+        self._account = account
+        self._node = node if node is not None else shutil.which("node")
+        self._lock = threading.Lock()
+        self._pools: dict[str, _Pool] = {}
+        self._closed = threading.Event()
+        self._reaper = threading.Thread(
+            target=self._reap_idle, name="statewright-function-reaper", daemon=True
+        )
+        self._reaper.start()
+
+    def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult:
+        """Runs the function once; handler errors, timeouts and crashes come back as results."""
+        if self._closed.is_set():
+            raise RuntimeError("ProcessFunctions is closed")
+        config = self._resolve(name)
+        if config is None:
+            raise FunctionNotFound(name)
+        request_id = str(uuid.uuid4())
+        pool = self._pool(config)
+        if isinstance(pool, _Unavailable):
+            message = f"RequestId: {request_id} Error: {pool.message}"
+            return InvokeResult(
+                exit_error_payload(pool.error_type, message), "Unhandled", message + "\n"
+            )
+        limit = config.timeout if timeout is None else min(config.timeout, timeout)
+        event = bytes(payload) if isinstance(payload, bytes | bytearray) else compact_json(payload)
+        arn = f"arn:aws:lambda:{self._region}:{self._account}:function:{config.name}"
+        try:
+            worker = pool.acquire(request_id)
+        except WorkerFailed as failed:
+            return failed.result
+        reusable = False
+        try:
+            result, reusable = worker.call(request_id, event, limit, arn)
+        finally:
+            pool.release(worker, reusable)
+        return result
+
+    def close(self) -> None:
+        """Stops every worker, busy or idle; the instance cannot be used afterwards."""
+        self._closed.set()
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+        if self._reaper is not threading.current_thread():
+            self._reaper.join(timeout=5)
+
+    def __enter__(self) -> ProcessFunctions:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def worker_count(self, name: str) -> int:
+        """How many workers the function has now (busy or idle): for tests and metrics."""
+        with self._lock:
+            pool = self._pools.get(name)
+        return 0 if pool is None else pool.size()
+
+    def _pool(self, config: FunctionConfig) -> _Pool | _Unavailable:
+        """The pool for this exact configuration; one for older code or settings is retired."""
+        key = _fingerprint(config)
+        with self._lock:
+            pool = self._pools.get(config.name)
+            if pool is not None and pool.key == key:
+                return pool
+        command = self._command(config)
+        if isinstance(command, _Unavailable):
+            return command
+        with self._lock:
+            pool = self._pools.get(config.name)
+            if pool is not None and pool.key == key:
+                return pool  # another thread made it meanwhile
+            fresh = _Pool(key, command, self._max_workers)
+            self._pools[config.name] = fresh
+        if pool is not None:
+            pool.retire()
+        return fresh
+
+    def _command(self, config: FunctionConfig) -> Command | _Unavailable:
+        """How to start a worker for this runtime, or the error every invocation gets."""
+        env = self._environment(config)
+        if _PYTHON_RUNTIME.match(config.runtime):
+            data_limit = config.memory_mb + PYTHON_DATA_HEADROOM_MB
+            # UTF-8 mode: text files default to UTF-8 whatever the host's locale, as on Lambda.
+            argv = [
+                sys.executable,
+                "-X",
+                "utf8",
+                str(PYTHON_RUNNER),
+                "{requests}",
+                "{responses}",
+                str(data_limit),
+            ]
+            return Command(argv, {**env, "PYTHONUNBUFFERED": "1"}, config)
+        if _NODE_RUNTIME.match(config.runtime):
+            if self._node is None:
+                return _Unavailable(
+                    "Runtime.NodeNotFound",
+                    f"the {config.runtime} runtime needs the node executable, which is not on "
+                    "PATH; install Node.js or pass ProcessFunctions(node=...)",
+                )
+            # V8 otherwise sizes its heap from the machine's memory and would grow past the
+            # function's limit between two memory polls; near the limit it collects harder.
+            heap_mb = max(16, config.memory_mb * 9 // 10)
+            argv = [
+                self._node,
+                f"--max-old-space-size={heap_mb}",
+                str(NODE_RUNNER),
+                "{requests}",
+                "{responses}",
+            ]
+            return Command(argv, env, config)
+        return _Unavailable(
+            "Runtime.UnsupportedRuntime",
+            f"the runtime {config.runtime!r} is not supported here (python3.x and nodejs*.x are)",
+        )
+
+    def _environment(self, config: FunctionConfig) -> dict[str, str]:
+        """The function's variables under the ones Lambda reserves and sets itself.
+
+        The server's own environment is not inherited (it may hold database URLs or
+        credentials); only what locating programs and text encoding need passes through.
+        """
+        env = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
+        env.update(config.environment)
+        env.update(
+            {
+                "_HANDLER": config.handler,
+                "LAMBDA_TASK_ROOT": str(config.code_dir),
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+                "AWS_LAMBDA_FUNCTION_NAME": config.name,
+                "AWS_LAMBDA_FUNCTION_VERSION": config.version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+                "AWS_REGION": self._region,
+                "AWS_DEFAULT_REGION": self._region,
+                "TZ": ":UTC",
+            }
+        )
+        return env
+
+    def _reap_idle(self) -> None:
+        interval = min(30.0, max(0.05, self._idle_seconds / 4))
+        while not self._closed.wait(interval):
+            idle_since = time.monotonic() - self._idle_seconds
+            with self._lock:
+                pools = list(self._pools.values())
+            for pool in pools:
+                pool.reap(idle_since)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unavailable:
+    """Why no worker can run this function here; every invocation reports it."""
+
+    error_type: str
+    """The errorType of the payload (ours: Lambda has no such case)."""
+    message: str
+    """What to do about it."""
+
+
+#: Environment variables a worker inherits from the server.
+_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+
+
+class _Pool:
+    """The warm workers of one function configuration."""
+
+    def __init__(self, key: tuple[object, ...], command: Command, max_workers: int) -> None:
+        self.key = key
+        self._command = command
+        self._max_workers = max_workers
+        self._cond = threading.Condition()
+        self._idle: list[Worker] = []
+        self._live: set[Worker] = set()
+        self._starting = 0
+        self._retired = False
+
+    def acquire(self, request_id: str) -> Worker:
+        """An idle worker, a new one, or (at the limit) the next one to come free."""
+        with self._cond:
+            while True:
+                while self._idle:
+                    worker = self._idle.pop()  # the most recently used: warmest caches
+                    if worker.alive():
+                        return worker
+                    self._live.discard(worker)  # died while idle: replace it silently
+                    worker.kill()
+                if len(self._live) + self._starting < self._max_workers:
+                    self._starting += 1
+                    break
+                self._cond.wait()
+        started: Worker | None = None
+        try:
+            started = start_worker(self._command, request_id)
+        finally:
+            with self._cond:
+                self._starting -= 1
+                if started is not None:
+                    self._live.add(started)
+                else:
+                    self._cond.notify()  # the slot is free again for a waiter
+        return started
+
+    def release(self, worker: Worker, reusable: bool) -> None:
+        with self._cond:
+            if reusable and not self._retired:
+                worker.last_used = time.monotonic()
+                self._idle.append(worker)
+                self._cond.notify()
+                return
+            self._live.discard(worker)
+            self._cond.notify()
+        worker.kill()
+
+    def retire(self) -> None:
+        """Newer code or settings were deployed: idle workers stop, busy ones after their call."""
+        with self._cond:
+            self._retired = True
+            idle, self._idle = self._idle, []
+            self._live.difference_update(idle)
+            self._cond.notify_all()
+        for worker in idle:
+            worker.kill()
+
+    def reap(self, idle_since: float) -> None:
+        with self._cond:
+            stale = [worker for worker in self._idle if worker.last_used < idle_since]
+            self._idle = [worker for worker in self._idle if worker.last_used >= idle_since]
+            self._live.difference_update(stale)
+        for worker in stale:
+            worker.kill()
+
+    def close(self) -> None:
+        """Stops every worker: idle ones now, busy ones by signal (their caller frees them)."""
+        with self._cond:
+            self._retired = True
+            idle = self._idle
+            busy = [worker for worker in self._live if worker not in idle]
+            self._live, self._idle = set(), []
+            self._cond.notify_all()
+        for worker in idle:
+            worker.kill()
+        for worker in busy:
+            worker.terminate()
+
+    def size(self) -> int:
+        with self._cond:
+            return len(self._live)
+
+
+def _fingerprint(config: FunctionConfig) -> tuple[object, ...]:
+    """What a warm worker has baked in; any change needs fresh workers (the timeout does not)."""
+    return (
+        config.runtime,
+        config.handler,
+        str(config.code_dir),
+        config.memory_mb,
+        tuple(sorted(config.environment.items())),
+        config.version,
+        config.code_sha256,
+    )
+
+
+__all__ = ["IDLE_SECONDS", "ProcessFunctions", "Resolve"]
