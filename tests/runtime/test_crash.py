@@ -23,7 +23,7 @@ from statewright.config import Settings
 from statewright.runtime.engine import Engine
 from statewright.store import open_store
 from statewright.store.base import EventRecord, Store
-from tests.store.conftest import PostgresServer
+from tests.conftest import PostgresServer
 
 EXECUTIONS = 200
 SLOW_HANDLER = '''

@@ -57,10 +57,12 @@ def engine(store: Store) -> Engine:
     return Engine(store, Settings(wait_scale=0.0))
 
 
-def _drain(engine: Engine, functions: PythonFunctions, seconds: float = 30) -> Worker:
-    worker = Worker(engine, functions, threads=4)
-    worker.drain(time.monotonic() + seconds)
-    return worker
+def _drain(engine: Engine, functions: PythonFunctions, seconds: float = 30) -> None:
+    worker = Worker(engine, functions, threads=4, poll_seconds=0.2)
+    try:
+        worker.drain(time.monotonic() + seconds)
+    finally:
+        worker.stop()
 
 
 def _history(engine: Engine, arn: str) -> list[EventRecord]:
@@ -142,12 +144,13 @@ def test_waiting_executions_hold_rows_not_threads(store: Store) -> None:
     engine = Engine(store, Settings(wait_scale=1.0))
     machine = engine.create_state_machine("sleepers", json.dumps(
         {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}))
-    threads_before = threading.active_count()
+    threads_before = {t.ident for t in threading.enumerate()}
     for i in range(300):
         engine.start_execution(machine.arn, "{}", f"w-{i}")
     worker = Worker(engine, PythonFunctions(), threads=2)
     assert worker.run_once() == 0  # nothing is due for an hour
-    assert threading.active_count() == threads_before
+    assert {t.ident for t in threading.enumerate()} - threads_before == set()
+    worker.stop()
     due = store.next_due()
     assert due is not None and due > time.time() + 3500
     page = engine.list_executions(machine.arn, "RUNNING", 1000)
@@ -163,13 +166,15 @@ def test_a_conflicting_writer_is_redone_not_lost(engine: Engine) -> None:
                                           "Branches": branches}}}))
     started = engine.start_execution(machine.arn, '{"n": 1}', "f-1")
     functions = _functions()
-    workers = [Worker(engine, functions, threads=4) for _ in range(2)]
+    workers = [Worker(engine, functions, threads=4, poll_seconds=0.2) for _ in range(2)]
     deadline = time.monotonic() + 30
     runners = [threading.Thread(target=w.drain, args=(deadline,)) for w in workers]
     for runner in runners:
         runner.start()
     for runner in runners:
         runner.join()
+    for worker in workers:
+        worker.stop()
     record = engine.describe_execution(started.execution_arn)
     assert record.status == "SUCCEEDED"
     assert json.loads(record.output or "") == [{"n": 1, "checked": True}] * 8

@@ -242,9 +242,7 @@ def test_a_stale_apply_whose_events_collide_is_still_a_conflict(store: Store) ->
     winner = store.apply(record, record.version, [event(record.arn, 2)], [], [])
     with pytest.raises(Conflict):
         store.apply(record, record.version, [event(record.arn, 2)], [], [])
-    assert store.get_execution(record.arn) == dataclasses.replace(
-        record, version=winner.version
-    )
+    assert store.get_execution(record.arn) == dataclasses.replace(record, version=winner.version)
 
 
 def test_apply_that_fails_midway_writes_nothing(store: Store) -> None:

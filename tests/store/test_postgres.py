@@ -12,7 +12,7 @@ import pytest
 
 from statewright.store.base import StoreError
 from statewright.store.postgres import PostgresStore
-from tests.store.conftest import PostgresServer
+from tests.conftest import PostgresServer
 from tests.store.helpers import machine, started, wait_until, work
 
 

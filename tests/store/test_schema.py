@@ -14,7 +14,7 @@ from statewright.store.base import Store, StoreError
 from statewright.store.migrate import Migration, latest_version, load_migrations, pending
 from statewright.store.queries import DIALECTS, load_queries, parse_queries, sql_text
 from statewright.store.sqlite import split_script
-from tests.store.conftest import PostgresServer
+from tests.conftest import PostgresServer
 
 # ---------------------------------------------------------------------- schema == migrations
 

@@ -126,8 +126,8 @@ class Worker:
             next_due = self.store.next_due()
             if next_due is None:
                 return
-            self.store.wait_for_work(
-                max(0.0, min(next_due - self.clock(), deadline - time.monotonic())))
+            self.store.wait_for_work(max(0.0, min(
+                next_due - self.clock(), deadline - time.monotonic(), self.poll_seconds)))
 
     # ------------------------------------------------------------------ one item
 

@@ -97,7 +97,7 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ connections
 
-    def _rows(self, query: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """An idempotent read: retried once when its connection turns out to be dead."""
         for attempt in (1, 2):
             self._check_open()
@@ -181,9 +181,9 @@ class PostgresStore:
         self, arn: str, revision_id: str | None = None
     ) -> StateMachineRecord | None:
         if revision_id is None:
-            rows = self._rows(Q["get_state_machine"], {"arn": arn})
+            rows = self._read(Q["get_state_machine"], {"arn": arn})
         else:
-            rows = self._rows(
+            rows = self._read(
                 Q["get_state_machine_revision"], {"arn": arn, "revision_id": revision_id}
             )
         return _rows.state_machine(rows[0]) if rows else None
@@ -206,7 +206,7 @@ class PostgresStore:
         after = _rows.FIRST_SEQ
         if token is not None:
             after = _rows.decode_token(token, "state-machines", (int,))[0]
-        rows = self._rows(Q["list_state_machines"], {"after_seq": after, "limit": limit + 1})
+        rows = self._read(Q["list_state_machines"], {"after_seq": after, "limit": limit + 1})
         result = _rows.page(rows, limit, lambda r: _rows.encode_token("state-machines", r[9]))
         return Page([_rows.state_machine(r) for r in result.items], result.next_token)
 
@@ -225,7 +225,7 @@ class PostgresStore:
                 cursor.executemany(Q["upsert_tag"], _tag_params(resource_arn, add))
 
     def get_tags(self, resource_arn: str) -> dict[str, str]:
-        rows = self._rows(Q["get_tags"], {"resource_arn": resource_arn})
+        rows = self._read(Q["get_tags"], {"resource_arn": resource_arn})
         return {key: value for key, value in rows}
 
     # ------------------------------------------------------------------ executions
@@ -258,7 +258,7 @@ class PostgresStore:
         return record
 
     def get_execution(self, arn: str) -> ExecutionRecord | None:
-        rows = self._rows(Q["get_execution"], {"arn": arn})
+        rows = self._read(Q["get_execution"], {"arn": arn})
         return _rows.execution(rows[0]) if rows else None
 
     def list_executions(
@@ -276,7 +276,7 @@ class PostgresStore:
             "limit": limit + 1,
         }
         query = Q["list_executions"] if status is None else Q["list_executions_by_status"]
-        rows = [_rows.execution(r) for r in self._rows(query, params)]
+        rows = [_rows.execution(r) for r in self._read(query, params)]
         return _rows.page(rows, limit, _execution_token)
 
     def get_history(
@@ -291,7 +291,7 @@ class PostgresStore:
             ("history_reverse", "before_id") if reverse else ("history_forward", "after_id")
         )
         params = {"execution_arn": execution_arn, bound: key, "limit": limit + 1}
-        rows = [_rows.event(r) for r in self._rows(Q[query], params)]
+        rows = [_rows.event(r) for r in self._read(Q[query], params)]
         return _rows.page(rows, limit, lambda e: _rows.encode_token(kind, e.id))
 
     # ------------------------------------------------------------------ apply
@@ -311,7 +311,7 @@ class PostgresStore:
         except AlreadyExists:
             # Two workers racing on one execution both append event N: the loser's insert
             # can fail before its version check is looked at. That is a Conflict.
-            rows = self._rows(Q["get_execution_version"], {"arn": execution.arn})
+            rows = self._read(Q["get_execution_version"], {"arn": execution.arn})
             _check_version(request, rows[0][0] if rows else None)
             raise
 
@@ -370,7 +370,7 @@ class PostgresStore:
             conn.execute(Q["notify_work"])
 
     def next_due(self) -> float | None:
-        value = self._rows(Q["next_due"])[0][0]
+        value = self._read(Q["next_due"])[0][0]
         return None if value is None else float(value)
 
     def wait_for_work(self, timeout: float) -> None:

@@ -117,8 +117,13 @@ class PostgresServer:
     def destroy(self) -> None:
         if self.cluster is None:
             return
-        with contextlib.suppress(Exception):
-            self.pg_ctl("-m", "immediate", "stop")
+        # "fast" lets the server reap its own processes (an "immediate" stop leaves zombies
+        # behind where PID 1 does not reap them); "immediate" only if that fails.
+        try:
+            self.pg_ctl("-m", "fast", "stop")
+        except Exception:
+            with contextlib.suppress(Exception):
+                self.pg_ctl("-m", "immediate", "stop")
         shutil.rmtree(self.cluster, ignore_errors=True)
 
 
