@@ -15,7 +15,10 @@ The tree (the ASL core's own errors are values; see ``statewright.asl.errors``):
           +-- ExecutionAlreadyExists
           +-- ExecutionLimitExceeded
           +-- ResourceNotFound                  tags on an unknown resource
-          +-- InvalidToken                      a nextToken this server did not issue
+          +-- InvalidToken                      a nextToken or task token we did not issue
+          +-- InvalidOutput                     SendTaskSuccess output that is not JSON
+          +-- TaskDoesNotExist                  a task token of an unknown execution
+          +-- TaskTimedOut                      the task is no longer waiting for this token
           +-- StateMachineTypeNotSupported      StartSyncExecution on a STANDARD machine
           +-- ServiceUnavailable                the database is unreachable (HTTP 503)
 """
@@ -51,5 +54,8 @@ ExecutionAlreadyExists = _error("ExecutionAlreadyExists")
 ExecutionLimitExceeded = _error("ExecutionLimitExceeded")
 ResourceNotFound = _error("ResourceNotFound")
 InvalidToken = _error("InvalidToken")
+InvalidOutput = _error("InvalidOutput")
+TaskDoesNotExist = _error("TaskDoesNotExist")
+TaskTimedOut = _error("TaskTimedOut")
 StateMachineTypeNotSupported = _error("StateMachineTypeNotSupported")
 ServiceUnavailable = _error("ServiceUnavailable", 503)

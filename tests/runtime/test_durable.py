@@ -181,3 +181,78 @@ def test_a_conflicting_writer_is_redone_not_lost(engine: Engine) -> None:
     events = _history(engine, started.execution_arn)
     _assert_complete(events)
     assert [e.type for e in events].count("LambdaFunctionSucceeded") == 8
+
+
+CALLBACK = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {"Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+                "HeartbeatSeconds": 60, "TimeoutSeconds": 600, "Next": "Done",
+                "Catch": [{"ErrorEquals": ["Rejected"], "Next": "Rejected"}]},
+        "Done": {"Type": "Succeed"},
+        "Rejected": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def _token(engine: Engine, arn: str) -> str:
+    scheduled = next(e for e in _history(engine, arn) if e.type == "TaskScheduled")
+    parameters = json.loads(json.loads(scheduled.details or "")["parameters"])
+    token: str = parameters["MessageBody"]["token"]
+    return token
+
+
+@pytest.fixture
+def real_time_engine(store: Store) -> Engine:
+    """Timers at their real length: the callback tests' 60 s heartbeat never fires."""
+    return Engine(store, Settings(wait_scale=1.0))
+
+
+def test_wait_for_task_token_resumes_on_send_task_success(real_time_engine: Engine) -> None:
+    engine = real_time_engine
+    machine = engine.create_state_machine("callback", json.dumps(CALLBACK))
+    arn = engine.start_execution(machine.arn, "{}", "c-1").execution_arn
+    _drain(engine, PythonFunctions(), seconds=0.5)  # submits, then waits for the callback
+    assert engine.describe_execution(arn).status == "RUNNING"
+    token = _token(engine, arn)
+    engine.send_task_heartbeat(token)
+    engine.send_task_success(token, '{"approved": true}')
+    _drain(engine, PythonFunctions(), seconds=0.5)
+    record = engine.describe_execution(arn)
+    assert record.status == "SUCCEEDED"
+    assert json.loads(record.output or "") == {"approved": True}
+    assert [e.type for e in _history(engine, arn)] == [
+        "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted",
+        "TaskSubmitted", "TaskSucceeded", "TaskStateExited", "SucceedStateEntered",
+        "SucceedStateExited", "ExecutionSucceeded"]
+    with pytest.raises(errors.TaskTimedOut):  # the task is closed: the token is spent
+        engine.send_task_success(token, "{}")
+    with pytest.raises(errors.InvalidToken):
+        engine.send_task_success("not a token", "{}")
+    with pytest.raises(errors.InvalidOutput):
+        engine.send_task_success(token, "{not json")
+
+
+def test_send_task_failure_is_caught(real_time_engine: Engine) -> None:
+    engine = real_time_engine
+    machine = engine.create_state_machine("callback", json.dumps(CALLBACK))
+    arn = engine.start_execution(machine.arn, '{"in": 1}', "c-2").execution_arn
+    _drain(engine, PythonFunctions(), seconds=0.5)
+    engine.send_task_failure(_token(engine, arn), "Rejected", "no budget")
+    _drain(engine, PythonFunctions(), seconds=0.5)
+    record = engine.describe_execution(arn)
+    assert json.loads(record.output or "") == {"Error": "Rejected", "Cause": "no budget"}
+    assert "TaskFailed" in [e.type for e in _history(engine, arn)]
+
+
+def test_a_missed_heartbeat_times_the_task_out(store: Store) -> None:
+    engine = Engine(store, Settings(wait_scale=0.005))  # heartbeat 60 s -> 0.3 s
+    machine = engine.create_state_machine("callback", json.dumps(CALLBACK))
+    arn = engine.start_execution(machine.arn, "{}", "c-3").execution_arn
+    _drain(engine, PythonFunctions(), seconds=20)
+    record = engine.describe_execution(arn)
+    assert (record.status, record.error) == ("FAILED", "States.HeartbeatTimeout")
+    types = [e.type for e in _history(engine, arn)]
+    assert types[-2:] == ["TaskTimedOut", "ExecutionFailed"]

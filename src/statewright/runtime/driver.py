@@ -22,16 +22,31 @@ from typing import Any, Literal
 
 from statewright.asl import step
 from statewright.asl.context import Ctx
-from statewright.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, Failure
+from statewright.asl.errors import (
+    EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    HEARTBEAT_TIMEOUT,
+    TIMEOUT,
+    Failure,
+)
 from statewright.asl.events import (
     Event,
     execution_failed,
     execution_started,
     execution_succeeded,
     map_iteration,
+    payload_details,
 )
-from statewright.asl.model import DataState, Machine, MapState, ParallelState, State, StateMachine
+from statewright.asl.model import (
+    DataState,
+    Machine,
+    MapState,
+    ParallelState,
+    State,
+    StateMachine,
+    TaskState,
+)
 from statewright.asl.resources import classify_resource
+from statewright.runtime.callbacks import TaskToken
 
 #: States that write ``<Type>StateAborted`` when their frame is cancelled or fails in a fork.
 _ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
@@ -88,12 +103,15 @@ class HistoryEvent:
         return out
 
 
+WorkKind = Literal["invoke", "wake", "retry", "task_timeout", "heartbeat"]
+
+
 @dataclass(slots=True)
 class Work:
     """Something the host must do for a frame, no earlier than ``due``."""
 
-    kind: Literal["invoke", "wake", "retry"]
-    """Run a Task's resource, wake a Wait state, or retry a Task/Parallel/Map."""
+    kind: WorkKind
+    """Run a Task's resource, wake a Wait state, retry, or time out a waiting Task."""
     frame: int
     """The frame id."""
     due: float
@@ -101,7 +119,12 @@ class Work:
     invoke: step.Invoke | None = None
     """For ``invoke``: what to run."""
     token: int = 0
-    """The frame's attempt number when scheduled; stale work (a cancelled frame) is dropped."""
+    """The frame's state-visit counter when scheduled; stale work (the frame moved on or was
+    cancelled) is dropped."""
+    attempt: int = 0
+    """For callback timers: the retry attempt they guard."""
+    beat: int = 0
+    """For ``heartbeat``: the heartbeat count it guards (a newer heartbeat replaces it)."""
 
 
 @dataclass(slots=True)
@@ -162,6 +185,10 @@ class Frame:
     """Bumped on every state change and cancellation, to drop stale work."""
     fork: Fork | None = None
     """Set while the current state is a running Parallel/Map."""
+    beats: int = 0
+    """Heartbeats received by the current Task (callback pattern)."""
+    heartbeat_seconds: float | None = None
+    """HeartbeatSeconds of the Task waiting for a callback."""
     done: bool = False
     """The frame ended (succeeded, failed or was cancelled)."""
 
@@ -258,10 +285,15 @@ class Driver:
         self._batch = Batch()
         self._now = now
         frame = self.frames.get(work.frame)
-        if self.status != "RUNNING" or frame is None or frame.done or frame.token != work.token:
+        if not self._current(frame, work):
             return self._finish_batch()  # stale: the frame moved on or was cancelled
+        assert frame is not None
         state = frame.machine.states[frame.state]
         ctx = self._ctx(frame)
+        if work.kind == "task_timeout":
+            outcome = Failure(TIMEOUT, None)
+        elif work.kind == "heartbeat":
+            outcome = Failure(HEARTBEAT_TIMEOUT, None)
         if work.kind == "retry":
             assert isinstance(state, DataState)
             self._ready.append((frame.id, step.attempt(state, frame.input, ctx)))
@@ -269,6 +301,85 @@ class Driver:
             decision = step.complete(state, frame.input, outcome, frame.retry_counts, ctx)
             self._ready.append((frame.id, decision))
         self._drain()
+        return self._finish_batch()
+
+    def _current(self, frame: Frame | None, work: Work) -> bool:
+        """Whether ``work`` still concerns what ``frame`` is doing."""
+        if self.status != "RUNNING" or frame is None or frame.done or frame.token != work.token:
+            return False
+        if work.kind in ("task_timeout", "heartbeat") and work.attempt != sum(frame.retry_counts):
+            return False
+        return work.kind != "heartbeat" or work.beat == frame.beats
+
+    def task_token(self, frame: Frame) -> str:
+        """The token ``$$.Task.Token`` shows to the frame's current Task attempt."""
+        return TaskToken(self.info.execution_arn, frame.id, frame.token,
+                         sum(frame.retry_counts)).encode()
+
+    def _awaiting(self, token: TaskToken) -> Frame | None:
+        frame = self.frames.get(token.frame)
+        if self.status != "RUNNING" or frame is None or frame.done:
+            return None
+        if (frame.token, sum(frame.retry_counts)) != (token.visit, token.attempt):
+            return None
+        state = frame.machine.states[frame.state]
+        return frame if isinstance(state, TaskState) and _waits_for_callback(state) else None
+
+    def submitted(self, work: Work, now: float, response: Any = None) -> Batch:
+        """A callback Task's request went out (its function ran, or nothing needed doing): the
+        Task now waits for SendTask*; its TimeoutSeconds and HeartbeatSeconds start."""
+        self._batch = Batch()
+        self._now = now
+        frame = self.frames.get(work.frame)
+        invoke = work.invoke
+        if not self._current(frame, work) or invoke is None:
+            return self._finish_batch()
+        assert frame is not None
+        self._emit(frame, invoke.started)
+        if invoke.resource.kind == "service":
+            self._emit(frame, Event("TaskSubmitted", {
+                "resourceType": invoke.resource.service,
+                "resource": invoke.resource.history_resource,
+                **payload_details("output", response if response is not None else {}),
+            }))
+        attempt = sum(frame.retry_counts)
+        if invoke.timeout_seconds is not None:
+            self._schedule(Work("task_timeout", frame.id, now + invoke.timeout_seconds,
+                                token=frame.token, attempt=attempt))
+        frame.heartbeat_seconds = invoke.heartbeat_seconds
+        frame.beats = 0
+        if invoke.heartbeat_seconds is not None:
+            self._schedule(Work("heartbeat", frame.id, now + invoke.heartbeat_seconds,
+                                token=frame.token, attempt=attempt, beat=0))
+        return self._finish_batch()
+
+    def callback(self, token: TaskToken, outcome: Any, now: float) -> Batch | None:
+        """SendTaskSuccess (a TaskResult) or SendTaskFailure (a Failure); None when the token
+        names no Task that is waiting (finished, timed out, cancelled, or never was)."""
+        frame = self._awaiting(token)
+        if frame is None:
+            return None
+        self._batch = Batch()
+        self._now = now
+        state = frame.machine.states[frame.state]
+        decision = step.complete(state, frame.input, outcome, frame.retry_counts,
+                                 self._ctx(frame))
+        self._ready.append((frame.id, decision))
+        self._drain()
+        return self._finish_batch()
+
+    def heartbeat(self, token: TaskToken, now: float) -> Batch | None:
+        """SendTaskHeartbeat: restarts the heartbeat clock; None when nothing waits."""
+        frame = self._awaiting(token)
+        if frame is None:
+            return None
+        self._batch = Batch()
+        self._now = now
+        frame.beats += 1
+        if frame.heartbeat_seconds is not None:
+            self._schedule(Work("heartbeat", frame.id, now + frame.heartbeat_seconds,
+                                token=frame.token, attempt=sum(frame.retry_counts),
+                                beat=frame.beats))
         return self._finish_batch()
 
     def started(self, work: Work, now: float) -> Batch:
@@ -543,10 +654,13 @@ class Driver:
         }
         if state.type in _RETRYABLE:  # AWS shows RetryCount only where Retry is allowed
             state_info["RetryCount"] = sum(frame.retry_counts)
+        context = {**self._static_context, "State": state_info}
+        if isinstance(state, TaskState) and _waits_for_callback(state):
+            context["Task"] = {"Token": self.task_token(frame)}
         return Ctx(
             now=self._now,
             random=self.random,
-            context={**self._static_context, "State": state_info},
+            context=context,
             variables=frame.variables,
             entered_event_id=frame.entered_event_id,
         )
@@ -559,6 +673,11 @@ def _child_machine(state: State, index: int) -> Machine:
     return state.processor
 
 
+def _waits_for_callback(state: TaskState) -> bool:
+    """Tasks that end by SendTask* rather than by their invocation's result."""
+    return state.resource.pattern == "wait_for_task_token" or state.resource.kind == "activity"
+
+
 def _frame_to_json(frame: Frame) -> dict[str, Any]:
     fork = frame.fork
     return {
@@ -566,7 +685,8 @@ def _frame_to_json(frame: Frame) -> dict[str, Any]:
         "input": frame.input, "variables": frame.variables,
         "retry_counts": list(frame.retry_counts), "entered_event_id": frame.entered_event_id,
         "entered_time": frame.entered_time, "last_event_id": frame.last_event_id,
-        "token": frame.token,
+        "token": frame.token, "beats": frame.beats,
+        "heartbeat_seconds": frame.heartbeat_seconds,
         "fork": None if fork is None else {
             "kind": fork.kind, "inputs": fork.inputs, "max_concurrency": fork.max_concurrency,
             "tolerated_count": fork.tolerated_count,
@@ -588,13 +708,16 @@ def _frame_from_json(raw: dict[str, Any], machine: Machine) -> Frame:
         state=raw["state"], input=raw["input"], variables=raw["variables"],
         retry_counts=tuple(raw["retry_counts"]), entered_event_id=raw["entered_event_id"],
         entered_time=raw["entered_time"], last_event_id=raw["last_event_id"],
-        token=raw["token"], fork=fork,
+        token=raw["token"], fork=fork, beats=raw.get("beats", 0),
+        heartbeat_seconds=raw.get("heartbeat_seconds"),
     )
 
 
 def work_to_json(work: Work) -> dict[str, Any]:
     """A work item's payload for the store."""
     out: dict[str, Any] = {"frame": work.frame, "token": work.token}
+    if work.attempt or work.beat:
+        out["attempt"], out["beat"] = work.attempt, work.beat
     invoke = work.invoke
     if invoke is not None:
         out["invoke"] = {
@@ -617,8 +740,9 @@ def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
             spec["function_payload"], spec["timeout"], spec["heartbeat"], (),
             Event(spec["started"][0], spec["started"][1]),
         )
-    assert kind in ("invoke", "wake", "retry")
-    return Work(kind, raw["frame"], due, invoke, raw["token"])  # type: ignore[arg-type]
+    assert kind in ("invoke", "wake", "retry", "task_timeout", "heartbeat")
+    return Work(kind, raw["frame"], due, invoke, raw["token"],  # type: ignore[arg-type]
+                raw.get("attempt", 0), raw.get("beat", 0))
 
 
 def _tolerated(fork: Fork) -> bool:

@@ -23,9 +23,12 @@ from statewright.arns import (
     parse_state_machine_arn,
 )
 from statewright.asl import DefinitionError, InvalidDefinition, StateMachine, parse
+from statewright.asl.errors import Failure
 from statewright.asl.events import to_json
+from statewright.asl.step import TaskResult
 from statewright.config import Settings
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
+from statewright.runtime.callbacks import TaskToken, decode_token
 from statewright.runtime.driver import Batch, Driver, ExecutionInfo, HistoryEvent, Work
 from statewright.runtime.records import batch_records, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
@@ -274,6 +277,51 @@ class Engine:
             if self.commit(record, driver, batch, done_work=[], now=now):
                 return now
         raise errors.ServiceUnavailable("The execution is too busy to stop; try again")
+
+    # ------------------------------------------------------------------ callbacks
+
+    def send_task_success(self, task_token: str, output: str) -> None:
+        """SendTaskSuccess: the waiting Task succeeds with ``output`` (JSON text)."""
+        try:
+            json.loads(output)
+        except ValueError as exc:
+            raise errors.InvalidOutput(f"Invalid Output: '{exc}'") from exc
+        if len(output.encode("utf-8")) > MAX_INPUT_BYTES:
+            raise errors.InvalidOutput("Output is larger than the maximum allowed size")
+        self._callback(task_token, lambda driver, token, now: driver.callback(
+            token, TaskResult(output), now))
+
+    def send_task_failure(self, task_token: str, error: str | None = None,
+                          cause: str | None = None) -> None:
+        """SendTaskFailure: the waiting Task fails with ``error`` and ``cause``."""
+        self._callback(task_token, lambda driver, token, now: driver.callback(
+            token, Failure(error, cause), now))
+
+    def send_task_heartbeat(self, task_token: str) -> None:
+        """SendTaskHeartbeat: the waiting Task's heartbeat clock starts again."""
+        self._callback(task_token, lambda driver, token, now: driver.heartbeat(token, now))
+
+    def _callback(self, task_token: str,
+                  apply: Callable[[Driver, TaskToken, float], Batch | None]) -> None:
+        token = decode_token(task_token)
+        if token is None:
+            raise errors.InvalidToken(f"Invalid token: '{task_token[:80]}'")
+        for _ in range(50):  # optimistic concurrency against workers on the same execution
+            record = self._call(self.store.get_execution, token.execution_arn)
+            if record is None:
+                raise errors.TaskDoesNotExist("Task Does Not Exist")
+            if record.status != "RUNNING":
+                raise errors.TaskTimedOut("Task Timed Out: 'Provided task does not exist "
+                                          "anymore'")
+            driver = self.driver_for(record)
+            now = self.clock()
+            batch = apply(driver, token, now)
+            if batch is None:
+                raise errors.TaskTimedOut("Task Timed Out: 'Provided task does not exist "
+                                          "anymore'")
+            if self.commit(record, driver, batch, done_work=[], now=now):
+                return
+        raise errors.ServiceUnavailable("The execution is too busy; try again")
 
     # ------------------------------------------------------------------ shared with workers
 

@@ -139,5 +139,14 @@ class _Runner:
             heapq.heappush(self._heap, (work.due, next(self._seq), work))
 
     def _invoke(self, work: Work) -> TaskResult | Failure:
-        assert work.invoke is not None
-        return run_task(self.invoker, work.invoke, self.wait_scale)
+        invoke = work.invoke
+        assert invoke is not None
+        if invoke.resource.pattern == "wait_for_task_token" or invoke.resource.kind == "activity":
+            # As on AWS Express workflows: nothing here can deliver SendTask* callbacks.
+            return Failure(
+                "States.Runtime",
+                f"The resource '{invoke.resource.arn}' waits for a callback (SendTaskSuccess "
+                "or an activity worker): run it on the server (statewright serve), not in "
+                "memory",
+            )
+        return run_task(self.invoker, invoke, self.wait_scale)

@@ -24,7 +24,7 @@ from typing import Any
 from statewright.asl.errors import Failure
 from statewright.asl.step import TaskResult
 from statewright.functions.base import Invoker
-from statewright.runtime.driver import Batch, work_from_json
+from statewright.runtime.driver import Batch, Work, work_from_json
 from statewright.runtime.engine import Engine
 from statewright.runtime.tasks import run_task
 from statewright.store.base import StoreError, WorkItem
@@ -142,10 +142,29 @@ class Worker:
         work = work_from_json("invoke", item.due_at, raw)
         assert work.invoke is not None
         started_at = self.clock()
+        invoke = work.invoke
+        if invoke.resource.pattern == "wait_for_task_token" or invoke.resource.kind == "activity":
+            self._submit(item, work)
+            return
         outcome: TaskResult | Failure = run_task(
-            self.invoker, work.invoke, self.engine.settings.wait_scale)
+            self.invoker, invoke, self.engine.settings.wait_scale)
         self._advance(item, lambda driver, now: _merge(
             driver.started(work, started_at), driver.resume(work, now, outcome)))
+
+    def _submit(self, item: WorkItem, work: Work) -> None:
+        """A callback Task: run its function if it has one (its result is only a receipt),
+        then the Task waits for SendTask* (or, for an activity, a GetActivityTask poller)."""
+        invoke = work.invoke
+        assert invoke is not None
+        if invoke.function_name is None:
+            self._advance(item, lambda driver, now: driver.submitted(work, now))
+            return
+        outcome = run_task(self.invoker, invoke, self.engine.settings.wait_scale)
+        if isinstance(outcome, Failure) or outcome.function_error is not None:
+            self._advance(item, lambda driver, now: driver.resume(work, now, outcome))
+            return
+        response = {"StatusCode": 200, "Payload": _json_or_text(outcome.payload)}
+        self._advance(item, lambda driver, now: driver.submitted(work, now, response))
 
     def _run_step(self, item: WorkItem) -> None:
         if item.kind == "timeout":
@@ -187,6 +206,13 @@ class Worker:
             timeout = max(0.0, min(timeout, next_due - self.clock()))
         if timeout > 0:
             self.store.wait_for_work(timeout)
+
+
+def _json_or_text(payload: bytes | str) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
 
 
 def _merge(first: Batch, second: Batch) -> Batch:
