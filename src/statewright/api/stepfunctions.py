@@ -357,6 +357,24 @@ def _tags(tags: list[dict[str, str]]) -> dict[str, str]:
     return out
 
 
+# ----------------------------------------------------------------------------- callbacks
+
+
+def send_task_success(engine: Engine, request: Request) -> Output:
+    engine.send_task_success(request["taskToken"], request["output"])
+    return {}
+
+
+def send_task_failure(engine: Engine, request: Request) -> Output:
+    engine.send_task_failure(request["taskToken"], request.get("error"), request.get("cause"))
+    return {}
+
+
+def send_task_heartbeat(engine: Engine, request: Request) -> Output:
+    engine.send_task_heartbeat(request["taskToken"])
+    return {}
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -387,4 +405,7 @@ OPERATIONS: dict[str, Operation] = {
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,
+    "SendTaskSuccess": send_task_success,
+    "SendTaskFailure": send_task_failure,
+    "SendTaskHeartbeat": send_task_heartbeat,
 }
