@@ -479,3 +479,20 @@ def test_task_timeout_fails_with_states_timeout_and_can_be_caught() -> None:
     release.set()
     assert result.output["Error"] == "States.Timeout"
     assert "LambdaFunctionTimedOut" in _types(result)
+
+
+def test_an_execution_fails_at_the_25000th_history_event() -> None:
+    # AWS docs, "Avoid reaching the history quota": event 25,000 is ExecutionSucceeded or the
+    # execution fails there.
+    definition = _machine(
+        ("Loop", {"Type": "Choice", "Default": "Loop",
+                  "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "End"}]}),
+        ("End", {"Type": "Succeed"}),
+    )
+    result = _run(definition)
+    assert result.status == "FAILED"
+    assert result.failure is not None and result.failure.error == "States.Runtime"
+    assert "maximum number of history events (25000)" in (result.failure.cause or "")
+    assert len(result.events) == 25000
+    assert result.events[-1].type == "ExecutionFailed"
+    _assert_well_formed(result)

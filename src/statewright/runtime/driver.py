@@ -25,6 +25,7 @@ from statewright.asl.context import Ctx
 from statewright.asl.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     HEARTBEAT_TIMEOUT,
+    RUNTIME,
     TIMEOUT,
     Failure,
 )
@@ -50,6 +51,11 @@ from statewright.runtime.callbacks import TaskToken
 
 #: States that write ``<Type>StateAborted`` when their frame is cancelled or fails in a fork.
 _ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
+
+#: AWS's hard quota of history events per execution (Step Functions' "Avoid reaching the
+#: history quota" page: event 25,000 is ExecutionSucceeded, or the execution fails there).
+MAX_HISTORY_EVENTS = 25000
+_HISTORY_LIMIT_CAUSE = "The execution reached the maximum number of history events (25000)."
 
 #: States that may have a Retry field.
 _RETRYABLE = frozenset({"Task", "Parallel", "Map"})
@@ -618,6 +624,15 @@ class Driver:
 
     def _emit_raw(self, event: Event, previous: int) -> int:
         event_id = self._next_event
+        if event_id > MAX_HISTORY_EVENTS:
+            return event_id - 1  # the execution already ended at the limit
+        if event_id == MAX_HISTORY_EVENTS and event.type != "ExecutionSucceeded":
+            # AWS: event 25,000 must end the execution; anything else fails it there.
+            self._cancel_all()
+            self.status = "FAILED"
+            self.failure = Failure(RUNTIME, _HISTORY_LIMIT_CAUSE)
+            self._ready.clear()
+            event = execution_failed(RUNTIME, _HISTORY_LIMIT_CAUSE)
         self._next_event += 1
         self._batch.events.append(
             HistoryEvent(event_id, previous, self._now, event.type, event.details)
