@@ -59,3 +59,28 @@ def parse_execution_arn(arn: str) -> tuple[str, str, str, str]:
     ):
         raise InvalidArn(f"Invalid Arn: '{arn}'")
     return parts[3], parts[4], parts[6], parts[7]
+
+
+#: A Lambda function as the API names it: a name, a partial ARN (ACCOUNT:function:NAME) or a
+#: full ARN, each with an optional qualifier (botocore's FunctionName pattern, simplified).
+_FUNCTION = re.compile(
+    r"(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?"
+    r"(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
+)
+#: Lambda's limit on a plain function name (the longer limits of the model are for ARNs).
+MAX_FUNCTION_NAME = 64
+
+
+def function_arn(partition: Partition, name: str, qualifier: str | None = None) -> str:
+    """``arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]``."""
+    arn = f"arn:aws:lambda:{partition.region}:{partition.account}:function:{name}"
+    return arn if qualifier is None else f"{arn}:{qualifier}"
+
+
+def parse_function_name(value: str) -> tuple[str, str | None]:
+    """``(name, qualifier)`` of a function given by name or ARN, whatever region and account
+    the ARN names (definitions run unchanged). Raises ValueError when it is neither."""
+    match = _FUNCTION.fullmatch(value) if isinstance(value, str) else None
+    if match is None or len(match["name"]) > MAX_FUNCTION_NAME:
+        raise ValueError(f"not a function name or ARN: {value!r}")
+    return match["name"], match["qualifier"]

@@ -1,7 +1,9 @@
-"""The ``statewright`` command line: run and validate state machines.
+"""The ``statewright`` command line: run and validate state machines, serve the API, run
+workers, manage deployed functions.
 
-Exit codes: 0 success; 1 the execution did not succeed or the definition is invalid;
-2 bad input (unreadable file, invalid JSON, a definition that does not parse).
+Exit codes: 0 success; 1 the execution did not succeed, the definition is invalid, or a
+``functions`` command was refused (the AWS error is printed); 2 bad input (unreadable file,
+invalid JSON, a definition that does not parse).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,13 @@ from statewright import __version__
 from statewright.asl import InvalidDefinition, StateMachine, parse, validate
 from statewright.asl.events import to_json
 from statewright.config import Settings
+from statewright.errors import AwsError
+from statewright.functions.base import Invoker, InvokeResult
+from statewright.functions.bundle import BundleError, bundle, folder_functions
 from statewright.functions.inprocess import PythonFunctions
+from statewright.functions.process import ProcessFunctions
 from statewright.runtime.engine import Engine
+from statewright.runtime.functions import FunctionRegistry
 from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.runtime.worker import Worker
 from statewright.store.base import Store, StoreError
@@ -92,9 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     _db_option(worker)
     worker.add_argument("--functions", metavar="DIR",
-                        help="folder of Python handlers (NAME.py) this worker can run")
+                        help="deploy every handler in DIR at start (NAME.py, NAME.mjs...; see "
+                        "`statewright serve --help`); deployed functions run in any case")
     worker.add_argument("--threads", type=int, default=8,
                         help="Task invocations run at once (default 8)")
+    worker.add_argument("--function-logs", action="store_true",
+                        help="print what each function invocation logged to stderr")
     worker.add_argument("--lease-seconds", type=float, default=30.0,
                         help="how long claimed work stays this worker's without a heartbeat; "
                         "a crashed worker's work is taken over after it (default 30)")
@@ -102,9 +113,11 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="serve the AWS Step Functions API (boto3, the AWS CLI) with one worker",
-        description="Serve the AWS Step Functions API over the database in --db, with one "
-        "worker in this process carrying out executions. Point boto3 or the AWS CLI at it "
+        help="serve the AWS Step Functions and Lambda APIs (boto3, the AWS CLI) with one "
+        "worker",
+        description="Serve the AWS Step Functions API and Lambda's function API over the "
+        "database in --db, with one worker in this process carrying out executions. Point "
+        "boto3 or the AWS CLI (stepfunctions, lambda) at it "
         "with endpoint_url / --endpoint-url http://HOST:PORT. For StartSyncExecution set "
         "AWS_DISABLE_HOST_PREFIX_INJECTION=true (botocore otherwise sends it to sync-HOST).",
     )
@@ -113,13 +126,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8083, help="port (default 8083)")
     _db_option(serve)
     serve.add_argument("--functions", metavar="DIR",
-                       help="folder of Python handlers: NAME.py with handler(event, context) "
-                       "serves arn:aws:lambda:...:function:NAME")
+                       help="deploy every handler in DIR at start, as the Lambda API would: "
+                       "NAME.py is function NAME (python3.12, handler NAME.handler), "
+                       "NAME.mjs/.js/.cjs is nodejs20.x; each is packaged with the whole "
+                       "folder, so shared modules beside it import. Functions run in isolated "
+                       "worker processes with Lambda's timeout (3 s unless redeployed with "
+                       "`statewright functions deploy --timeout`)")
     serve.add_argument("--wait-scale", type=float, default=None,
                        help="multiply Wait/Retry delays by this (0: no waiting); "
                        "default $STATEWRIGHT_WAIT_SCALE or 1")
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    serve.add_argument("--function-logs", action="store_true",
+                       help="print what each function invocation logged (prints, errors) to "
+                       "stderr, each line prefixed with the function name")
     serve.set_defaults(handler=_serve)
+
+    _function_commands(commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -261,13 +283,15 @@ def _worker(args: argparse.Namespace) -> int:
         store.migrate()
         settings = Settings(db=args.db, worker_threads=max(1, args.threads),
                             lease_seconds=max(1.0, args.lease_seconds))
-        worker = Worker(Engine(store, settings), _load_functions(args.functions),
-                        threads=settings.worker_threads)
-        print(f"statewright worker {worker.name} running; Ctrl-C stops it", file=sys.stderr)
-        signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
-        with contextlib.suppress(KeyboardInterrupt):
-            worker.run()
-        worker.stop()
+        with _isolated_functions(store, settings, args.functions, args.function_logs) as (
+                engine, functions):
+            worker = Worker(engine, functions, threads=settings.worker_threads)
+            print(f"statewright worker {worker.name} running; Ctrl-C stops it",
+                  file=sys.stderr)
+            signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
+            with contextlib.suppress(KeyboardInterrupt):
+                worker.run()
+            worker.stop()
     finally:
         store.close()
     return 0
@@ -278,7 +302,6 @@ def _serve(args: argparse.Namespace) -> int:
 
     from statewright.api import create_app
 
-    functions = _load_functions(args.functions)
     options: dict[str, Any] = {"db": args.db}
     if args.wait_scale is not None:
         options["wait_scale"] = max(0.0, args.wait_scale)
@@ -296,23 +319,75 @@ def _serve(args: argparse.Namespace) -> int:
             store.migrate()
         except StoreError as exc:
             raise UsageError(f"migration failed: {exc}") from exc
-        engine = Engine(store, settings, invoker=functions)
-        worker = Worker(engine, functions)
-        worker.start()
-        # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the
-        # handler it found; this one turns that into an exception, so the worker stops and the
-        # store closes instead of the process dying on the spot.
-        signal.signal(signal.SIGTERM, _terminated)
-        try:
-            print(f"statewright serving http://{args.host}:{args.port}", file=sys.stderr)
-            with contextlib.suppress(_Terminated):
-                uvicorn.run(create_app(engine), host=args.host, port=args.port,
-                            access_log=args.access_log, log_level="info")
-        finally:
-            worker.stop()
+        with _isolated_functions(store, settings, args.functions, args.function_logs) as (
+                engine, functions):
+            worker = Worker(engine, functions)
+            worker.start()
+            # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the
+            # handler it found; this one turns that into an exception, so the worker stops and
+            # the store closes instead of the process dying on the spot.
+            signal.signal(signal.SIGTERM, _terminated)
+            try:
+                print(f"statewright serving http://{args.host}:{args.port}", file=sys.stderr)
+                with contextlib.suppress(_Terminated):
+                    uvicorn.run(create_app(engine), host=args.host, port=args.port,
+                                access_log=args.access_log, log_level="info")
+            finally:
+                worker.stop()
     finally:
         store.close()
     return 0
+
+
+@contextlib.contextmanager
+def _isolated_functions(store: Store, settings: Settings, folder: str | None,
+                        echo_logs: bool = False) -> Iterator[tuple[Engine, Invoker]]:
+    """An engine whose functions (all those deployed in the database) run in warm, isolated
+    worker processes with hard timeouts; ``folder``'s handlers are deployed first."""
+    registry = FunctionRegistry(store)
+    functions = ProcessFunctions(registry.resolve, region=settings.region,
+                                 account=settings.account)
+    invoker: Invoker = _EchoedLogs(functions) if echo_logs else functions
+    try:
+        engine = Engine(store, settings, invoker=invoker, functions=registry)
+        if folder is not None:
+            _deploy_folder(engine, folder)
+        yield engine, invoker
+    finally:
+        functions.close()
+        registry.close()
+
+
+class _EchoedLogs:
+    """An invoker that prints each invocation's log to stderr, line by line, as
+    ``[NAME] line``."""
+
+    def __init__(self, invoker: Invoker) -> None:
+        self._invoker = invoker
+
+    def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult:
+        result = self._invoker.invoke(name, payload, timeout)
+        if result.logs:
+            sys.stderr.write("".join(f"[{name}] {line}\n" for line in result.logs.splitlines()))
+        return result
+
+
+def _deploy_folder(engine: Engine, folder: str) -> None:
+    path = Path(folder)
+    if not path.is_dir():
+        raise UsageError(f"--functions {folder}: not a folder")
+    try:
+        bundles = folder_functions(path)
+    except (BundleError, OSError) as exc:
+        raise UsageError(f"--functions {folder}: {exc}") from exc
+    for found in bundles:
+        try:
+            _, action = engine.deploy_function(found.name, found.runtime, found.handler,
+                                               found.code)
+        except AwsError as exc:
+            raise UsageError(f"--functions {folder}: {found.name}: {exc.message}") from exc
+        print(f"function {found.name} ({found.runtime}, {found.handler}): {action}",
+              file=sys.stderr)
 
 
 class _Terminated(Exception):
@@ -321,6 +396,127 @@ class _Terminated(Exception):
 
 def _terminated(signum: int, frame: object) -> None:
     raise _Terminated
+
+
+# ----------------------------------------------------------------------------- functions
+
+
+def _function_commands(commands: Any) -> None:
+    group = commands.add_parser(
+        "functions", help="deploy, list and delete functions (as the Lambda API does)",
+        description="Manage the functions stored in the database, which every server and "
+        "worker using it runs. The Lambda API (boto3, `aws lambda`) does the same.")
+    actions = group.add_subparsers(dest="functions_command", required=True)
+
+    deploy = actions.add_parser(
+        "deploy", help="create or update a function",
+        description="Create function NAME, or update its code and settings. PATH is a handler "
+        "file (NAME.py -> python3.12, NAME.mjs/.js/.cjs -> nodejs20.x, handler FILE.handler), "
+        "a folder (packaged whole; the handler is NAME.handler, index.handler or "
+        "lambda_function.lambda_handler by the files found) or a ready .zip.")
+    deploy.add_argument("name", help="the function name (what function:NAME in a Lambda ARN "
+                        "resolves to)")
+    deploy.add_argument("path", help="a handler file, a folder or a .zip")
+    deploy.add_argument("--runtime", help="python3.9-3.13 or nodejs18.x/20.x/22.x "
+                        "(default: from the handler file's suffix)")
+    deploy.add_argument("--handler", dest="entry_point", metavar="FILE.FUNCTION",
+                        help="the handler (default: see above)")
+    deploy.add_argument("--timeout", type=int,
+                        help="seconds an invocation may run, 1-900 (Lambda's default: 3)")
+    deploy.add_argument("--memory", type=int,
+                        help="MB an invocation may use, 128-10240 (default 128)")
+    deploy.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="an environment variable (repeatable; replaces all variables)")
+    deploy.add_argument("--description", help="free text")
+    _db_option(deploy)
+    deploy.set_defaults(handler=_functions_deploy)
+
+    listing = actions.add_parser("list", help="list the deployed functions")
+    _db_option(listing)
+    listing.set_defaults(handler=_functions_list)
+
+    delete = actions.add_parser("delete", help="delete a function")
+    delete.add_argument("name", help="the function name")
+    _db_option(delete)
+    delete.set_defaults(handler=_functions_delete)
+
+
+def _functions_deploy(args: argparse.Namespace) -> int:
+    try:
+        found = bundle(args.name, Path(args.path), args.runtime, args.entry_point)
+    except (BundleError, OSError) as exc:
+        raise UsageError(str(exc)) from exc
+    env: dict[str, str] | None = None
+    if args.env:
+        pairs = [item.partition("=") for item in args.env]
+        if any(not sep or not key for key, sep, _ in pairs):
+            raise UsageError("--env takes KEY=VALUE")
+        env = {key: value for key, _, value in pairs}
+
+    def deploy(engine: Engine) -> None:
+        record, action = engine.deploy_function(
+            found.name, found.runtime, found.handler, found.code, args.timeout, args.memory,
+            env, None, args.description)
+        print(f"function {record.name} {action}: {found.runtime}, {found.handler}, "
+              f"{record.code_size} bytes, CodeSha256 {record.code_sha256}", file=sys.stderr)
+        print(json.dumps(_configuration(engine, record), indent=2, ensure_ascii=False))
+
+    return _with_engine(args.db, deploy)
+
+
+def _functions_list(args: argparse.Namespace) -> int:
+    def show(engine: Engine) -> None:
+        marker: str | None = None
+        rows = [("NAME", "RUNTIME", "HANDLER", "TIMEOUT", "MEMORY", "CODE SIZE",
+                 "LAST MODIFIED")]
+        while True:
+            page = engine.list_functions(100, marker)
+            rows += [(f.name, f.runtime, f.handler, str(f.timeout), str(f.memory_size),
+                      str(f.code_size), _iso(f.last_modified)) for f in page.items]
+            marker = page.next_token
+            if marker is None:
+                break
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                  .rstrip())
+
+    return _with_engine(args.db, show)
+
+
+def _functions_delete(args: argparse.Namespace) -> int:
+    def delete(engine: Engine) -> None:
+        engine.delete_function(args.name)
+        print(f"function {args.name} deleted", file=sys.stderr)
+
+    return _with_engine(args.db, delete)
+
+
+def _with_engine(db: str, action: Any) -> int:
+    """Runs ``action(engine)`` over the database; a refusal (AWS's error) exits with 1."""
+    store = _open_store(db)
+    try:
+        try:
+            store.migrate()
+        except StoreError as exc:
+            raise UsageError(f"migration failed: {exc}") from exc
+        engine = Engine(store, Settings(db=db))
+        try:
+            action(engine)
+        except AwsError as exc:
+            print(f"statewright: {exc.code}: {exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            engine.functions.close()
+    finally:
+        store.close()
+    return 0
+
+
+def _configuration(engine: Engine, record: Any) -> dict[str, Any]:
+    from statewright.api.lambda_ import configuration  # the API's shape, loaded on demand
+
+    return configuration(engine, record)
 
 
 # ----------------------------------------------------------------------------- loading

@@ -21,6 +21,15 @@ The tree (the ASL core's own errors are values; see ``statewright.asl.errors``):
           +-- TaskTimedOut                      the task is no longer waiting for this token
           +-- StateMachineTypeNotSupported      StartSyncExecution on a STANDARD machine
           +-- ServiceUnavailable                the database is unreachable (HTTP 503)
+          |   Lambda's (REST: the code travels in the x-amzn-ErrorType header, the HTTP
+          |   status means something, the body is {"Type": "User", "message": ...}):
+          +-- ResourceNotFoundException         no such function (HTTP 404)
+          +-- ResourceConflictException         the function name is taken (HTTP 409)
+          +-- InvalidParameterValueException    a value Lambda refuses: runtime, zip...
+          +-- InvalidRequestContentException    the body is not JSON, or of the wrong types
+          +-- RequestEntityTooLargeException    a payload or package over Lambda's quota (413)
+          +-- PreconditionFailedException       the RevisionId given is not current (412)
+          +-- ServiceException                  Lambda's internal failure (HTTP 500)
 """
 
 from __future__ import annotations
@@ -59,3 +68,13 @@ TaskDoesNotExist = _error("TaskDoesNotExist")
 TaskTimedOut = _error("TaskTimedOut")
 StateMachineTypeNotSupported = _error("StateMachineTypeNotSupported")
 ServiceUnavailable = _error("ServiceUnavailable", 503)
+
+# Lambda's errors. Their names collide with no Step Functions error: ResourceNotFound (above)
+# is Step Functions' tag error, ResourceNotFoundException Lambda's.
+ResourceNotFoundException = _error("ResourceNotFoundException", 404)
+ResourceConflictException = _error("ResourceConflictException", 409)
+InvalidParameterValueException = _error("InvalidParameterValueException")
+InvalidRequestContentException = _error("InvalidRequestContentException")
+RequestEntityTooLargeException = _error("RequestEntityTooLargeException", 413)
+PreconditionFailedException = _error("PreconditionFailedException", 412)
+ServiceException = _error("ServiceException", 500)

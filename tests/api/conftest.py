@@ -26,7 +26,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.api.wire import ShapeChecker
+from tests.api.wire import RestJsonChecker, ShapeChecker
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "order_processing"
@@ -57,6 +57,8 @@ class Server:
     """Its stdout and stderr."""
     checker: ShapeChecker = field(default_factory=ShapeChecker)
     """Checks every answer boto3 parses."""
+    lambda_checker: RestJsonChecker = field(default_factory=RestJsonChecker)
+    """Checks every Lambda answer boto3 parses."""
 
     def client(self, **config: Any) -> Any:
         """A boto3 Step Functions client for this server (no retries, so errors show)."""
@@ -66,6 +68,16 @@ class Server:
             config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
         )
         client.meta.events.register("before-parse.sfn.*", self.checker.check)
+        return client
+
+    def lambda_client(self, **config: Any) -> Any:
+        """A boto3 Lambda client for this server (no retries, so errors show)."""
+        client = boto3.client(
+            "lambda", endpoint_url=self.url, region_name=REGION,
+            aws_access_key_id="x", aws_secret_access_key="x",
+            config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
+        )
+        client.meta.events.register("before-parse.lambda.*", self.lambda_checker.check)
         return client
 
     def raw(self, target: str | None, body: bytes | str, headers: dict[str, str] | None = None
@@ -144,6 +156,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         assert code == 0, f"the server exited with {code}:\n{log}"
         assert "Traceback" not in log, log
         assert running.checker.faults == [], running.checker.faults
+        assert running.lambda_checker.faults == [], running.lambda_checker.faults
 
 
 @pytest.fixture(scope="session")

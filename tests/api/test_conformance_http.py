@@ -1,10 +1,10 @@
 """The AWS-recorded conformance cases through the HTTP API, scored by the shared runner.
 
 ``../shared/conformance/run.py`` drives the server with boto3 exactly as it would drive AWS:
-create the state machine, start one execution, poll, read the history. Lambda cases need the
-Lambda API (not served yet) and JSONata is not implemented yet, so the bar is the JSONPath,
-non-Lambda outcome rate: at least the in-process score minus a small margin, since the API
-must add no failures of its own.
+deploy the case's functions through the Lambda API (``--include-lambda``: a zip per function,
+python3.12), create the state machine, start one execution, poll, read the history. JSONata is
+not implemented yet, so the bar is the JSONPath outcome rate, Lambda cases included: at least
+the in-process score minus a small margin, since the API must add no failures of its own.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _jsonpath_cases() -> dict[str, dict[str, Any]]:
         case = json.loads(file.read_text())
         if not isinstance(case, dict) or "definition" not in case:
             continue
-        if "jsonata" in case.get("features", []) or case.get("category") == "lambda":
+        if "jsonata" in case.get("features", []):
             continue
         cases[case["id"]] = case
     return cases
@@ -44,7 +44,7 @@ def test_jsonpath_conformance_over_http(server: Server, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     done = subprocess.run(
         [sys.executable, str(CONFORMANCE / "run.py"), "--endpoint", server.url,
-         str(CONFORMANCE / "cases"), "--report", str(report), "-q"],
+         str(CONFORMANCE / "cases"), "--include-lambda", "--report", str(report), "-q"],
         capture_output=True, text=True, timeout=900,
     )
     assert report.exists(), done.stdout + done.stderr
@@ -56,10 +56,13 @@ def test_jsonpath_conformance_over_http(server: Server, tmp_path: Path) -> None:
     histories = sum(bool(r["history"]) for r in compared)
     failures = "\n".join(f"{r['outcome']}: {r['id']}: {r['reason']}"
                          for r in scored if r["outcome"] != "passed")
-    summary = (f"JSONPath non-Lambda outcomes over HTTP: {passed}/{len(scored)}, "
+    lambda_cases = [r for r in scored if r["category"] == "lambda"]
+    summary = (f"JSONPath outcomes over HTTP: {passed}/{len(scored)} (Lambda cases "
+               f"{sum(r['outcome'] == 'passed' for r in lambda_cases)}/{len(lambda_cases)}), "
                f"histories {histories}/{len(compared)}\n{failures}")
     print(summary)
     assert len(scored) > 250, "the JSONPath corpus shrank unexpectedly"
+    assert len(lambda_cases) > 20 and not [r for r in lambda_cases if r["outcome"] == "skipped"]
     assert not [r for r in scored if r["outcome"] == "error"], summary  # API faults
     assert passed / len(scored) >= IN_PROCESS_RATE - MARGIN, summary
     assert histories / len(compared) >= HISTORY_BAR, summary

@@ -90,3 +90,49 @@ def output_faults(shape: Shape, value: Any, path: str) -> list[str]:
     elif kind == "timestamp" and (not isinstance(value, int | float) or isinstance(value, bool)):
         faults.append(f"{path}: {value!r} is not epoch seconds")  # awsJson: a number
     return faults
+
+
+class RestJsonChecker:
+    """The Lambda side (restJson1): JSON answers match the output shapes, errors carry
+    ``x-amzn-ErrorType`` and Lambda's ``{"Type", "message"}`` body, and nothing is a 500."""
+
+    def __init__(self) -> None:
+        self.faults: list[str] = []
+
+    def check(self, operation_model: OperationModel, response_dict: dict[str, Any],
+              **_: Any) -> None:
+        name = operation_model.name
+        status = response_dict["status_code"]
+        headers = {k.lower(): v for k, v in response_dict["headers"].items()}
+        if not headers.get("x-amzn-requestid"):
+            self.faults.append(f"{name}: no x-amzn-RequestId")
+        if status >= 500:
+            self.faults.append(f"{name}: HTTP {status}: {response_dict['body'][:300]!r}")
+            return
+        if status in (202, 204) or (name == "Invoke" and status == 200):
+            return  # no JSON body: Invoke's is the function's payload
+        if headers.get("content-type") != "application/json":
+            self.faults.append(f"{name}: content-type {headers.get('content-type')}")
+        try:
+            body = json.loads(response_dict["body"])
+        except ValueError:
+            self.faults.append(f"{name}: HTTP {status} body is not JSON")
+            return
+        if status < 300:
+            if operation_model.output_shape is not None:
+                body_members = {k: v for k, v in operation_model.output_shape.members.items()
+                                if "location" not in v.serialization}
+                shape = operation_model.output_shape
+                faults = output_faults(shape, body, name)
+                # Members the model places in headers or the status line are not in the body.
+                faults = [f for f in faults
+                          if not any(f.startswith(f"{name}.{m}: required") for m in
+                                     set(shape.members) - set(body_members))]
+                self.faults += faults
+            return
+        code = headers.get("x-amzn-errortype")
+        if not code:
+            self.faults.append(f"{name}: HTTP {status} without x-amzn-ErrorType")
+        if not isinstance(body, dict) or body.get("Type") not in ("User", "Service") or not (
+                isinstance(body.get("message"), str) or isinstance(body.get("Message"), str)):
+            self.faults.append(f"{name}: error body {body}")

@@ -1,4 +1,5 @@
-"""The HTTP server's Starlette app: the Step Functions API at ``POST /`` and ``GET /health``.
+"""The HTTP server's Starlette app: the Step Functions API at ``POST /``, Lambda's function
+operations under ``/2015-03-31/functions`` (``lambda_.py``) and ``GET /health``.
 
 Any ``Host`` is accepted, including ``sync-...``: botocore prefixes the host of
 StartSyncExecution (and TestState) with ``sync-`` even for a custom endpoint, and a proxy or a
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from statewright.api import protocol, shapes
+from statewright.api import lambda_, protocol, shapes
 from statewright.api.stepfunctions import OPERATIONS
 from statewright.errors import AwsError
 from statewright.runtime.engine import Engine
@@ -48,6 +49,7 @@ def create_app(engine: Engine) -> Starlette:
     return Starlette(routes=[
         Route("/", step_functions, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
+        *lambda_.routes(engine),
     ])
 
 

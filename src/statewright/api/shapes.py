@@ -1,4 +1,7 @@
-"""Requests checked against botocore's bundled Step Functions model, as AWS checks them.
+"""Requests checked against botocore's bundled service models, as AWS checks them.
+
+Step Functions' model by default; Lambda's REST operations pass their members (gathered from
+the path, headers, query string and JSON body) through the same walk.
 
 AWS reads a request in two passes, and so do we:
 
@@ -16,6 +19,8 @@ Both run before the operation looks anything up, so a bad request stores nothing
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import re
 from typing import Any
@@ -30,18 +35,19 @@ from statewright.errors import ValidationException
 _BYTE_SIZED = {"SensitiveData"}
 #: Java type names AWS's deserialiser mentions in its messages.
 _JAVA_TYPES = {"string": "String", "integer": "Integer", "long": "Long", "boolean": "Boolean",
-               "float": "Float", "double": "Double", "timestamp": "Date", "list": "List"}
+               "float": "Float", "double": "Double", "timestamp": "Date", "list": "List",
+               "blob": "ByteBuffer"}
 
 
 @functools.cache
-def service_model() -> ServiceModel:
-    """Step Functions' model as the installed botocore ships it (loaded once)."""
-    return botocore.session.get_session().get_service_model("stepfunctions")
+def service_model(service: str = "stepfunctions") -> ServiceModel:
+    """A service's model as the installed botocore ships it (loaded once per service)."""
+    return botocore.session.get_session().get_service_model(service)
 
 
-def operation_model(name: str) -> OperationModel | None:
+def operation_model(name: str, service: str = "stepfunctions") -> OperationModel | None:
     """The operation's model, None when the API has no such operation."""
-    model = service_model()
+    model = service_model(service)
     if name not in model.operation_names:
         return None
     return model.operation_model(name)
@@ -54,11 +60,13 @@ def history_details_members() -> frozenset[str]:
     return frozenset(name for name in members if name.endswith("EventDetails"))
 
 
-def check_input(operation: OperationModel, body: dict[str, Any]) -> dict[str, Any]:
+def check_input(operation: OperationModel, body: dict[str, Any], *, camel_paths: bool = False
+                ) -> dict[str, Any]:
     """The request's members, typed and within the model's constraints; raises
-    ``SerializationException`` or ``ValidationException`` as AWS would."""
+    ``SerializationException`` or ``ValidationException`` as AWS would. ``camel_paths``:
+    messages name members in lowerCamelCase (``'functionName'``), as Lambda's do."""
     faults: list[str] = []
-    value = _read(operation.input_shape, body, "", faults)
+    value = _read(operation.input_shape, body, "", faults, camel_paths)
     if faults:
         count = len(faults)
         noun = "error" if count == 1 else "errors"
@@ -70,39 +78,40 @@ def check_input(operation: OperationModel, body: dict[str, Any]) -> dict[str, An
 # ----------------------------------------------------------------------------- the walk
 
 
-def _read(shape: Shape, value: Any, path: str, faults: list[str]) -> Any:
+def _read(shape: Shape, value: Any, path: str, faults: list[str], camel: bool = False) -> Any:
     """``value`` deserialised as ``shape`` (or SerializationException); constraint faults are
     appended to ``faults``."""
     kind = shape.type_name
     if kind == "structure":
-        return _structure(shape, _expect_object(value, shape), path, faults)
+        return _structure(shape, _expect_object(value, shape), path, faults, camel)
     if kind == "list":
         items = _expect_list(value)
         _check_length(shape, value, len(items), path, faults)
-        return [_read(shape.member, item, f"{path}.{i}.member", faults)
+        return [_read(shape.member, item, f"{path}.{i}.member", faults, camel)
                 for i, item in enumerate(items, start=1) if item is not None]
     if kind == "map":
         entries = _expect_object(value, shape)
         _check_length(shape, value, len(entries), path, faults)
-        return {key: _read(shape.value, item, f"{path}.{key}", faults)
+        return {key: _read(shape.value, item, f"{path}.{key}", faults, camel)
                 for key, item in entries.items() if item is not None}
     scalar = _scalar(kind, value)
     _check_scalar(shape, scalar, path, faults)
     return scalar
 
 
-def _structure(shape: Shape, value: dict[str, Any], path: str, faults: list[str]
-               ) -> dict[str, Any]:
+def _structure(shape: Shape, value: dict[str, Any], path: str, faults: list[str],
+               camel: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     required = set(shape.required_members)
     for name, member in shape.members.items():
-        where = f"{path}.{name}" if path else name
+        shown = name[:1].lower() + name[1:] if camel else name
+        where = f"{path}.{shown}" if path else shown
         raw = value.get(name)
         if raw is None:
             if name in required:
                 faults.append(_fault("null", where, "Member must not be null"))
             continue
-        out[name] = _read(member, raw, where, faults)
+        out[name] = _read(member, raw, where, faults, camel)
     return out
 
 
@@ -113,6 +122,12 @@ def _scalar(kind: str, value: Any) -> Any:
     java = _JAVA_TYPES.get(kind, kind)
     if isinstance(value, list):
         raise SerializationException(f"Unrecognized collection type class java.lang.{java}")
+    if kind == "blob" and isinstance(value, str):
+        # JSON carries binary members as base64 text (a zip in Code.ZipFile).
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise SerializationException("Failed to decode a base64 value") from None
     if _is_a(kind, value):
         return value
     if kind in ("integer", "long") and isinstance(value, float):

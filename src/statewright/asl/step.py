@@ -338,10 +338,15 @@ def _decode_result(state: TaskState, outcome: TaskResult, ctx: Ctx) -> Any:
         except ValueError:
             error_object = {"errorMessage": text}
         error_type = error_object.get("errorType") if isinstance(error_object, dict) else None
+        if not isinstance(error_type, str) or not error_type:
+            # A timeout, or a crash the runtime could not name (tests/functions/
+            # test_process_failures.py cites AWS's records of this text).
+            return Failure("Lambda.Unknown", "The cause could not be determined because Lambda "
+                           f"did not return an error type. Returned payload: {text}")
         # The legacy function ARN passes Lambda's error payload through verbatim; the
         # lambda:invoke integration re-serialises it compactly (AWS-recorded causes differ so).
         cause = text if resource.kind == "lambda_function" else to_json(error_object)
-        return Failure(error_type or "Lambda.Unknown", cause)
+        return Failure(error_type, cause)
     size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8"))
     if size > MAX_PAYLOAD_BYTES:
         name = resource.arn if resource.kind == "lambda_function" else resource.service

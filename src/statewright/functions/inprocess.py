@@ -81,7 +81,9 @@ class PythonFunctions:
         deadline = time.monotonic() + (timeout or DEFAULT_TIMEOUT)
         context = LambdaContext(name, request_id, deadline)
         out = io.StringIO()
-        event = json.loads(json.dumps(payload))  # the handler gets its own copy, as over the wire
+        # The handler gets its own copy, as over the wire; bytes are the JSON text itself.
+        raw = payload if isinstance(payload, bytes | bytearray) else json.dumps(payload)
+        event = json.loads(raw)
         try:
             with _captured(out):
                 value = handler(event, context)

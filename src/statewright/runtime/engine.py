@@ -29,14 +29,20 @@ from statewright.asl.step import TaskResult
 from statewright.config import Settings
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
 from statewright.runtime.callbacks import TaskToken, decode_token
+from statewright.runtime.commits import GroupCommitter
 from statewright.runtime.driver import Batch, Driver, ExecutionInfo, HistoryEvent, Work
+from statewright.runtime.function_ops import FunctionOps
+from statewright.runtime.function_ops import Settings as FunctionSettings
+from statewright.runtime.functions import FunctionRegistry
 from statewright.runtime.records import batch_records, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.store.base import (
     AlreadyExists,
+    ApplyRequest,
     Conflict,
     EventRecord,
     ExecutionRecord,
+    FunctionRecord,
     InvalidToken,
     Page,
     StateMachineRecord,
@@ -70,14 +76,19 @@ class Engine:
     def __init__(
         self, store: Store, settings: Settings | None = None,
         clock: Callable[[], float] = time.time, invoker: Invoker | None = None,
+        functions: FunctionRegistry | None = None,
     ) -> None:
         self.store = store
         self.invoker = invoker
-        """Runs functions for StartSyncExecution (workers have their own)."""
+        """Runs functions for StartSyncExecution and Lambda's Invoke (workers have their own)."""
+        self.functions = functions or FunctionRegistry(store)
+        """Deployed functions as invokers see them (give the invoker its ``resolve``)."""
         self.settings = settings or Settings()
         self.partition = Partition(self.settings.region, self.settings.account)
         self.clock = clock
         self._models: dict[tuple[str, str], StateMachine] = {}
+        self._committer = GroupCommitter(store)
+        self._function_ops = FunctionOps(store, self.functions, self.partition, clock)
 
     # ------------------------------------------------------------------ state machines
 
@@ -345,7 +356,8 @@ class Engine:
         events, work = batch_records(record.arn, batch, self._scale(now))
         updated = to_record(record, driver, now)
         try:
-            self.store.apply(updated, record.version, events, work, done_work)
+            self._committer.commit(
+                ApplyRequest(updated, record.version, events, work, done_work))
         except Conflict:
             return False
         return True
@@ -397,6 +409,66 @@ class Engine:
             if isinstance(exc, AlreadyExists):
                 raise
             raise errors.ServiceUnavailable(f"The database is unavailable: {exc}") from exc
+
+    # ------------------------------------------------------------------ functions (Lambda)
+    # Lambda's operations; the rules live in function_ops.py. Errors are Lambda's own
+    # (ResourceNotFoundException, InvalidParameterValueException...), not Step Functions'.
+
+    def create_function(
+        self, name: str, runtime: str | None, handler: str | None, zip_bytes: bytes,
+        timeout: int | None = None, memory: int | None = None,
+        env: dict[str, str] | None = None, role: str | None = None,
+        description: str | None = None,
+    ) -> FunctionRecord:
+        """CreateFunction: the stored function, without its code."""
+        settings = FunctionSettings(runtime, handler, timeout, memory, env, role, description)
+        return self._function_ops.create(name, zip_bytes, settings)
+
+    def deploy_function(
+        self, name: str, runtime: str, handler: str, zip_bytes: bytes,
+        timeout: int | None = None, memory: int | None = None,
+        env: dict[str, str] | None = None, role: str | None = None,
+        description: str | None = None,
+    ) -> tuple[FunctionRecord, str]:
+        """Create or update (the CLI, ``--functions``): the function and ``created``,
+        ``updated`` or ``unchanged``."""
+        settings = FunctionSettings(runtime, handler, timeout, memory, env, role, description)
+        return self._function_ops.deploy(name, zip_bytes, settings)
+
+    def get_function(self, name: str) -> FunctionRecord:
+        """GetFunction / GetFunctionConfiguration: the function without its code."""
+        return self._function_ops.get(name)
+
+    def get_function_code(self, name: str) -> bytes:
+        """The function's deployment package (the zip)."""
+        return self._function_ops.code(name)
+
+    def list_functions(self, limit: int = 50, marker: str | None = None
+                       ) -> Page[FunctionRecord]:
+        """ListFunctions: by name, without code."""
+        return self._function_ops.list(limit, marker)
+
+    def update_function_code(self, name: str, zip_bytes: bytes, revision_id: str | None = None,
+                             dry_run: bool = False) -> FunctionRecord:
+        return self._function_ops.update_code(name, zip_bytes, revision_id, dry_run)
+
+    def update_function_configuration(
+        self, name: str, *, runtime: str | None = None, handler: str | None = None,
+        timeout: int | None = None, memory: int | None = None,
+        env: dict[str, str] | None = None, role: str | None = None,
+        description: str | None = None, revision_id: str | None = None,
+    ) -> FunctionRecord:
+        settings = FunctionSettings(runtime, handler, timeout, memory, env, role, description)
+        return self._function_ops.update_configuration(name, settings, revision_id)
+
+    def delete_function(self, name: str) -> None:
+        self._function_ops.delete(name)
+
+    def invoke_function(self, name: str, payload: bytes,
+                        invocation_type: str = "RequestResponse") -> InvokeResult | None:
+        """Invoke with ``self.invoker``: the result (RequestResponse), or None when the
+        invocation was queued (Event) or only checked (DryRun)."""
+        return self._function_ops.invoke(self.invoker, name, payload, invocation_type)
 
 
 class _NoFunctions:

@@ -11,12 +11,15 @@ import binascii
 import json
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from statewright.store.base import (
+    Conflict,
     EventRecord,
     ExecutionRecord,
+    FunctionRecord,
     InvalidToken,
+    NotFound,
     Page,
     StateMachineRecord,
     WorkItem,
@@ -30,6 +33,7 @@ FIRST_SEQ = 0
 NEWEST = (math.inf, "")
 FIRST_EVENT = 0
 LAST_EVENT = 2**62
+FIRST_NAME = ""
 
 
 def state_machine(row: Row) -> StateMachineRecord:
@@ -60,6 +64,17 @@ def work_item(row: Row) -> WorkItem:
     )
 
 
+def function(row: Row) -> FunctionRecord:
+    (name, runtime, handler, code, sha256, size, timeout, memory, environment, role,
+     description, created_at, last_modified, revision_id) = row
+    # psycopg may hand bytea back as a memoryview; the record promises bytes.
+    return FunctionRecord(
+        name, runtime, handler, None if code is None else bytes(code), sha256, size, timeout,
+        memory, environment, role, description, float(created_at), float(last_modified),
+        revision_id,
+    )
+
+
 def state_machine_params(record: StateMachineRecord) -> dict[str, Any]:
     return {
         "arn": record.arn,
@@ -72,6 +87,40 @@ def state_machine_params(record: StateMachineRecord) -> dict[str, Any]:
         "updated_at": record.updated_at,
         "config": record.config,
     }
+
+
+def function_params(record: FunctionRecord, expected_revision: str | None = None
+                    ) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "runtime": record.runtime,
+        "handler": record.handler,
+        "code": record.code,
+        "code_sha256": record.code_sha256,
+        "code_size": record.code_size,
+        "timeout": record.timeout,
+        "memory_size": record.memory_size,
+        "environment": record.environment,
+        "role": record.role,
+        "description": record.description,
+        "created_at": record.created_at,
+        "last_modified": record.last_modified,
+        "revision_id": record.revision_id,
+        "expected_revision": expected_revision,
+    }
+
+
+def check_function(record: FunctionRecord, create: bool) -> None:
+    """A new function needs its package; only an update may keep the stored one."""
+    if create and record.code is None:
+        raise ValueError(f"function {record.name}: a new function needs its code")
+
+
+def update_refused(name: str, current_revision: str | None) -> NoReturn:
+    """Why a function update changed no row: it does not exist, or it changed meanwhile."""
+    if current_revision is None:
+        raise NotFound(f"function {name} does not exist")
+    raise Conflict(f"function {name} is at revision {current_revision}")
 
 
 def execution_params(record: ExecutionRecord) -> dict[str, Any]:

@@ -134,6 +134,41 @@ class WorkItem:
 
 
 @dataclass(frozen=True, slots=True)
+class FunctionRecord:
+    """A deployed function (Lambda's ``$LATEST``): its configuration and its code."""
+
+    name: str
+    """The function name, unique; what ``function:NAME`` in a Lambda ARN resolves to."""
+    runtime: str
+    """Lambda's runtime identifier: ``python3.12``, ``nodejs20.x``..."""
+    handler: str
+    """``module.function`` (Python) or ``file.export`` (Node.js)."""
+    code: bytes | None
+    """The deployment package (a zip). None in reads made without the code, and in an update
+    that keeps the stored code."""
+    code_sha256: str
+    """Lambda's CodeSha256 of ``code``: the base64 of its SHA-256 digest."""
+    code_size: int
+    """``len(code)`` in bytes."""
+    timeout: int
+    """Seconds an invocation may run."""
+    memory_size: int
+    """MiB an invocation may use."""
+    environment: str
+    """JSON text of the environment variables object."""
+    role: str
+    """The execution role ARN (stored, not enforced)."""
+    description: str
+    """Free text."""
+    created_at: float
+    """Epoch seconds."""
+    last_modified: float
+    """Epoch seconds of the last change to code or configuration."""
+    revision_id: str
+    """Id of this revision of the function; every change makes a new one."""
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a listing."""
 
@@ -170,7 +205,7 @@ class ApplyRequest:
 
 
 class Store(Protocol):
-    """Persistence for state machines, executions, history and work items."""
+    """Persistence for state machines, executions, history, work items and functions."""
 
     # -- schema
     def migrate(self) -> int:
@@ -282,4 +317,28 @@ class Store(Protocol):
 
     def wait_for_work(self, timeout: float) -> None:
         """Blocks until new work may be due (LISTEN/NOTIFY on PostgreSQL) or ``timeout``."""
+        ...
+
+
+    # -- functions
+    def put_function(
+        self, record: FunctionRecord, *, create: bool, expected_revision: str | None = None
+    ) -> None:
+        """Stores a function. ``create``: inserts it, raising AlreadyExists when the name is
+        taken. Otherwise replaces the stored one (keeping its ``created_at``, and its code when
+        ``record.code`` is None), raising NotFound when there is none and Conflict when
+        ``expected_revision`` is given and no longer current."""
+        ...
+
+    def get_function(self, name: str, *, with_code: bool = True) -> FunctionRecord | None:
+        """The function, None when it does not exist. Without the code (``code`` None) the
+        read is cheap whatever the package size: what a cache checking revisions needs."""
+        ...
+
+    def list_functions(self, limit: int, token: str | None) -> Page[FunctionRecord]:
+        """By name, without their code."""
+        ...
+
+    def delete_function(self, name: str) -> bool:
+        """Deletes it; False when it did not exist."""
         ...

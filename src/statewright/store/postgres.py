@@ -33,6 +33,7 @@ from statewright.store.base import (
     Conflict,
     EventRecord,
     ExecutionRecord,
+    FunctionRecord,
     NotFound,
     Page,
     StateMachineRecord,
@@ -421,6 +422,47 @@ class PostgresStore:
             with suppress(psycopg.Error):
                 self._listener.close()
             self._listener = None
+
+    # ------------------------------------------------------------------ functions
+
+    def put_function(
+        self, record: FunctionRecord, *, create: bool, expected_revision: str | None = None
+    ) -> None:
+        _rows.check_function(record, create)
+        params = _rows.function_params(record, expected_revision)
+        if create:
+            try:
+                with self._transaction() as conn:
+                    conn.execute(Q["insert_function"], params)
+            except AlreadyExists:
+                raise AlreadyExists(f"function {record.name} already exists") from None
+            return
+        with self._transaction() as conn:
+            if conn.execute(Q["update_function"], params).rowcount == 0:
+                found = conn.execute(
+                    Q["get_function_without_code"], {"name": record.name}
+                ).fetchone()
+                _rows.update_refused(record.name, None if found is None else found[13])
+
+    def get_function(self, name: str, *, with_code: bool = True) -> FunctionRecord | None:
+        query = Q["get_function"] if with_code else Q["get_function_without_code"]
+        rows = self._read(query, {"name": name})
+        return _rows.function(rows[0]) if rows else None
+
+    def list_functions(self, limit: int, token: str | None) -> Page[FunctionRecord]:
+        limit = _rows.check_limit(limit)
+        after = _rows.FIRST_NAME
+        if token is not None:
+            after = _rows.decode_token(token, "functions", (str,))[0]
+        rows = self._read(Q["list_functions"], {"after_name": after, "limit": limit + 1})
+        return _rows.page(
+            [_rows.function(r) for r in rows], limit,
+            lambda f: _rows.encode_token("functions", f.name),
+        )
+
+    def delete_function(self, name: str) -> bool:
+        with self._transaction() as conn:
+            return bool(conn.execute(Q["delete_function"], {"name": name}).rowcount > 0)
 
 
 # ---------------------------------------------------------------------- helpers

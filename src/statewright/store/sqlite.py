@@ -29,6 +29,7 @@ from statewright.store.base import (
     Conflict,
     EventRecord,
     ExecutionRecord,
+    FunctionRecord,
     NotFound,
     Page,
     StateMachineRecord,
@@ -400,6 +401,50 @@ class SqliteStore:
         with self._work_added:
             self._work_seq += 1
             self._work_added.notify_all()
+
+    # ------------------------------------------------------------------ functions
+
+    def put_function(
+        self, record: FunctionRecord, *, create: bool, expected_revision: str | None = None
+    ) -> None:
+        _rows.check_function(record, create)
+        params = _rows.function_params(record, expected_revision)
+        with self._writing() as conn:
+            if create:
+                try:
+                    conn.execute(Q["insert_function"], params)
+                except sqlite3.IntegrityError:
+                    raise AlreadyExists(f"function {record.name} already exists") from None
+                return
+            if conn.execute(Q["update_function"], params).rowcount == 0:
+                found = conn.execute(
+                    Q["get_function_without_code"], {"name": record.name}
+                ).fetchone()
+                _rows.update_refused(record.name, None if found is None else found[13])
+
+    def get_function(self, name: str, *, with_code: bool = True) -> FunctionRecord | None:
+        query = Q["get_function"] if with_code else Q["get_function_without_code"]
+        with self._reading() as conn:
+            row = conn.execute(query, {"name": name}).fetchone()
+        return None if row is None else _rows.function(row)
+
+    def list_functions(self, limit: int, token: str | None) -> Page[FunctionRecord]:
+        limit = _rows.check_limit(limit)
+        after = _rows.FIRST_NAME
+        if token is not None:
+            after = _rows.decode_token(token, "functions", (str,))[0]
+        with self._reading() as conn:
+            rows = [
+                _rows.function(r)
+                for r in conn.execute(
+                    Q["list_functions"], {"after_name": after, "limit": limit + 1}
+                )
+            ]
+        return _rows.page(rows, limit, lambda f: _rows.encode_token("functions", f.name))
+
+    def delete_function(self, name: str) -> bool:
+        with self._writing() as conn:
+            return bool(conn.execute(Q["delete_function"], {"name": name}).rowcount > 0)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -213,3 +213,50 @@ SELECT MIN(t) FROM (
     SELECT MIN(GREATEST(due_at, lease_until)) AS t FROM work WHERE lease_until IS NOT NULL
 ) AS halves;
 
+
+-- ------------------------------------------------------------------ functions
+
+-- name: insert_function
+INSERT INTO functions
+    (name, runtime, handler, code, code_sha256, code_size, timeout, memory_size, environment,
+     role, description, created_at, last_modified, revision_id)
+VALUES
+    (%(name)s, %(runtime)s, %(handler)s, %(code)s, %(code_sha256)s, %(code_size)s,
+     %(timeout)s, %(memory_size)s, %(environment)s, %(role)s, %(description)s,
+     %(created_at)s, %(last_modified)s, %(revision_id)s);
+
+-- name: update_function
+-- created_at stays; a NULL code keeps the stored package (a configuration-only update), and
+-- a non-NULL expected_revision makes the update conditional (Lambda's RevisionId).
+UPDATE functions
+SET runtime = %(runtime)s, handler = %(handler)s, code = COALESCE(%(code)s::bytea, code),
+    code_sha256 = %(code_sha256)s, code_size = %(code_size)s, timeout = %(timeout)s,
+    memory_size = %(memory_size)s, environment = %(environment)s, role = %(role)s,
+    description = %(description)s, last_modified = %(last_modified)s,
+    revision_id = %(revision_id)s
+WHERE name = %(name)s
+  AND (%(expected_revision)s::text IS NULL OR revision_id = %(expected_revision)s::text);
+
+-- name: get_function
+SELECT name, runtime, handler, code, code_sha256, code_size, timeout, memory_size, environment,
+       role, description, created_at, last_modified, revision_id
+FROM functions
+WHERE name = %(name)s;
+
+-- name: get_function_without_code
+-- The package is left unread: a revision check costs the same for 1 KB or 50 MB of code.
+SELECT name, runtime, handler, NULL, code_sha256, code_size, timeout, memory_size, environment,
+       role, description, created_at, last_modified, revision_id
+FROM functions
+WHERE name = %(name)s;
+
+-- name: list_functions
+SELECT name, runtime, handler, NULL, code_sha256, code_size, timeout, memory_size, environment,
+       role, description, created_at, last_modified, revision_id
+FROM functions
+WHERE name > %(after_name)s
+ORDER BY name
+LIMIT %(limit)s;
+
+-- name: delete_function
+DELETE FROM functions WHERE name = %(name)s;

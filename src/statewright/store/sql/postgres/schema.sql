@@ -88,3 +88,22 @@ CREATE INDEX work_by_due ON work (due_at, id);
 -- next_due's second half: when the held leases run out.
 CREATE INDEX work_by_lease ON work (lease_until) WHERE lease_until IS NOT NULL;
 CREATE INDEX work_by_execution ON work (execution_arn);
+
+-- Deployed functions with their code (the zip), so every worker machine can load them;
+-- listed by name.
+CREATE TABLE functions (
+    name          text COLLATE "C" PRIMARY KEY,
+    runtime       text NOT NULL,
+    handler       text NOT NULL,
+    code          bytea NOT NULL,
+    code_sha256   text NOT NULL,
+    code_size     bigint NOT NULL,
+    timeout       integer NOT NULL,
+    memory_size   integer NOT NULL,
+    environment   text NOT NULL,
+    role          text NOT NULL,
+    description   text NOT NULL,
+    created_at    double precision NOT NULL,
+    last_modified double precision NOT NULL,
+    revision_id   text NOT NULL
+);

@@ -226,3 +226,47 @@ SELECT MIN(t) FROM (
     UNION ALL
     SELECT MIN(MAX(due_at, lease_until)) AS t FROM work WHERE lease_until IS NOT NULL
 );
+
+-- ------------------------------------------------------------------ functions
+
+-- name: insert_function
+INSERT INTO functions
+    (name, runtime, handler, code, code_sha256, code_size, timeout, memory_size, environment,
+     role, description, created_at, last_modified, revision_id)
+VALUES
+    (:name, :runtime, :handler, :code, :code_sha256, :code_size, :timeout, :memory_size,
+     :environment, :role, :description, :created_at, :last_modified, :revision_id);
+
+-- name: update_function
+-- created_at stays; a NULL :code keeps the stored package (a configuration-only update), and
+-- a non-NULL :expected_revision makes the update conditional (Lambda's RevisionId).
+UPDATE functions
+SET runtime = :runtime, handler = :handler, code = COALESCE(:code, code),
+    code_sha256 = :code_sha256, code_size = :code_size, timeout = :timeout,
+    memory_size = :memory_size, environment = :environment, role = :role,
+    description = :description, last_modified = :last_modified, revision_id = :revision_id
+WHERE name = :name AND (:expected_revision IS NULL OR revision_id = :expected_revision);
+
+-- name: get_function
+SELECT name, runtime, handler, code, code_sha256, code_size, timeout, memory_size, environment,
+       role, description, created_at, last_modified, revision_id
+FROM functions
+WHERE name = :name;
+
+-- name: get_function_without_code
+-- The package is left unread: a revision check costs the same for 1 KB or 50 MB of code.
+SELECT name, runtime, handler, NULL, code_sha256, code_size, timeout, memory_size, environment,
+       role, description, created_at, last_modified, revision_id
+FROM functions
+WHERE name = :name;
+
+-- name: list_functions
+SELECT name, runtime, handler, NULL, code_sha256, code_size, timeout, memory_size, environment,
+       role, description, created_at, last_modified, revision_id
+FROM functions
+WHERE name > :after_name
+ORDER BY name
+LIMIT :limit;
+
+-- name: delete_function
+DELETE FROM functions WHERE name = :name;

@@ -87,3 +87,22 @@ CREATE INDEX work_by_due ON work (due_at, id);
 -- next_due's second half: when the held leases run out.
 CREATE INDEX work_by_lease ON work (lease_until) WHERE lease_until IS NOT NULL;
 CREATE INDEX work_by_execution ON work (execution_arn);
+
+-- Deployed functions with their code (the zip), so every worker machine can load them;
+-- listed by name.
+CREATE TABLE functions (
+    name          TEXT PRIMARY KEY,
+    runtime       TEXT NOT NULL,
+    handler       TEXT NOT NULL,
+    code          BLOB NOT NULL,
+    code_sha256   TEXT NOT NULL,
+    code_size     INTEGER NOT NULL,
+    timeout       INTEGER NOT NULL,
+    memory_size   INTEGER NOT NULL,
+    environment   TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    description   TEXT NOT NULL,
+    created_at    REAL NOT NULL,
+    last_modified REAL NOT NULL,
+    revision_id   TEXT NOT NULL
+);
