@@ -51,6 +51,15 @@ def parse_state_machine_arn(arn: str) -> tuple[str, str, str]:
     return parts[3], parts[4], parts[6]
 
 
+def parse_activity_arn(arn: str) -> tuple[str, str, str]:
+    """``(region, account, name)`` of an activity ARN; raises InvalidArn."""
+    parts = arn.split(":") if isinstance(arn, str) else []
+    if len(parts) != 7 or parts[:3] != ["arn", "aws", "states"] or parts[5] != "activity":
+        raise InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {arn}'"
+                         if len(parts) >= 6 else f"Invalid Arn: '{arn}'")
+    return parts[3], parts[4], parts[6]
+
+
 def parse_execution_arn(arn: str) -> tuple[str, str, str, str]:
     """``(region, account, state machine name, execution name)``; raises InvalidArn."""
     parts = arn.split(":") if isinstance(arn, str) else []

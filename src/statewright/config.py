@@ -36,3 +36,7 @@ class Settings:
     """Task invocations a worker runs at once."""
     lease_seconds: float = 30.0
     """How long a claimed work item stays leased without a heartbeat."""
+    activity_poll_seconds: float = field(
+        default_factory=lambda: _float_env("STATEWRIGHT_ACTIVITY_POLL_SECONDS", 60.0)
+    )
+    """How long GetActivityTask holds a poll open when no task is queued (AWS: 60 s)."""

@@ -14,6 +14,8 @@ The tree (the ASL core's own errors are values; see ``statewright.asl.errors``):
           +-- ExecutionDoesNotExist
           +-- ExecutionAlreadyExists
           +-- ExecutionLimitExceeded
+          +-- ActivityDoesNotExist
+          +-- ActivityAlreadyExists             the name is taken with another configuration
           +-- ResourceNotFound                  tags on an unknown resource
           +-- InvalidToken                      a nextToken or task token we did not issue
           +-- InvalidOutput                     SendTaskSuccess output that is not JSON
@@ -61,6 +63,8 @@ StateMachineDeleting = _error("StateMachineDeleting")
 ExecutionDoesNotExist = _error("ExecutionDoesNotExist")
 ExecutionAlreadyExists = _error("ExecutionAlreadyExists")
 ExecutionLimitExceeded = _error("ExecutionLimitExceeded")
+ActivityDoesNotExist = _error("ActivityDoesNotExist")
+ActivityAlreadyExists = _error("ActivityAlreadyExists")
 ResourceNotFound = _error("ResourceNotFound")
 InvalidToken = _error("InvalidToken")
 InvalidOutput = _error("InvalidOutput")

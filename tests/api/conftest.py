@@ -33,6 +33,8 @@ EXAMPLE = REPO / "examples" / "order_processing"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/statewright-tests"
+#: The server's GetActivityTask window (seconds) when no task comes.
+ACTIVITY_POLL_SECONDS = 3.0
 
 #: A test-only handler: the only way to keep an execution RUNNING with waits scaled to 0.
 SLEEP_HANDLER = '''
@@ -111,8 +113,11 @@ def start_server(folder: Path, functions: Path | None) -> tuple[subprocess.Popen
                "--db", f"sqlite:///{folder / 'db.sqlite'}", "--wait-scale", "0"]
     if functions is not None:
         command += ["--functions", str(functions)]
+    # GetActivityTask's empty polls end after 3 s instead of AWS's 60 s.
+    env = {**os.environ, "STATEWRIGHT_ACTIVITY_POLL_SECONDS": str(ACTIVITY_POLL_SECONDS)}
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
+                                   env=env)
     server = Server(f"http://127.0.0.1:{port}", port, log)
     deadline = time.monotonic() + 60
     while True:

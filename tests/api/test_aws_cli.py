@@ -71,3 +71,21 @@ def test_start_sync_execution_with_the_documented_setting(server: Server, tmp_pa
     result = _ok(_aws(server, tmp_path, "start-sync-execution", "--state-machine-arn", arn,
                       env={"AWS_DISABLE_HOST_PREFIX_INJECTION": "true"}))
     assert (result["status"], result["output"]) == ("SUCCEEDED", '{"sync":true}')
+
+
+def test_an_activity_worker_from_the_cli(server: Server, sfn: Any, tmp_path: Path,
+                                         unique: str) -> None:
+    activity = _ok(_aws(server, tmp_path, "create-activity", "--name", unique))["activityArn"]
+    definition = json.dumps({"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": activity, "End": True}}})
+    machine = sfn.create_state_machine(name=unique, definition=definition, roleArn=ROLE)
+    execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
+                                    input='{"job": 1}')["executionArn"]
+    task = _ok(_aws(server, tmp_path, "get-activity-task", "--activity-arn", activity,
+                    "--worker-name", "cli-worker"))
+    assert json.loads(task["input"]) == {"job": 1}
+    _ok(_aws(server, tmp_path, "send-task-success", "--task-token", task["taskToken"],
+             "--task-output", '{"done": true}'))
+    described = wait_for(sfn, execution)
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED",
+                                                                       {"done": True})

@@ -9,6 +9,7 @@ from typing import Any
 
 from statewright.asl import parse
 from statewright.asl.step import TaskResult
+from statewright.runtime.callbacks import decode_token
 from statewright.runtime.driver import (
     Driver,
     ExecutionInfo,
@@ -91,3 +92,30 @@ def test_restoring_after_every_batch_gives_the_same_history() -> None:
     ]
     assert plain_events[-1].type == "ExecutionSucceeded"
     assert [e.id for e in plain_events] == list(range(1, len(plain_events) + 1))
+
+
+def test_an_activity_task_is_queued_and_started_by_its_poller() -> None:
+    machine = parse(json.dumps({"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:states:eu-west-1:9:activity:review",
+        "HeartbeatSeconds": 5, "TimeoutSeconds": 60, "End": True}}}))
+    info = ExecutionInfo("arn:aws:states:us-east-1:1:execution:m:e",
+                         "arn:aws:states:us-east-1:1:stateMachine:m", "e", "role", 1000.0,
+                         {"job": 1})
+    driver = Driver(machine, info)
+    (invoke,) = driver.start().work
+    submitted = driver.submitted(invoke, 1001.0)
+    # Queued, not started: no ActivityStarted yet, and only the TimeoutSeconds clock runs.
+    assert submitted.events == []
+    assert [(w.kind, w.due) for w in submitted.work] == [("task_timeout", 1061.0)]
+    (task,) = submitted.activities
+    assert (task.activity_name, json.loads(task.input)) == ("review", {"job": 1})
+    token = decode_token(task.token)
+    assert token is not None
+    started = driver.activity_started(token, "worker-1", 1002.0)
+    assert started is not None
+    assert [(e.type, e.details) for e in started.events] == [
+        ("ActivityStarted", {"workerName": "worker-1"})]
+    assert [(w.kind, w.due) for w in started.work] == [("heartbeat", 1007.0)]
+    driver.callback(token, TaskResult('"done"'), 1003.0)
+    assert driver.status == "SUCCEEDED"
+    assert driver.activity_started(token, "late", 1004.0) is None  # the Task no longer waits

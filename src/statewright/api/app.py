@@ -6,13 +6,18 @@ StartSyncExecution (and TestState) with ``sync-`` even for a custom endpoint, an
 wildcard loopback name may pass that on.
 
 The Engine is synchronous (it talks to the database), so each operation runs in Starlette's
-thread pool; the event loop only reads requests and writes answers.
+thread pool; the event loop only reads requests and writes answers. GetActivityTask holds its
+request up to 60 s while it waits for a task, so long polls run on threads of their own
+(``LONG_POLLS``): a crowd of idle pollers never takes the threads other requests need.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,14 +31,21 @@ from statewright.runtime.engine import Engine
 
 log = logging.getLogger("statewright.api")
 
+#: Operations that may hold their request open for long (GetActivityTask's long poll).
+LONG_POLLS = frozenset({"GetActivityTask"})
+#: Long polls served at once; more wait for a thread (their clients time out at ~65 s).
+MAX_LONG_POLLS = 256
+
 
 def create_app(engine: Engine) -> Starlette:
     """The app serving ``engine``; the caller runs workers and closes the store."""
 
+    long_polls = anyio.CapacityLimiter(MAX_LONG_POLLS)
+
     async def step_functions(request: Request) -> Response:
         request_id = protocol.new_request_id()
         try:
-            return protocol.success(await _call(engine, request), request_id)
+            return protocol.success(await _call(engine, request, long_polls), request_id)
         except AwsError as exc:
             return protocol.failure(exc, request_id)
         except Exception:
@@ -53,7 +65,8 @@ def create_app(engine: Engine) -> Starlette:
     ])
 
 
-async def _call(engine: Engine, request: Request) -> protocol.Output:
+async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimiter
+                ) -> protocol.Output:
     name = protocol.operation_name(request.headers.get("x-amz-target"))
     model = shapes.operation_model(name)
     if model is None:
@@ -64,6 +77,9 @@ async def _call(engine: Engine, request: Request) -> protocol.Output:
             f"statewright does not implement {name} yet")
     body = protocol.decode_body(await _read_body(request))
     checked = shapes.check_input(model, body)
+    if name in LONG_POLLS:
+        return await anyio.to_thread.run_sync(
+            functools.partial(operation, engine, checked), limiter=long_polls)
     return await run_in_threadpool(operation, engine, checked)
 
 

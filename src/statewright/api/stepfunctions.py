@@ -357,6 +357,51 @@ def _tags(tags: list[dict[str, str]]) -> dict[str, str]:
     return out
 
 
+# ----------------------------------------------------------------------------- activities
+
+
+def create_activity(engine: Engine, request: Request) -> Output:
+    config = None
+    if "encryptionConfiguration" in request:
+        config = {"encryptionConfiguration": request["encryptionConfiguration"]}
+    record = engine.create_activity(request["name"], _tags(request.get("tags", [])), config)
+    return {"activityArn": record.arn, "creationDate": epoch(record.created_at)}
+
+
+def describe_activity(engine: Engine, request: Request) -> Output:
+    record = engine.describe_activity(request["activityArn"])
+    out: Output = {"activityArn": record.arn, "name": record.name,
+                   "creationDate": epoch(record.created_at)}
+    config = json.loads(record.config or "{}")
+    if "encryptionConfiguration" in config:
+        out["encryptionConfiguration"] = config["encryptionConfiguration"]
+    return out
+
+
+def delete_activity(engine: Engine, request: Request) -> Output:
+    engine.delete_activity(request["activityArn"])
+    return {}
+
+
+def list_activities(engine: Engine, request: Request) -> Output:
+    page = engine.list_activities(_page_size(request), request.get("nextToken"))
+    activities = [
+        {"activityArn": a.arn, "name": a.name, "creationDate": epoch(a.created_at)}
+        for a in page.items
+    ]
+    return _without_none({"activities": activities, "nextToken": page.next_token})
+
+
+def get_activity_task(engine: Engine, request: Request) -> Output:
+    task = engine.get_activity_task(request["activityArn"], request.get("workerName"))
+    if task is None:
+        # botocore: "the poll returns a taskToken with a null string": no token member, which
+        # SDKs read as null (the model's taskToken is at least 1 character long).
+        return {}
+    token, data = task
+    return {"taskToken": token, "input": data}
+
+
 # ----------------------------------------------------------------------------- callbacks
 
 
@@ -408,4 +453,9 @@ OPERATIONS: dict[str, Operation] = {
     "SendTaskSuccess": send_task_success,
     "SendTaskFailure": send_task_failure,
     "SendTaskHeartbeat": send_task_heartbeat,
+    "CreateActivity": create_activity,
+    "DescribeActivity": describe_activity,
+    "DeleteActivity": delete_activity,
+    "ListActivities": list_activities,
+    "GetActivityTask": get_activity_task,
 }

@@ -262,6 +262,8 @@ def _schedule_task(state: TaskState, data: Any, ctx: Ctx, events: list[Event]) -
             "ActivityScheduled",
             {"resource": resource.arn, **payload_details("input", payload), **limits},
         )
+        # Not written at submission: the host writes ActivityStarted, with the poller's
+        # workerName, when a GetActivityTask poller takes the task.
         started = Event("ActivityStarted", {})
     else:
         if resource.service == "lambda" and resource.api == "invoke":

@@ -8,7 +8,11 @@ so a host commits them together.
 
 Frames: the execution is a tree of frames. The root frame runs the top-level machine; a
 Parallel or Map state forks one child frame per branch or item. Everything in a frame is plain
-JSON-able data, so the durable engine can store the cursor as is.
+JSON-able data (``frames.py``), so the durable engine can store the cursor as is.
+
+Callback Tasks (``.waitForTaskToken`` and activities) wait for SendTask*: ``submitted`` starts
+the wait, ``activity_started`` records that a worker took an activity task, ``callback`` and
+``heartbeat`` bring the answers in.
 """
 
 from __future__ import annotations
@@ -16,9 +20,7 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from statewright.asl import step
 from statewright.asl.context import Ctx
@@ -36,6 +38,7 @@ from statewright.asl.events import (
     execution_succeeded,
     map_iteration,
     payload_details,
+    to_json,
 )
 from statewright.asl.model import (
     DataState,
@@ -46,8 +49,22 @@ from statewright.asl.model import (
     StateMachine,
     TaskState,
 )
-from statewright.asl.resources import classify_resource
 from statewright.runtime.callbacks import TaskToken
+from statewright.runtime.frames import (
+    ActivityTask,
+    Batch,
+    ExecutionInfo,
+    ExecutionStatus,
+    Fork,
+    Frame,
+    HistoryEvent,
+    Work,
+    frame_from_json,
+    frame_to_json,
+    iso8601,
+    work_from_json,
+    work_to_json,
+)
 
 #: States that write ``<Type>StateAborted`` when their frame is cancelled or fails in a fork.
 _ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
@@ -61,167 +78,11 @@ _HISTORY_LIMIT_CAUSE = "The execution reached the maximum number of history even
 _RETRYABLE = frozenset({"Task", "Parallel", "Map"})
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionInfo:
-    """What the Context Object says about the execution."""
-
-    execution_arn: str
-    """``arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME``."""
-    state_machine_arn: str
-    """The state machine's ARN."""
-    name: str
-    """The execution name."""
-    role_arn: str
-    """The state machine's role (accepted, not enforced)."""
-    start_time: float
-    """Epoch seconds."""
-    input: Any
-    """The execution input (decoded)."""
-    seed: int = 0
-    """Seed of the execution's random source (jitter, UUIDs, MathRandom)."""
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEvent:
-    """A numbered history event, as GetExecutionHistory returns it."""
-
-    id: int
-    """1-based, one sequence per execution."""
-    previous_event_id: int
-    """The event this one follows in its frame (a tree for Parallel/Map)."""
-    timestamp: float
-    """Epoch seconds."""
-    type: str
-    """HistoryEventType."""
-    details: dict[str, Any] | None
-    """The details object (under ``Event.details_member``)."""
-
-    def to_aws(self) -> dict[str, Any]:
-        """GetExecutionHistory's shape (timestamp left as epoch seconds)."""
-        out: dict[str, Any] = {
-            "timestamp": self.timestamp,
-            "type": self.type,
-            "id": self.id,
-            "previousEventId": self.previous_event_id,
-        }
-        if self.details is not None:
-            out[Event(self.type).details_member] = self.details
-        return out
-
-
-WorkKind = Literal["invoke", "wake", "retry", "task_timeout", "heartbeat"]
-
-
-@dataclass(slots=True)
-class Work:
-    """Something the host must do for a frame, no earlier than ``due``."""
-
-    kind: WorkKind
-    """Run a Task's resource, wake a Wait state, retry, or time out a waiting Task."""
-    frame: int
-    """The frame id."""
-    due: float
-    """Epoch seconds."""
-    invoke: step.Invoke | None = None
-    """For ``invoke``: what to run."""
-    token: int = 0
-    """The frame's state-visit counter when scheduled; stale work (the frame moved on or was
-    cancelled) is dropped."""
-    attempt: int = 0
-    """For callback timers: the retry attempt they guard."""
-    beat: int = 0
-    """For ``heartbeat``: the heartbeat count it guards (a newer heartbeat replaces it)."""
-
-
-@dataclass(slots=True)
-class Fork:
-    """Bookkeeping of a running Parallel/Map in its parent frame."""
-
-    kind: Literal["parallel", "map"]
-    """Which state forked."""
-    inputs: list[Any]
-    """One input per child."""
-    max_concurrency: int
-    """0: unlimited."""
-    tolerated_count: int | None
-    """Failures tolerated (count)."""
-    tolerated_percentage: float | None
-    """Failures tolerated (percent)."""
-    distributed: bool
-    """Children are child executions: no iteration events here."""
-    started: int = 0
-    """Children started so far (they start in order)."""
-    finished: int = 0
-    """Children ended."""
-    failed: int = 0
-    """Children failed."""
-    results: list[Any] = field(default_factory=list)
-    """Child outputs by index."""
-    running: set[int] = field(default_factory=set)
-    """Frame ids of running children."""
-
-
-@dataclass(slots=True)
-class Frame:
-    """One running (sub-)machine."""
-
-    id: int
-    """Frame id, unique in the execution; the root is 0."""
-    parent: int | None
-    """The forking frame, None for the root."""
-    index: int
-    """Position among its siblings (branch or item index)."""
-    machine: Machine
-    """The machine it runs."""
-    state: str
-    """Current state name."""
-    input: Any
-    """Raw input of the current state."""
-    variables: dict[str, Any]
-    """Variables in scope (a copy of the parent's at fork time, plus its own)."""
-    retry_counts: tuple[int, ...] = ()
-    """Attempts used per retrier of the current state."""
-    entered_event_id: int = 0
-    """Id of the current state's Entered event."""
-    entered_time: float = 0.0
-    """When the current state was entered."""
-    last_event_id: int = 0
-    """Last event written by this frame (``previousEventId`` of the next)."""
-    token: int = 0
-    """Bumped on every state change and cancellation, to drop stale work."""
-    fork: Fork | None = None
-    """Set while the current state is a running Parallel/Map."""
-    beats: int = 0
-    """Heartbeats received by the current Task (callback pattern)."""
-    heartbeat_seconds: float | None = None
-    """HeartbeatSeconds of the Task waiting for a callback."""
-    done: bool = False
-    """The frame ended (succeeded, failed or was cancelled)."""
-
-
-@dataclass(slots=True)
-class Batch:
-    """What one ``start``/``resume`` call produced."""
-
-    events: list[HistoryEvent] = field(default_factory=list)
-    """New history events, in order."""
-    work: list[Work] = field(default_factory=list)
-    """New work items."""
-
-
-ExecutionStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
-
-
-def iso8601(epoch: float) -> str:
-    """``2026-11-25T17:57:00.123Z``, as the Context Object shows times."""
-    moment = datetime.fromtimestamp(epoch, tz=UTC)
-    return f"{moment.isoformat(timespec='milliseconds')[:-6]}Z"
-
-
 class Driver:
     """Runs one execution of ``state_machine`` over frames, one call per piece of work."""
 
-    def __init__(self, state_machine: StateMachine, info: ExecutionInfo) -> None:
+    def __init__(self, state_machine: StateMachine, info: ExecutionInfo, *,
+                 seed: int | None = None) -> None:
         self.state_machine = state_machine
         self.info = info
         self.frames: dict[int, Frame] = {}
@@ -230,7 +91,7 @@ class Driver:
         self.failure: Failure | None = None
         self._next_frame = 0
         self._next_event = 1
-        self.random = random.Random(info.seed)
+        self.random = random.Random(info.seed if seed is None else seed)
         self._now = info.start_time
         self._batch = Batch()
         self._ready: deque[tuple[int, step.Decision]] = deque()
@@ -247,7 +108,7 @@ class Driver:
                                                           self.failure.cause],
             "next_frame": self._next_frame,
             "next_event": self._next_event,
-            "frames": [_frame_to_json(f) for f in self.frames.values() if not f.done],
+            "frames": [frame_to_json(f) for f in self.frames.values() if not f.done],
         }
 
     @classmethod
@@ -255,15 +116,15 @@ class Driver:
         cls, state_machine: StateMachine, info: ExecutionInfo, cursor: dict[str, Any]
     ) -> Driver:
         """A driver continuing from ``snapshot()``'s data."""
-        driver = cls(state_machine, info)
+        # A fresh random stream per resumption: nothing depends on replaying old draws.
+        driver = cls(state_machine, info,
+                     seed=info.seed ^ (cursor["next_event"] * 2654435761))
         driver.status = cursor["status"]
         driver.output = cursor["output"]
         if cursor["failure"] is not None:
             driver.failure = Failure(*cursor["failure"])
         driver._next_frame = cursor["next_frame"]
         driver._next_event = cursor["next_event"]
-        # A fresh random stream per resumption: nothing depends on replaying old draws.
-        driver.random = random.Random(info.seed ^ (driver._next_event * 2654435761))
         for raw in cursor["frames"]:  # parents come before their children
             parent = driver.frames.get(raw["parent"]) if raw["parent"] is not None else None
             machine = (
@@ -271,7 +132,7 @@ class Driver:
                 if parent is not None
                 else state_machine.machine
             )
-            driver.frames[raw["id"]] = _frame_from_json(raw, machine)
+            driver.frames[raw["id"]] = frame_from_json(raw, machine)
         return driver
 
     # ------------------------------------------------------------------ host interface
@@ -341,8 +202,15 @@ class Driver:
         if not self._current(frame, work) or invoke is None:
             return self._finish_batch()
         assert frame is not None
-        self._emit(frame, invoke.started)
-        if invoke.resource.kind == "service":
+        resource = invoke.resource
+        if resource.kind == "activity":
+            # Queued for a poller; ActivityStarted is written when one takes it.
+            assert resource.activity_name is not None
+            self._batch.activities.append(ActivityTask(
+                self.task_token(frame), resource.activity_name, to_json(invoke.payload)))
+        else:
+            self._emit(frame, invoke.started)
+        if resource.kind == "service":
             self._emit(frame, Event("TaskSubmitted", {
                 "resourceType": invoke.resource.service,
                 "resource": invoke.resource.history_resource,
@@ -354,9 +222,33 @@ class Driver:
                                 token=frame.token, attempt=attempt))
         frame.heartbeat_seconds = invoke.heartbeat_seconds
         frame.beats = 0
-        if invoke.heartbeat_seconds is not None:
+        # An activity's heartbeat clock starts when a worker takes the task: beats come from
+        # the worker, and a queued task has none yet (TimeoutSeconds bounds the queueing).
+        if invoke.heartbeat_seconds is not None and resource.kind != "activity":
             self._schedule(Work("heartbeat", frame.id, now + invoke.heartbeat_seconds,
                                 token=frame.token, attempt=attempt, beat=0))
+        return self._finish_batch()
+
+    def activity_started(self, token: TaskToken, worker_name: str | None, now: float
+                         ) -> Batch | None:
+        """A GetActivityTask poller took the activity task ``token`` names: writes
+        ActivityStarted and starts the heartbeat clock. None when that Task no longer waits
+        (it timed out, its execution ended, or a retry made the token stale)."""
+        frame = self._awaiting(token)
+        if frame is None:
+            return None
+        state = frame.machine.states[frame.state]
+        if not isinstance(state, TaskState) or state.resource.kind != "activity":
+            return None
+        self._batch = Batch()
+        self._now = now
+        details = {} if worker_name is None else {"workerName": worker_name}
+        self._emit(frame, Event("ActivityStarted", details))
+        frame.beats += 1  # a heartbeat timer set before the start (SendTaskHeartbeat) is stale
+        if frame.heartbeat_seconds is not None:
+            self._schedule(Work("heartbeat", frame.id, now + frame.heartbeat_seconds,
+                                token=frame.token, attempt=sum(frame.retry_counts),
+                                beat=frame.beats))
         return self._finish_batch()
 
     def callback(self, token: TaskToken, outcome: Any, now: float) -> Batch | None:
@@ -693,73 +585,6 @@ def _waits_for_callback(state: TaskState) -> bool:
     return state.resource.pattern == "wait_for_task_token" or state.resource.kind == "activity"
 
 
-def _frame_to_json(frame: Frame) -> dict[str, Any]:
-    fork = frame.fork
-    return {
-        "id": frame.id, "parent": frame.parent, "index": frame.index, "state": frame.state,
-        "input": frame.input, "variables": frame.variables,
-        "retry_counts": list(frame.retry_counts), "entered_event_id": frame.entered_event_id,
-        "entered_time": frame.entered_time, "last_event_id": frame.last_event_id,
-        "token": frame.token, "beats": frame.beats,
-        "heartbeat_seconds": frame.heartbeat_seconds,
-        "fork": None if fork is None else {
-            "kind": fork.kind, "inputs": fork.inputs, "max_concurrency": fork.max_concurrency,
-            "tolerated_count": fork.tolerated_count,
-            "tolerated_percentage": fork.tolerated_percentage,
-            "distributed": fork.distributed, "started": fork.started,
-            "finished": fork.finished, "failed": fork.failed, "results": fork.results,
-            "running": sorted(fork.running),
-        },
-    }
-
-
-def _frame_from_json(raw: dict[str, Any], machine: Machine) -> Frame:
-    fork_raw = raw["fork"]
-    fork = None
-    if fork_raw is not None:
-        fork = Fork(**{**fork_raw, "running": set(fork_raw["running"])})
-    return Frame(
-        id=raw["id"], parent=raw["parent"], index=raw["index"], machine=machine,
-        state=raw["state"], input=raw["input"], variables=raw["variables"],
-        retry_counts=tuple(raw["retry_counts"]), entered_event_id=raw["entered_event_id"],
-        entered_time=raw["entered_time"], last_event_id=raw["last_event_id"],
-        token=raw["token"], fork=fork, beats=raw.get("beats", 0),
-        heartbeat_seconds=raw.get("heartbeat_seconds"),
-    )
-
-
-def work_to_json(work: Work) -> dict[str, Any]:
-    """A work item's payload for the store."""
-    out: dict[str, Any] = {"frame": work.frame, "token": work.token}
-    if work.attempt or work.beat:
-        out["attempt"], out["beat"] = work.attempt, work.beat
-    invoke = work.invoke
-    if invoke is not None:
-        out["invoke"] = {
-            "resource": invoke.resource.arn, "payload": invoke.payload,
-            "function_name": invoke.function_name,
-            "function_payload": invoke.function_payload,
-            "timeout": invoke.timeout_seconds, "heartbeat": invoke.heartbeat_seconds,
-            "started": [invoke.started.type, invoke.started.details],
-        }
-    return out
-
-
-def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
-    """The inverse of ``work_to_json``."""
-    invoke = None
-    spec = raw.get("invoke")
-    if spec is not None:
-        invoke = step.Invoke(
-            classify_resource(spec["resource"]), spec["payload"], spec["function_name"],
-            spec["function_payload"], spec["timeout"], spec["heartbeat"], (),
-            Event(spec["started"][0], spec["started"][1]),
-        )
-    assert kind in ("invoke", "wake", "retry", "task_timeout", "heartbeat")
-    return Work(kind, raw["frame"], due, invoke, raw["token"],  # type: ignore[arg-type]
-                raw.get("attempt", 0), raw.get("beat", 0))
-
-
 def _tolerated(fork: Fork) -> bool:
     """Whether the failures so far stay within the Map's tolerated threshold."""
     if fork.tolerated_count is not None and fork.failed <= fork.tolerated_count:
@@ -784,6 +609,7 @@ def _error_details(error: str | None, cause: str | None) -> dict[str, Any]:
 
 
 __all__ = [
+    "ActivityTask",
     "Batch",
     "Driver",
     "ExecutionInfo",

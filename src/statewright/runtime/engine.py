@@ -8,6 +8,7 @@ events, cursor and work in one transaction) and answers reads. Work items are ca
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 import zlib
@@ -28,6 +29,7 @@ from statewright.asl.events import to_json
 from statewright.asl.step import TaskResult
 from statewright.config import Settings
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
+from statewright.runtime.activities import ActivityOps
 from statewright.runtime.callbacks import TaskToken, decode_token
 from statewright.runtime.commits import GroupCommitter
 from statewright.runtime.driver import Batch, Driver, ExecutionInfo, HistoryEvent, Work
@@ -37,6 +39,8 @@ from statewright.runtime.functions import FunctionRegistry
 from statewright.runtime.records import batch_records, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.store.base import (
+    ActivityRecord,
+    ActivityTaskRecord,
     AlreadyExists,
     ApplyRequest,
     Conflict,
@@ -51,6 +55,8 @@ from statewright.store.base import (
     WorkItem,
 )
 
+log = logging.getLogger("statewright.engine")
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -58,6 +64,10 @@ DEFAULT_ROLE = "arn:aws:iam::123456789012:role/statewright"
 
 #: Largest execution input AWS accepts (UTF-8 bytes).
 MAX_INPUT_BYTES = 262144
+#: How often a waiting GetActivityTask looks at the queue again when no wake-up came: the
+#: store wakes waiters on writes made through it, not on other processes' writes (SQLite) or
+#: while another thread holds the LISTEN connection (PostgreSQL).
+ACTIVITY_RECHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +98,9 @@ class Engine:
         self.clock = clock
         self._models: dict[tuple[str, str], StateMachine] = {}
         self._committer = GroupCommitter(store)
+        self._revisions: dict[tuple[str, str], StateMachineRecord] = {}
         self._function_ops = FunctionOps(store, self.functions, self.partition, clock)
+        self._activities = ActivityOps(store, self.partition, clock)
 
     # ------------------------------------------------------------------ state machines
 
@@ -197,12 +209,15 @@ class Engine:
         return self._call(self.store.get_tags, arn)
 
     def _tagged(self, arn: str) -> None:
-        """Tags live on state machines (and activities, later); others are not found."""
+        """Tags live on state machines and activities; others are not found."""
         parts = arn.split(":") if isinstance(arn, str) else []
         if len(parts) < 7 or parts[:3] != ["arn", "aws", "states"]:
             raise errors.InvalidArn(f"Invalid Arn: '{arn}'")
-        if parts[5] != "stateMachine" or self._get_state_machine(arn) is None:
-            raise errors.ResourceNotFound(f"Resource not found: '{arn}'")
+        if parts[5] == "stateMachine" and self._get_state_machine(arn) is not None:
+            return
+        if parts[5] == "activity" and self._call(self.store.get_activity, arn) is not None:
+            return
+        raise errors.ResourceNotFound(f"Resource not found: '{arn}'")
 
     # ------------------------------------------------------------------ executions
 
@@ -334,15 +349,79 @@ class Engine:
                 return
         raise errors.ServiceUnavailable("The execution is too busy; try again")
 
+    # ------------------------------------------------------------------ activities
+
+    def create_activity(self, name: str, tags: dict[str, str] | None = None,
+                        config: dict[str, Any] | None = None) -> ActivityRecord:
+        """CreateActivity: the activity (the existing one when the name is taken)."""
+        return self._call(self._activities.create, name, tags or {}, config)
+
+    def describe_activity(self, arn: str) -> ActivityRecord:
+        return self._call(self._activities.describe, arn)
+
+    def delete_activity(self, arn: str) -> None:
+        self._call(self._activities.delete, arn)
+
+    def list_activities(self, limit: int = 100, token: str | None = None
+                        ) -> Page[ActivityRecord]:
+        return self._call(self._activities.page, limit, token)
+
+    def get_activity_task(self, activity_arn: str, worker_name: str | None = None,
+                          long_poll_seconds: float | None = None) -> tuple[str, str] | None:
+        """GetActivityTask: ``(task token, input)`` of the oldest task queued for the
+        activity, waiting up to ``long_poll_seconds`` (default: the settings' 60 s) for one;
+        None when none came. Taking a task writes ActivityStarted into its execution."""
+        self.describe_activity(activity_arn)
+        window = (self.settings.activity_poll_seconds if long_poll_seconds is None
+                  else long_poll_seconds)
+        deadline = time.monotonic() + max(0.0, window)
+        while True:
+            task = self._call(self.store.claim_activity_task, activity_arn)
+            if task is not None:
+                if self._activity_started(task, worker_name):
+                    return task.token, task.input
+                continue  # its Task stopped waiting (timed out, retried): try the next one
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self._call(self.store.wait_for_work, min(remaining, ACTIVITY_RECHECK_SECONDS))
+
+    def _activity_started(self, task: ActivityTaskRecord, worker_name: str | None) -> bool:
+        """Writes ActivityStarted for a task taken from the queue; False when its Task no
+        longer waits, so the task is dropped."""
+        token = decode_token(task.token)
+        if token is None:
+            return False
+        for _ in range(50):  # optimistic concurrency against workers on the same execution
+            record = self._call(self.store.get_execution, token.execution_arn)
+            if record is None or record.status != "RUNNING":
+                return False
+            driver = self.driver_for(record)
+            now = self.clock()
+            batch = driver.activity_started(token, worker_name, now)
+            if batch is None:
+                return False
+            if self.commit(record, driver, batch, done_work=[], now=now):
+                return True
+        # The task is already out of the queue: handing it over without its ActivityStarted
+        # event beats losing it until the Task times out.
+        log.warning("ActivityStarted not recorded in %s: too many conflicts",
+                    token.execution_arn)
+        return True
+
     # ------------------------------------------------------------------ shared with workers
 
     def driver_for(self, record: ExecutionRecord) -> Driver:
         """A driver continuing the execution from its stored cursor."""
-        machine = self._call(self.store.get_state_machine, record.state_machine_arn,
-                             record.revision_id)
-        if machine is None:
-            raise errors.StateMachineDoesNotExist(
-                f"State Machine Does Not Exist: '{record.state_machine_arn}'")
+        key = (record.state_machine_arn, record.revision_id)
+        machine = self._revisions.get(key)
+        if machine is None:  # a revision never changes: read it once per process
+            machine = self._call(self.store.get_state_machine, record.state_machine_arn,
+                                 record.revision_id)
+            if machine is None:
+                raise errors.StateMachineDoesNotExist(
+                    f"State Machine Does Not Exist: '{record.state_machine_arn}'")
+            self._revisions[key] = machine
         model = self._model(machine.arn, record.revision_id, machine.definition)
         info = ExecutionInfo(
             record.arn, record.state_machine_arn, record.name, machine.role_arn,
@@ -354,10 +433,11 @@ class Engine:
                done_work: list[int], now: float) -> bool:
         """Stores one batch; False when another writer got there first (reload and redo)."""
         events, work = batch_records(record.arn, batch, self._scale(now))
+        activities = self._activities.queued(record.arn, batch, now)
         updated = to_record(record, driver, now)
         try:
             self._committer.commit(
-                ApplyRequest(updated, record.version, events, work, done_work))
+                ApplyRequest(updated, record.version, events, work, done_work, activities))
         except Conflict:
             return False
         return True

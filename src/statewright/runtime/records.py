@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -18,12 +17,12 @@ def batch_records(
     events = [
         EventRecord(
             execution_arn, e.id, e.previous_event_id, e.timestamp, e.type,
-            None if e.details is None else json.dumps(e.details, ensure_ascii=False),
+            None if e.details is None else to_json(e.details),
         )
         for e in batch.events
     ]
     work = [
-        WorkItem(0, execution_arn, w.kind, due(w.due), json.dumps(work_to_json(w)))
+        WorkItem(0, execution_arn, w.kind, due(w.due), to_json(work_to_json(w)))
         for w in batch.work
     ]
     return events, work
@@ -38,7 +37,7 @@ def to_record(record: ExecutionRecord, driver: Driver, now: float | None = None
     return replace(
         record,
         status=status,
-        cursor=json.dumps(driver.snapshot(), ensure_ascii=False),
+        cursor=to_json(driver.snapshot()),
         output=to_json(driver.output) if status == "SUCCEEDED" else None,
         error=failure.error if failure is not None and ended else None,
         cause=failure.cause if failure is not None and ended else None,

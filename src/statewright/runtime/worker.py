@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -88,7 +89,7 @@ class Worker:
             try:
                 claimed = self.run_once()
                 self._renew_leases()
-                if claimed == 0:
+                if claimed == 0 and not self._wait_for_room():
                     self._sleep()
             except StoreError as exc:
                 # The database went away: keep trying, slowly, without losing anything.
@@ -199,6 +200,16 @@ class Worker:
         if ids:
             self.store.renew_leases(self.name, ids, now + self.lease_seconds)
 
+    def _wait_for_room(self) -> bool:
+        """With the pool full, waits for a task to finish rather than polling the store
+        (``next_due`` is in the past while work is queued). False when the pool has room."""
+        with self._lock:
+            running = [f for f in self._inflight.values() if not f.done()]
+        if len(running) < self.threads * 2:
+            return False
+        futures.wait(running, timeout=self.poll_seconds, return_when=futures.FIRST_COMPLETED)
+        return True
+
     def _sleep(self) -> None:
         next_due = self.store.next_due()
         timeout = self.poll_seconds
@@ -216,4 +227,5 @@ def _json_or_text(payload: bytes | str) -> Any:
 
 
 def _merge(first: Batch, second: Batch) -> Batch:
-    return Batch(first.events + second.events, first.work + second.work)
+    return Batch(first.events + second.events, first.work + second.work,
+                 first.activities + second.activities)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from statewright.store.base import (
+    ActivityRecord,
+    ActivityTaskRecord,
     AlreadyExists,
     Applied,
     ApplyRequest,
@@ -27,6 +29,8 @@ from statewright.store.base import (
 from statewright.store.sqlite import SqliteStore, default_path
 
 __all__ = [
+    "ActivityRecord",
+    "ActivityTaskRecord",
     "AlreadyExists",
     "Applied",
     "ApplyRequest",

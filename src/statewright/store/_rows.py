@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from statewright.store.base import (
+    ActivityRecord,
+    ActivityTaskRecord,
     Conflict,
     EventRecord,
     ExecutionRecord,
@@ -73,6 +75,31 @@ def function(row: Row) -> FunctionRecord:
         memory, environment, role, description, float(created_at), float(last_modified),
         revision_id,
     )
+
+
+def activity(row: Row) -> ActivityRecord:
+    arn, name, created_at, config = row[:4]
+    return ActivityRecord(arn, name, float(created_at), config)
+
+
+def activity_task(row: Row) -> ActivityTaskRecord:
+    token, activity_arn, execution_arn, data, created_at = row
+    return ActivityTaskRecord(token, activity_arn, execution_arn, data, float(created_at))
+
+
+def activity_params(record: ActivityRecord) -> dict[str, Any]:
+    return {"arn": record.arn, "name": record.name, "created_at": record.created_at,
+            "config": record.config}
+
+
+def activity_task_params(record: ActivityTaskRecord) -> dict[str, Any]:
+    return {
+        "token": record.token,
+        "activity_arn": record.activity_arn,
+        "execution_arn": record.execution_arn,
+        "input": record.input,
+        "created_at": record.created_at,
+    }
 
 
 def state_machine_params(record: StateMachineRecord) -> dict[str, Any]:

@@ -26,7 +26,7 @@ class Conflict(StoreError):
 
 
 class AlreadyExists(StoreError):
-    """A unique name is taken (state machine, execution)."""
+    """A unique name is taken (state machine, execution, function)."""
 
 
 class NotFound(StoreError):
@@ -169,6 +169,36 @@ class FunctionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ActivityRecord:
+    """An activity: a name that workers poll (GetActivityTask) for the Tasks naming it."""
+
+    arn: str
+    """``arn:aws:states:REGION:ACCOUNT:activity:NAME``."""
+    name: str
+    """The name, unique."""
+    created_at: float
+    """Epoch seconds."""
+    config: str = "{}"
+    """JSON text of the rest (encryptionConfiguration), stored and echoed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityTaskRecord:
+    """An activity Task waiting in its activity's queue for a poller."""
+
+    token: str
+    """The Task's token, unique: what the poller receives and SendTask* brings back."""
+    activity_arn: str
+    """The activity whose pollers may take it."""
+    execution_arn: str
+    """The execution whose Task it is."""
+    input: str
+    """JSON text handed to the poller."""
+    created_at: float
+    """Epoch seconds when it was queued; pollers take the oldest first."""
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a listing."""
 
@@ -202,10 +232,13 @@ class ApplyRequest:
     """Work items to insert."""
     done_work: list[int] = field(default_factory=list)
     """Ids of work items to delete."""
+    activity_tasks: list[ActivityTaskRecord] = field(default_factory=list)
+    """Activity tasks to queue (a token already queued is not queued twice)."""
 
 
 class Store(Protocol):
-    """Persistence for state machines, executions, history, work items and functions."""
+    """Persistence for state machines, executions, history, work items, activities and
+    functions."""
 
     # -- schema
     def migrate(self) -> int:
@@ -279,11 +312,14 @@ class Store(Protocol):
         events: list[EventRecord],
         new_work: list[WorkItem],
         done_work: list[int],
+        activity_tasks: list[ActivityTaskRecord] | None = None,
     ) -> Applied:
         """ONE transaction: updates the execution row (status, cursor, output...) if its
         version is still ``expected_version`` (else raises Conflict), appends the events,
-        inserts ``new_work`` and deletes ``done_work``. Raises StoreError on failure, leaving
-        nothing written."""
+        inserts ``new_work``, deletes ``done_work`` and queues ``activity_tasks``. When the new
+        row is no longer RUNNING, the execution's queued activity tasks are deleted: no poller
+        receives a task of an ended execution. Raises StoreError on failure, leaving nothing
+        written."""
         ...
 
     def apply_many(self, requests: list[ApplyRequest]) -> list[Applied | StoreError]:
@@ -319,6 +355,31 @@ class Store(Protocol):
         """Blocks until new work may be due (LISTEN/NOTIFY on PostgreSQL) or ``timeout``."""
         ...
 
+
+    # -- activities
+    def create_activity(self, record: ActivityRecord, tags: dict[str, str]) -> ActivityRecord:
+        """Inserts the activity with its tags and returns it; when one of that ARN exists,
+        returns the existing record and changes nothing (CreateActivity is idempotent on the
+        name)."""
+        ...
+
+    def get_activity(self, arn: str) -> ActivityRecord | None:
+        """The activity, None when it does not exist."""
+        ...
+
+    def list_activities(self, limit: int, token: str | None) -> Page[ActivityRecord]:
+        """By creation order."""
+        ...
+
+    def delete_activity(self, arn: str) -> bool:
+        """Deletes it and its tags; False when it did not exist. Tasks already queued for it
+        stay (an activity created again under the name serves them)."""
+        ...
+
+    def claim_activity_task(self, activity_arn: str) -> ActivityTaskRecord | None:
+        """Takes the oldest task queued for the activity out of the queue (each task goes to
+        one caller only, however many poll at once); None when the queue is empty."""
+        ...
 
     # -- functions
     def put_function(

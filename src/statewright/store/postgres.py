@@ -27,6 +27,8 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from statewright.store import _rows
 from statewright.store.base import (
+    ActivityRecord,
+    ActivityTaskRecord,
     AlreadyExists,
     Applied,
     ApplyRequest,
@@ -304,8 +306,10 @@ class PostgresStore:
         events: list[EventRecord],
         new_work: list[WorkItem],
         done_work: list[int],
+        activity_tasks: list[ActivityTaskRecord] | None = None,
     ) -> Applied:
-        request = ApplyRequest(execution, expected_version, events, new_work, done_work)
+        request = ApplyRequest(execution, expected_version, events, new_work, done_work,
+                               activity_tasks or [])
         try:
             with self._transaction(pipelined=True) as conn:
                 return _apply_one(conn, request, notify=True)
@@ -339,10 +343,10 @@ class PostgresStore:
                     except StoreError as stale:
                         results.append(stale)
             if any(
-                isinstance(r, Applied) and q.new_work
+                isinstance(r, Applied) and (q.new_work or q.activity_tasks)
                 for r, q in zip(results, requests, strict=True)
             ):
-                conn.execute(Q["notify_work"])
+                conn.execute(Q["notify_work"])  # wakes workers and GetActivityTask pollers
         return results
 
     # ------------------------------------------------------------------ work
@@ -423,6 +427,45 @@ class PostgresStore:
                 self._listener.close()
             self._listener = None
 
+    # ------------------------------------------------------------------ activities
+
+    def create_activity(self, record: ActivityRecord, tags: dict[str, str]) -> ActivityRecord:
+        with self._transaction() as conn:
+            if conn.execute(Q["insert_activity"], _rows.activity_params(record)).rowcount == 0:
+                row = conn.execute(Q["get_activity"], {"arn": record.arn}).fetchone()
+                assert row is not None  # ON CONFLICT fired on the ARN
+                return _rows.activity(row)
+            if tags:
+                conn.cursor().executemany(Q["upsert_tag"], _tag_params(record.arn, tags))
+        return record
+
+    def get_activity(self, arn: str) -> ActivityRecord | None:
+        rows = self._read(Q["get_activity"], {"arn": arn})
+        return _rows.activity(rows[0]) if rows else None
+
+    def list_activities(self, limit: int, token: str | None) -> Page[ActivityRecord]:
+        limit = _rows.check_limit(limit)
+        after = _rows.FIRST_SEQ
+        if token is not None:
+            after = _rows.decode_token(token, "activities", (int,))[0]
+        rows = self._read(Q["list_activities"], {"after_seq": after, "limit": limit + 1})
+        result = _rows.page(rows, limit, lambda r: _rows.encode_token("activities", r[4]))
+        return Page([_rows.activity(r) for r in result.items], result.next_token)
+
+    def delete_activity(self, arn: str) -> bool:
+        with self._transaction() as conn:
+            deleted = conn.execute(Q["delete_activity"], {"arn": arn}).rowcount > 0
+            conn.execute(Q["delete_tags_of"], {"resource_arn": arn})
+        return deleted
+
+    def claim_activity_task(self, activity_arn: str) -> ActivityTaskRecord | None:
+        params = {"activity_arn": activity_arn}
+        if not self._read(Q["activity_task_queued"], params)[0][0]:
+            return None
+        with self._transaction() as conn:
+            row = conn.execute(Q["claim_activity_task"], params).fetchone()
+        return None if row is None else _rows.activity_task(row)
+
     # ------------------------------------------------------------------ functions
 
     def put_function(
@@ -498,7 +541,14 @@ def _apply_one(conn: Connection, request: ApplyRequest, *, notify: bool) -> Appl
             conn.execute(
                 Q["delete_work"], {"execution_arn": execution.arn, "ids": request.done_work}
             )
-        if notify and request.new_work:
+        if request.activity_tasks:
+            conn.cursor().executemany(
+                Q["insert_activity_task"],
+                [_rows.activity_task_params(t) for t in request.activity_tasks],
+            )
+        if execution.status != "RUNNING":
+            conn.execute(Q["delete_activity_tasks_of"], {"execution_arn": execution.arn})
+        if notify and (request.new_work or request.activity_tasks):
             conn.execute(Q["notify_work"])
         pipeline.sync()
     if update.rowcount != 1:

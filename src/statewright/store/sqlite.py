@@ -23,6 +23,8 @@ from pathlib import Path
 
 from statewright.store import _rows
 from statewright.store.base import (
+    ActivityRecord,
+    ActivityTaskRecord,
     AlreadyExists,
     Applied,
     ApplyRequest,
@@ -322,11 +324,13 @@ class SqliteStore:
         events: list[EventRecord],
         new_work: list[WorkItem],
         done_work: list[int],
+        activity_tasks: list[ActivityTaskRecord] | None = None,
     ) -> Applied:
-        request = ApplyRequest(execution, expected_version, events, new_work, done_work)
+        request = ApplyRequest(execution, expected_version, events, new_work, done_work,
+                               activity_tasks or [])
         with self._writing() as conn:
             applied = _apply_one(conn, request)
-        if new_work:
+        if new_work or activity_tasks:
             self._signal_work()
         return applied
 
@@ -347,9 +351,10 @@ class SqliteStore:
                     )
                 conn.execute(Q["release_savepoint"])
         if any(
-            isinstance(r, Applied) and q.new_work for r, q in zip(results, requests, strict=True)
+            isinstance(r, Applied) and (q.new_work or q.activity_tasks)
+            for r, q in zip(results, requests, strict=True)
         ):
-            self._signal_work()
+            self._signal_work()  # wakes workers and GetActivityTask pollers alike
         return results
 
     # ------------------------------------------------------------------ work
@@ -401,6 +406,48 @@ class SqliteStore:
         with self._work_added:
             self._work_seq += 1
             self._work_added.notify_all()
+
+    # ------------------------------------------------------------------ activities
+
+    def create_activity(self, record: ActivityRecord, tags: dict[str, str]) -> ActivityRecord:
+        with self._writing() as conn:
+            if conn.execute(Q["insert_activity"], _rows.activity_params(record)).rowcount == 0:
+                row = conn.execute(Q["get_activity"], {"arn": record.arn}).fetchone()
+                return _rows.activity(row)
+            conn.executemany(Q["upsert_tag"], _tag_params(record.arn, tags))
+        return record
+
+    def get_activity(self, arn: str) -> ActivityRecord | None:
+        with self._reading() as conn:
+            row = conn.execute(Q["get_activity"], {"arn": arn}).fetchone()
+        return None if row is None else _rows.activity(row)
+
+    def list_activities(self, limit: int, token: str | None) -> Page[ActivityRecord]:
+        limit = _rows.check_limit(limit)
+        after = _rows.FIRST_SEQ
+        if token is not None:
+            after = _rows.decode_token(token, "activities", (int,))[0]
+        with self._reading() as conn:
+            rows = conn.execute(
+                Q["list_activities"], {"after_seq": after, "limit": limit + 1}
+            ).fetchall()
+        result = _rows.page(rows, limit, lambda r: _rows.encode_token("activities", r[4]))
+        return Page([_rows.activity(r) for r in result.items], result.next_token)
+
+    def delete_activity(self, arn: str) -> bool:
+        with self._writing() as conn:
+            deleted = conn.execute(Q["delete_activity"], {"arn": arn}).rowcount > 0
+            conn.execute(Q["delete_tags_of"], {"resource_arn": arn})
+        return deleted
+
+    def claim_activity_task(self, activity_arn: str) -> ActivityTaskRecord | None:
+        params = {"activity_arn": activity_arn}
+        with self._reading() as conn:
+            if not conn.execute(Q["activity_task_queued"], params).fetchone()[0]:
+                return None
+        with self._writing() as conn:
+            row = conn.execute(Q["claim_activity_task"], params).fetchone()
+        return None if row is None else _rows.activity_task(row)
 
     # ------------------------------------------------------------------ functions
 
@@ -481,6 +528,13 @@ def _apply_one(conn: sqlite3.Connection, request: ApplyRequest) -> Applied:
         conn.execute(
             Q["delete_work"], {"execution_arn": execution.arn, "ids": json.dumps(request.done_work)}
         )
+    if request.activity_tasks:
+        conn.executemany(
+            Q["insert_activity_task"],
+            [_rows.activity_task_params(t) for t in request.activity_tasks],
+        )
+    if execution.status != "RUNNING":
+        conn.execute(Q["delete_activity_tasks_of"], {"execution_arn": execution.arn})
     return Applied(request.expected_version + 1, work_ids)
 
 

@@ -214,6 +214,55 @@ SELECT MIN(t) FROM (
 ) AS halves;
 
 
+-- ------------------------------------------------------------------ activities
+
+-- name: insert_activity
+-- DO NOTHING on the ARN: CreateActivity is idempotent, the caller reads the stored row.
+INSERT INTO activities (arn, name, created_at, config)
+VALUES (%(arn)s, %(name)s, %(created_at)s, %(config)s)
+ON CONFLICT (arn) DO NOTHING;
+
+-- name: get_activity
+SELECT arn, name, created_at, config FROM activities WHERE arn = %(arn)s;
+
+-- name: list_activities
+SELECT arn, name, created_at, config, seq
+FROM activities
+WHERE seq > %(after_seq)s
+ORDER BY seq
+LIMIT %(limit)s;
+
+-- name: delete_activity
+DELETE FROM activities WHERE arn = %(arn)s;
+
+-- name: insert_activity_task
+-- A token already queued stays queued once (a step redone after a lost lease submits again).
+INSERT INTO activity_tasks (token, activity_arn, execution_arn, input, created_at)
+VALUES (%(token)s, %(activity_arn)s, %(execution_arn)s, %(input)s, %(created_at)s)
+ON CONFLICT (token) DO NOTHING;
+
+-- name: delete_activity_tasks_of
+DELETE FROM activity_tasks WHERE execution_arn = %(execution_arn)s;
+
+-- name: activity_task_queued
+-- A read before the claim: an idle poller checks without opening a write transaction.
+SELECT EXISTS (SELECT 1 FROM activity_tasks WHERE activity_arn = %(activity_arn)s);
+
+-- name: claim_activity_task
+-- SKIP LOCKED: concurrent pollers pass over a row another poller is taking instead of
+-- queueing on it; the row is deleted, so it goes to one poller only.
+WITH next AS (
+    SELECT id FROM activity_tasks
+    WHERE activity_arn = %(activity_arn)s
+    ORDER BY id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM activity_tasks AS task
+USING next
+WHERE task.id = next.id
+RETURNING task.token, task.activity_arn, task.execution_arn, task.input, task.created_at;
+
 -- ------------------------------------------------------------------ functions
 
 -- name: insert_function

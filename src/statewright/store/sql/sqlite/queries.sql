@@ -227,6 +227,48 @@ SELECT MIN(t) FROM (
     SELECT MIN(MAX(due_at, lease_until)) AS t FROM work WHERE lease_until IS NOT NULL
 );
 
+-- ------------------------------------------------------------------ activities
+
+-- name: insert_activity
+-- DO NOTHING on the ARN: CreateActivity is idempotent, the caller reads the stored row.
+INSERT INTO activities (arn, name, created_at, config)
+VALUES (:arn, :name, :created_at, :config)
+ON CONFLICT (arn) DO NOTHING;
+
+-- name: get_activity
+SELECT arn, name, created_at, config FROM activities WHERE arn = :arn;
+
+-- name: list_activities
+SELECT arn, name, created_at, config, seq
+FROM activities
+WHERE seq > :after_seq
+ORDER BY seq
+LIMIT :limit;
+
+-- name: delete_activity
+DELETE FROM activities WHERE arn = :arn;
+
+-- name: insert_activity_task
+-- A token already queued stays queued once (a step redone after a lost lease submits again).
+INSERT INTO activity_tasks (token, activity_arn, execution_arn, input, created_at)
+VALUES (:token, :activity_arn, :execution_arn, :input, :created_at)
+ON CONFLICT (token) DO NOTHING;
+
+-- name: delete_activity_tasks_of
+DELETE FROM activity_tasks WHERE execution_arn = :execution_arn;
+
+-- name: activity_task_queued
+-- A read before the claim: an idle poller checks without taking the write lock.
+SELECT EXISTS (SELECT 1 FROM activity_tasks WHERE activity_arn = :activity_arn);
+
+-- name: claim_activity_task
+-- Runs inside BEGIN IMMEDIATE, so two pollers never take the same row.
+DELETE FROM activity_tasks
+WHERE id = (
+    SELECT id FROM activity_tasks WHERE activity_arn = :activity_arn ORDER BY id LIMIT 1
+)
+RETURNING token, activity_arn, execution_arn, input, created_at;
+
 -- ------------------------------------------------------------------ functions
 
 -- name: insert_function

@@ -1,0 +1,276 @@
+"""The data a Driver works on: frames, work items, batches, history events, and their JSON.
+
+Everything here is plain data (dataclasses) plus its conversion to and from the JSON the
+durable engine stores as an execution's cursor and work payloads. The behaviour lives in
+``driver.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from statewright.asl import step
+from statewright.asl.events import Event
+from statewright.asl.model import Machine
+from statewright.asl.resources import classify_resource
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionInfo:
+    """What the Context Object says about the execution."""
+
+    execution_arn: str
+    """``arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME``."""
+    state_machine_arn: str
+    """The state machine's ARN."""
+    name: str
+    """The execution name."""
+    role_arn: str
+    """The state machine's role (accepted, not enforced)."""
+    start_time: float
+    """Epoch seconds."""
+    input: Any
+    """The execution input (decoded)."""
+    seed: int = 0
+    """Seed of the execution's random source (jitter, UUIDs, MathRandom)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """A numbered history event, as GetExecutionHistory returns it."""
+
+    id: int
+    """1-based, one sequence per execution."""
+    previous_event_id: int
+    """The event this one follows in its frame (a tree for Parallel/Map)."""
+    timestamp: float
+    """Epoch seconds."""
+    type: str
+    """HistoryEventType."""
+    details: dict[str, Any] | None
+    """The details object (under ``Event.details_member``)."""
+
+    def to_aws(self) -> dict[str, Any]:
+        """GetExecutionHistory's shape (timestamp left as epoch seconds)."""
+        out: dict[str, Any] = {
+            "timestamp": self.timestamp,
+            "type": self.type,
+            "id": self.id,
+            "previousEventId": self.previous_event_id,
+        }
+        if self.details is not None:
+            out[Event(self.type).details_member] = self.details
+        return out
+
+
+WorkKind = Literal["invoke", "wake", "retry", "task_timeout", "heartbeat"]
+
+
+@dataclass(slots=True)
+class Work:
+    """Something the host must do for a frame, no earlier than ``due``."""
+
+    kind: WorkKind
+    """Run a Task's resource, wake a Wait state, retry, or time out a waiting Task."""
+    frame: int
+    """The frame id."""
+    due: float
+    """Epoch seconds."""
+    invoke: step.Invoke | None = None
+    """For ``invoke``: what to run."""
+    token: int = 0
+    """The frame's state-visit counter when scheduled; stale work (the frame moved on or was
+    cancelled) is dropped."""
+    attempt: int = 0
+    """For callback timers: the retry attempt they guard."""
+    beat: int = 0
+    """For ``heartbeat``: the heartbeat count it guards (a newer heartbeat replaces it)."""
+
+
+@dataclass(slots=True)
+class Fork:
+    """Bookkeeping of a running Parallel/Map in its parent frame."""
+
+    kind: Literal["parallel", "map"]
+    """Which state forked."""
+    inputs: list[Any]
+    """One input per child."""
+    max_concurrency: int
+    """0: unlimited."""
+    tolerated_count: int | None
+    """Failures tolerated (count)."""
+    tolerated_percentage: float | None
+    """Failures tolerated (percent)."""
+    distributed: bool
+    """Children are child executions: no iteration events here."""
+    started: int = 0
+    """Children started so far (they start in order)."""
+    finished: int = 0
+    """Children ended."""
+    failed: int = 0
+    """Children failed."""
+    results: list[Any] = field(default_factory=list)
+    """Child outputs by index."""
+    running: set[int] = field(default_factory=set)
+    """Frame ids of running children."""
+
+
+@dataclass(slots=True)
+class Frame:
+    """One running (sub-)machine."""
+
+    id: int
+    """Frame id, unique in the execution; the root is 0."""
+    parent: int | None
+    """The forking frame, None for the root."""
+    index: int
+    """Position among its siblings (branch or item index)."""
+    machine: Machine
+    """The machine it runs."""
+    state: str
+    """Current state name."""
+    input: Any
+    """Raw input of the current state."""
+    variables: dict[str, Any]
+    """Variables in scope (a copy of the parent's at fork time, plus its own)."""
+    retry_counts: tuple[int, ...] = ()
+    """Attempts used per retrier of the current state."""
+    entered_event_id: int = 0
+    """Id of the current state's Entered event."""
+    entered_time: float = 0.0
+    """When the current state was entered."""
+    last_event_id: int = 0
+    """Last event written by this frame (``previousEventId`` of the next)."""
+    token: int = 0
+    """Bumped on every state change and cancellation, to drop stale work."""
+    fork: Fork | None = None
+    """Set while the current state is a running Parallel/Map."""
+    beats: int = 0
+    """Heartbeats received by the current Task (callback pattern)."""
+    heartbeat_seconds: float | None = None
+    """HeartbeatSeconds of the Task waiting for a callback."""
+    done: bool = False
+    """The frame ended (succeeded, failed or was cancelled)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityTask:
+    """An activity Task's request, for a GetActivityTask poller to take."""
+
+    token: str
+    """The Task's token (what SendTask* must bring back)."""
+    activity_name: str
+    """The activity's name: a definition's ARN may name another region or account, and runs
+    unchanged, so the host files the task under its own ARN for that name."""
+    input: str
+    """The Task's effective input (after InputPath and Parameters), as JSON text."""
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one ``start``/``resume`` call produced."""
+
+    events: list[HistoryEvent] = field(default_factory=list)
+    """New history events, in order."""
+    work: list[Work] = field(default_factory=list)
+    """New work items."""
+    activities: list[ActivityTask] = field(default_factory=list)
+    """Activity tasks to queue for pollers, committed with the events."""
+
+
+ExecutionStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
+
+
+def iso8601(epoch: float) -> str:
+    """``2026-11-25T17:57:00.123Z``, as the Context Object shows times."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return f"{moment.isoformat(timespec='milliseconds')[:-6]}Z"
+
+
+def frame_to_json(frame: Frame) -> dict[str, Any]:
+    fork = frame.fork
+    return {
+        "id": frame.id, "parent": frame.parent, "index": frame.index, "state": frame.state,
+        "input": frame.input, "variables": frame.variables,
+        "retry_counts": list(frame.retry_counts), "entered_event_id": frame.entered_event_id,
+        "entered_time": frame.entered_time, "last_event_id": frame.last_event_id,
+        "token": frame.token, "beats": frame.beats,
+        "heartbeat_seconds": frame.heartbeat_seconds,
+        "fork": None if fork is None else {
+            "kind": fork.kind, "inputs": fork.inputs, "max_concurrency": fork.max_concurrency,
+            "tolerated_count": fork.tolerated_count,
+            "tolerated_percentage": fork.tolerated_percentage,
+            "distributed": fork.distributed, "started": fork.started,
+            "finished": fork.finished, "failed": fork.failed, "results": fork.results,
+            "running": sorted(fork.running),
+        },
+    }
+
+
+def frame_from_json(raw: dict[str, Any], machine: Machine) -> Frame:
+    fork_raw = raw["fork"]
+    fork = None
+    if fork_raw is not None:
+        fork = Fork(**{**fork_raw, "running": set(fork_raw["running"])})
+    return Frame(
+        id=raw["id"], parent=raw["parent"], index=raw["index"], machine=machine,
+        state=raw["state"], input=raw["input"], variables=raw["variables"],
+        retry_counts=tuple(raw["retry_counts"]), entered_event_id=raw["entered_event_id"],
+        entered_time=raw["entered_time"], last_event_id=raw["last_event_id"],
+        token=raw["token"], fork=fork, beats=raw.get("beats", 0),
+        heartbeat_seconds=raw.get("heartbeat_seconds"),
+    )
+
+
+def work_to_json(work: Work) -> dict[str, Any]:
+    """A work item's payload for the store."""
+    out: dict[str, Any] = {"frame": work.frame, "token": work.token}
+    if work.attempt or work.beat:
+        out["attempt"], out["beat"] = work.attempt, work.beat
+    invoke = work.invoke
+    if invoke is not None:
+        out["invoke"] = {
+            "resource": invoke.resource.arn, "payload": invoke.payload,
+            "function_name": invoke.function_name,
+            "function_payload": invoke.function_payload,
+            "timeout": invoke.timeout_seconds, "heartbeat": invoke.heartbeat_seconds,
+            "started": [invoke.started.type, invoke.started.details],
+        }
+    return out
+
+
+def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
+    """The inverse of ``work_to_json``."""
+    invoke = None
+    spec = raw.get("invoke")
+    if spec is not None:
+        invoke = step.Invoke(
+            classify_resource(spec["resource"]), spec["payload"], spec["function_name"],
+            spec["function_payload"], spec["timeout"], spec["heartbeat"], (),
+            Event(spec["started"][0], spec["started"][1]),
+        )
+    assert kind in ("invoke", "wake", "retry", "task_timeout", "heartbeat")
+    return Work(kind, raw["frame"], due, invoke, raw["token"],  # type: ignore[arg-type]
+                raw.get("attempt", 0), raw.get("beat", 0))
+
+
+
+
+__all__ = [
+    "ActivityTask",
+    "Batch",
+    "ExecutionInfo",
+    "ExecutionStatus",
+    "Fork",
+    "Frame",
+    "HistoryEvent",
+    "Work",
+    "WorkKind",
+    "frame_from_json",
+    "frame_to_json",
+    "iso8601",
+    "work_from_json",
+    "work_to_json",
+]
