@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -127,3 +128,14 @@ def test_order_workflow_outcomes_follow_the_handlers_odds() -> None:
     assert 0.07 < outcomes["OutOfStockError"] / runs < 0.13
     assert 0.06 < outcomes["PaymentError"] / runs < 0.12
     assert sum(outcomes.values()) == runs
+
+
+def test_a_malformed_environment_variable_is_bad_input_not_a_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "statewright.cli", "run", str(ORDER / "definition.json")],
+        capture_output=True, text=True, timeout=60, cwd=REPO,
+        env={**os.environ, "STATEWRIGHT_WAIT_SCALE": "abc"},
+    )
+    assert done.returncode == 2
+    assert "STATEWRIGHT_WAIT_SCALE must be a number, not 'abc'" in done.stderr
+    assert "Traceback" not in done.stderr

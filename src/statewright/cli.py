@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true",
                      help="print only the JSON object, even on a terminal")
     run.add_argument("--wait-scale", type=float,
-                     default=float(os.environ.get("STATEWRIGHT_WAIT_SCALE", "1")),
+                     default=None,
                      help="multiply Wait/Retry delays by this (0: no waiting); "
                      "default $STATEWRIGHT_WAIT_SCALE or 1")
     run.set_defaults(handler=_run)
@@ -151,6 +151,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settings(**options: Any) -> Settings:
+    """Settings from flags and STATEWRIGHT_* variables; a malformed variable is bad input."""
+    try:
+        return Settings(**options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", default=os.environ.get("STATEWRIGHT_DB", ""),
@@ -167,7 +175,9 @@ def _run(args: argparse.Namespace) -> int:
     data = _load_input(args.input)
     functions = _load_functions(args.functions)
     result = run_execution(
-        state_machine, data, functions, name=args.name, wait_scale=max(0.0, args.wait_scale)
+        state_machine, data, functions, name=args.name,
+        wait_scale=max(0.0, args.wait_scale if args.wait_scale is not None
+                       else _settings().wait_scale)
     )
     described = describe(result, with_history=args.history)
     if args.json or not sys.stdout.isatty():
@@ -281,8 +291,8 @@ def _worker(args: argparse.Namespace) -> int:
     store = _open_store(args.db)
     try:
         store.migrate()
-        settings = Settings(db=args.db, worker_threads=max(1, args.threads),
-                            lease_seconds=max(1.0, args.lease_seconds))
+        settings = _settings(db=args.db, worker_threads=max(1, args.threads),
+                             lease_seconds=max(1.0, args.lease_seconds))
         with _isolated_functions(store, settings, args.functions, args.function_logs) as (
                 engine, functions):
             worker = Worker(engine, functions, threads=settings.worker_threads)
@@ -305,10 +315,7 @@ def _serve(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"db": args.db}
     if args.wait_scale is not None:
         options["wait_scale"] = max(0.0, args.wait_scale)
-    try:
-        settings = Settings(**options)
-    except ValueError as exc:  # a malformed STATEWRIGHT_* variable
-        raise UsageError(str(exc)) from exc
+    settings = _settings(**options)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         # SigV4 verification is not implemented yet: anyone who reaches the port can use it.
         print(f"statewright: warning: serving on {args.host} without request signing checks",
@@ -500,7 +507,7 @@ def _with_engine(db: str, action: Any) -> int:
             store.migrate()
         except StoreError as exc:
             raise UsageError(f"migration failed: {exc}") from exc
-        engine = Engine(store, Settings(db=db))
+        engine = Engine(store, _settings(db=db))
         try:
             action(engine)
         except AwsError as exc:

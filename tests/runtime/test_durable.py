@@ -256,3 +256,24 @@ def test_a_missed_heartbeat_times_the_task_out(store: Store) -> None:
     assert (record.status, record.error) == ("FAILED", "States.HeartbeatTimeout")
     types = [e.type for e in _history(engine, arn)]
     assert types[-2:] == ["TaskTimedOut", "ExecutionFailed"]
+
+
+def test_lambda_invoke_wait_for_task_token_returns_the_callback_output(
+        real_time_engine: Engine) -> None:
+    engine = real_time_engine
+    tokens: list[str] = []
+    functions = PythonFunctions()
+    functions.register("notify", lambda event, context: tokens.append(event["token"]))
+    machine = engine.create_state_machine("lambda-callback", json.dumps({
+        "StartAt": "Notify", "States": {"Notify": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}},
+            "End": True}}}))
+    arn = engine.start_execution(machine.arn, "{}", "lc-1").execution_arn
+    _drain(engine, functions, seconds=0.5)
+    assert len(tokens) == 1
+    engine.send_task_success(tokens[0], '{"x": 1}')
+    _drain(engine, functions, seconds=0.5)
+    record = engine.describe_execution(arn)
+    # AWS: the Task's result is SendTaskSuccess's output, not Lambda's Invoke response.
+    assert json.loads(record.output or "") == {"x": 1}

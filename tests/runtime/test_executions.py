@@ -496,3 +496,23 @@ def test_an_execution_fails_at_the_25000th_history_event() -> None:
     assert len(result.events) == 25000
     assert result.events[-1].type == "ExecutionFailed"
     _assert_well_formed(result)
+
+
+def test_a_jsonata_state_fails_clearly_instead_of_running_with_jsonpath_rules() -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": "{% $states.input.x + 1 %}", "End": True}}}
+    result = _run(definition, {"x": 1})
+    assert result.status == "FAILED"
+    assert result.failure is not None and "JSONata" in (result.failure.cause or "")
+
+
+def test_a_distributed_map_with_an_item_reader_fails_clearly() -> None:
+    definition = _machine(("M", {
+        "Type": "Map", "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                       "Parameters": {"Bucket": "b", "Key": "k"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                              "ExecutionType": "STANDARD"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}))
+    result = _run(definition, [])
+    assert result.failure is not None and "ItemReader" in (result.failure.cause or "")

@@ -245,6 +245,8 @@ class _Builder:
         )
 
     def choice(self, raw: dict[str, Any], where: str, language: QueryLanguage) -> ChoiceBranch:
+        if language == "JSONata":  # a Condition expression: JSONata states fail when entered
+            return ChoiceBranch(rule=_NEVER, next=raw["Next"])
         rule = self.compiled(where, lambda: compile_rule(raw, top_level=True))
         return ChoiceBranch(
             rule=rule if rule is not None else _NEVER,

@@ -78,6 +78,11 @@ __all__ = [
 def enter(state: State, data: Any, ctx: Ctx) -> Decision:
     """The state is entered with raw input ``data``."""
     events = [state_entered(state.type, state.name, data)]
+    if state.query_language == "JSONata":
+        # Running a JSONata state with the JSONPath rules would give wrong results quietly.
+        failure = Failure(err.RUNTIME, "statewright does not support the JSONata query "
+                          "language yet; this state needs it")
+        return Fail(locate(failure, state, ctx), tuple(events))
     try:
         match state:
             case PassState():
@@ -361,7 +366,10 @@ def _decode_result(state: TaskState, outcome: TaskResult, ctx: Ctx) -> Any:
         value = json.loads(text) if text.strip() else None
     except ValueError:
         value = text
-    if resource.kind == "service" and resource.service == "lambda" and resource.api == "invoke":
+    # Only a request-response invocation returns Lambda's Invoke response; a callback
+    # (.waitForTaskToken) Task's result is the SendTaskSuccess output itself.
+    if (resource.kind == "service" and resource.service == "lambda"
+            and resource.api == "invoke" and resource.pattern == "request_response"):
         return _lambda_invoke_response(value, size, ctx)
     return value
 
@@ -404,6 +412,12 @@ def _fork_parallel(state: ParallelState, data: Any, ctx: Ctx, events: list[Event
 
 
 def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
+    if state.extra:  # say so rather than run the Map over the wrong items
+        raise StatesFailure(
+            err.RUNTIME,
+            f"statewright does not support {', '.join(sorted(state.extra))} in a Distributed "
+            "Map yet: the items must come from the state input (ItemsPath)",
+        )
     effective = effective_input(state, data, ctx)
     items = get_path(state.items_path, effective, ctx) if state.items_path else effective
     if not isinstance(items, list):
