@@ -383,6 +383,17 @@ def test_map_with_item_selector_and_context() -> None:
     assert started[0].details == {"length": 2}
 
 
+def test_a_fault_in_a_map_iteration_names_the_entered_event_it_really_got() -> None:
+    # Iterations write their events interleaved, so the id is known only once it is written.
+    definition = _machine(("M", {"Type": "Map", "End": True, "ItemProcessor": _machine(
+        ("T", {"Type": "Task", "Resource": ARN + "echo", "OutputPath": "$.missing",
+               "End": True}))}))
+    result = _run(definition, [1, 2], _functions(echo=lambda event, context: {"v": event}))
+    assert result.failure is not None and result.failure.error == "States.Runtime"
+    entered = [e.id for e in result.events if e.type == "TaskStateEntered"]
+    assert f"(entered at the event id #{entered[0]})" in (result.failure.cause or "")
+
+
 def test_map_runs_up_to_max_concurrency_at_once() -> None:
     inner = _machine(("W", {"Type": "Wait", "Seconds": 10, "End": True}))
     definition = _machine(("M", {"Type": "Map", "End": True, "MaxConcurrency": 2,

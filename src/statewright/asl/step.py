@@ -342,7 +342,7 @@ def _decode_result(state: TaskState, outcome: TaskResult, ctx: Ctx) -> Any:
     if outcome.function_error is not None:
         try:
             error_object = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested JSON is malformed here
             error_object = {"errorMessage": text}
         error_type = error_object.get("errorType") if isinstance(error_object, dict) else None
         if not isinstance(error_type, str) or not error_type:
@@ -364,7 +364,7 @@ def _decode_result(state: TaskState, outcome: TaskResult, ctx: Ctx) -> Any:
         )
     try:
         value = json.loads(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         value = text
     # Only a request-response invocation returns Lambda's Invoke response; a callback
     # (.waitForTaskToken) Task's result is the SendTaskSuccess output itself.

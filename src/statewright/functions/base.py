@@ -19,6 +19,14 @@ class InvokeResult:
     ``{errorMessage, errorType, requestId, stackTrace}``."""
     logs: str = ""
     """What the handler printed (stdout and stderr)."""
+    request_id: str = ""
+    """The invocation's request id (Lambda's ``x-amzn-RequestId``); "" when not known."""
+    duration_ms: float | None = None
+    """How long the handler ran, in milliseconds, as the invoker measured it (without waiting
+    for a free worker); None when the invoker does not say."""
+    timed_out: bool = False
+    """The function ran past its timeout and was stopped (Lambda's payload for that has no
+    errorType, so this is the one way to tell)."""
 
 
 @dataclass(frozen=True, slots=True)

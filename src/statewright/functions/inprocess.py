@@ -84,6 +84,7 @@ class PythonFunctions:
         # The handler gets its own copy, as over the wire; bytes are the JSON text itself.
         raw = payload if isinstance(payload, bytes | bytearray) else json.dumps(payload)
         event = json.loads(raw)
+        began = time.monotonic()
         try:
             with _captured(out):
                 value = handler(event, context)
@@ -94,14 +95,17 @@ class PythonFunctions:
                 "requestId": request_id,
                 "stackTrace": _stack_trace(exc),
             }
-            return self._result(json.dumps(error).encode(), out.getvalue(), "Unhandled")
+            return self._result(json.dumps(error).encode(), out.getvalue(), "Unhandled",
+                                request_id, began)
         body = bytes(value) if isinstance(value, bytes | bytearray) else json.dumps(value).encode()
-        return self._result(body, out.getvalue(), None)
+        return self._result(body, out.getvalue(), None, request_id, began)
 
-    def _result(self, body: bytes, logs: str, function_error: str | None) -> InvokeResult:
+    def _result(self, body: bytes, logs: str, function_error: str | None, request_id: str,
+                began: float) -> InvokeResult:
+        duration_ms = (time.monotonic() - began) * 1000
         if self._echo_logs and logs:
             sys.stderr.write(logs)
-        return InvokeResult(body, function_error, logs)
+        return InvokeResult(body, function_error, logs, request_id, duration_ms)
 
     def _handler(self, name: str) -> Handler:
         handler = self._handlers.get(name)

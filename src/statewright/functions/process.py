@@ -42,7 +42,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -112,7 +112,8 @@ class ProcessFunctions:
         if isinstance(pool, _Unavailable):
             message = f"RequestId: {request_id} Error: {pool.message}"
             return InvokeResult(
-                exit_error_payload(pool.error_type, message), "Unhandled", message + "\n"
+                exit_error_payload(pool.error_type, message), "Unhandled", message + "\n",
+                request_id,
             )
         limit = config.timeout if timeout is None else min(config.timeout, timeout)
         event = bytes(payload) if isinstance(payload, bytes | bytearray) else compact_json(payload)
@@ -120,13 +121,15 @@ class ProcessFunctions:
         try:
             worker = pool.acquire(request_id)
         except WorkerFailed as failed:
-            return failed.result
+            return replace(failed.result, request_id=request_id)
         reusable = False
         try:
+            began = time.monotonic()  # after acquire: a wait for a free worker is not run time
             result, reusable = worker.call(request_id, event, limit, arn)
+            duration_ms = (time.monotonic() - began) * 1000
         finally:
             pool.release(worker, reusable)
-        return result
+        return replace(result, request_id=request_id, duration_ms=duration_ms)
 
     def close(self) -> None:
         """Stops every worker, busy or idle; the instance cannot be used afterwards."""

@@ -211,7 +211,8 @@ class Worker:
         # Lambda.Unknown with the payload in its cause (sources: test_process_failures.py).
         message = f"{_timestamp()} {request_id} Task timed out after {elapsed:.2f} seconds"
         return InvokeResult(
-            compact_json({"errorMessage": message}), "Unhandled", self._log.take() + message + "\n"
+            compact_json({"errorMessage": message}), "Unhandled", self._log.take() + message + "\n",
+            request_id, timed_out=True,
         )
 
     def _crashed(self, request_id: str, cause: Exception) -> InvokeResult:

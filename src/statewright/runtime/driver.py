@@ -58,6 +58,7 @@ from statewright.runtime.frames import (
     Fork,
     Frame,
     HistoryEvent,
+    TaskVisit,
     Work,
     frame_from_json,
     frame_to_json,
@@ -346,7 +347,11 @@ class Driver:
             case step.Fail():
                 self._frame_failed(frame, decision.failure)
             case step.Invoke():
-                self._schedule(Work("invoke", frame.id, self._now, decision, frame.token))
+                # The decision's last event, just written, is the attempt's Scheduled event.
+                visit = (TaskVisit(frame.state, 0, 0) if self._hidden(frame) else
+                         TaskVisit(frame.state, frame.entered_event_id, frame.last_event_id))
+                self._schedule(Work("invoke", frame.id, self._now, decision, frame.token,
+                                    visit=visit))
             case step.Sleep():
                 self._schedule(Work("wake", frame.id, decision.until, None, frame.token))
             case step.RetryLater():
@@ -513,6 +518,10 @@ class Driver:
         if self._hidden(frame):
             return
         frame.last_event_id = self._emit_raw(event, frame.last_event_id)
+        if event.type.endswith("StateEntered"):
+            # ``_enter`` guessed this id before the event was written; the guess is off when
+            # other frames (Parallel branches, Map iterations) wrote events in between.
+            frame.entered_event_id = frame.last_event_id
 
     def _emit_raw(self, event: Event, previous: int) -> int:
         event_id = self._next_event

@@ -48,6 +48,7 @@ from statewright.store.base import (
     ExecutionRecord,
     FunctionRecord,
     InvalidToken,
+    InvocationRecord,
     Page,
     StateMachineRecord,
     Store,
@@ -290,6 +291,13 @@ class Engine:
         self.describe_execution(arn)
         return self._call(self.store.get_history, arn, limit, token, reverse)
 
+    def list_invocations(self, arn: str, limit: int = 100, token: str | None = None
+                         ) -> Page[InvocationRecord]:
+        """The function invocations the execution's Tasks made, oldest first, with their logs;
+        each names the state visit (``event_id``: its Entered event) it belongs to."""
+        self.describe_execution(arn)
+        return self._call(self.store.list_invocations, arn, limit, token)
+
     def stop_execution(self, arn: str, error: str | None = None, cause: str | None = None
                        ) -> float:
         """Aborts a running execution; returns the stop date."""
@@ -430,14 +438,16 @@ class Engine:
         return Driver.restore(model, info, json.loads(record.cursor))
 
     def commit(self, record: ExecutionRecord, driver: Driver, batch: Batch,
-               done_work: list[int], now: float) -> bool:
-        """Stores one batch; False when another writer got there first (reload and redo)."""
+               done_work: list[int], now: float,
+               invocations: list[InvocationRecord] | None = None) -> bool:
+        """Stores one batch (with the function ``invocations`` whose outcome it applies);
+        False when another writer got there first (reload and redo)."""
         events, work = batch_records(record.arn, batch, self._scale(now))
         activities = self._activities.queued(record.arn, batch, now)
         updated = to_record(record, driver, now)
         try:
-            self._committer.commit(
-                ApplyRequest(updated, record.version, events, work, done_work, activities))
+            self._committer.commit(ApplyRequest(
+                updated, record.version, events, work, done_work, activities, invocations or []))
         except Conflict:
             return False
         return True

@@ -68,6 +68,18 @@ class HistoryEvent:
 WorkKind = Literal["invoke", "wake", "retry", "task_timeout", "heartbeat"]
 
 
+@dataclass(frozen=True, slots=True)
+class TaskVisit:
+    """Where a Task's invocation belongs in the history: what its invocation record names."""
+
+    state: str
+    """The Task state's name."""
+    entered_event_id: int
+    """Its Entered event: the state visit (0: not in this history, as in a Distributed Map)."""
+    scheduled_event_id: int
+    """The attempt's Scheduled event (0 likewise)."""
+
+
 @dataclass(slots=True)
 class Work:
     """Something the host must do for a frame, no earlier than ``due``."""
@@ -87,6 +99,10 @@ class Work:
     """For callback timers: the retry attempt they guard."""
     beat: int = 0
     """For ``heartbeat``: the heartbeat count it guards (a newer heartbeat replaces it)."""
+    visit: TaskVisit | None = None
+    """For ``invoke``: the state visit and attempt it serves, carried with the work because
+    the frame may have moved on (cancelled, ended) by the time the invocation is recorded.
+    None in work stored before invocations were recorded (migration 0004)."""
 
 
 @dataclass(slots=True)
@@ -238,6 +254,9 @@ def work_to_json(work: Work) -> dict[str, Any]:
             "timeout": invoke.timeout_seconds, "heartbeat": invoke.heartbeat_seconds,
             "started": [invoke.started.type, invoke.started.details],
         }
+    visit = work.visit
+    if visit is not None:
+        out["visit"] = [visit.state, visit.entered_event_id, visit.scheduled_event_id]
     return out
 
 
@@ -251,9 +270,11 @@ def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
             spec["function_payload"], spec["timeout"], spec["heartbeat"], (),
             Event(spec["started"][0], spec["started"][1]),
         )
+    visit = raw.get("visit")
     assert kind in ("invoke", "wake", "retry", "task_timeout", "heartbeat")
     return Work(kind, raw["frame"], due, invoke, raw["token"],  # type: ignore[arg-type]
-                raw.get("attempt", 0), raw.get("beat", 0))
+                raw.get("attempt", 0), raw.get("beat", 0),
+                None if visit is None else TaskVisit(*visit))
 
 
 
@@ -266,6 +287,7 @@ __all__ = [
     "Fork",
     "Frame",
     "HistoryEvent",
+    "TaskVisit",
     "Work",
     "WorkKind",
     "frame_from_json",

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from statewright.asl.events import to_json
-from statewright.runtime.driver import Batch, Driver, work_to_json
-from statewright.store.base import EventRecord, ExecutionRecord, WorkItem
+from statewright.runtime.driver import Batch, Driver, Work, work_to_json
+from statewright.runtime.tasks import Invocation
+from statewright.store.base import EventRecord, ExecutionRecord, InvocationRecord, WorkItem
 
 
 def batch_records(
@@ -42,4 +43,19 @@ def to_record(record: ExecutionRecord, driver: Driver, now: float | None = None
         error=failure.error if failure is not None and ended else None,
         cause=failure.cause if failure is not None and ended else None,
         stop_date=(now if now is not None else record.start_date) if ended else None,
+    )
+
+
+def invocation_record(execution_arn: str, work: Work, invocation: Invocation
+                      ) -> InvocationRecord:
+    """The store's record of a function call made for ``work`` (an ``invoke`` item)."""
+    visit = work.visit
+    state, entered, scheduled = (
+        ("", 0, 0) if visit is None  # work stored before visits were carried
+        else (visit.state, visit.entered_event_id, visit.scheduled_event_id)
+    )
+    return InvocationRecord(
+        0, execution_arn, entered, scheduled, state, invocation.function_name,
+        invocation.request_id, invocation.started_at, invocation.duration_ms,
+        invocation.status, invocation.error_type, invocation.logs,
     )

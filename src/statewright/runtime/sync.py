@@ -11,7 +11,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from statewright.asl.errors import Failure
@@ -25,7 +25,9 @@ from statewright.runtime.driver import (
     HistoryEvent,
     Work,
 )
+from statewright.runtime.records import invocation_record
 from statewright.runtime.tasks import run_task
+from statewright.store.base import InvocationRecord
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -47,6 +49,9 @@ class ExecutionResult:
     """Epoch seconds."""
     events: list[HistoryEvent]
     """The whole history."""
+    invocations: list[InvocationRecord] = field(default_factory=list)
+    """The function invocations its Tasks made, in order, with their logs (ids 0: not
+    stored)."""
 
 
 def run_execution(
@@ -79,7 +84,8 @@ def run_execution(
     runner = _Runner(driver, invoker, wait_scale, clock, start)
     runner.run()
     return ExecutionResult(
-        info, driver.status, driver.output, driver.failure, runner.now, runner.events
+        info, driver.status, driver.output, driver.failure, runner.now, runner.events,
+        runner.invocations,
     )
 
 
@@ -95,6 +101,7 @@ class _Runner:
         self._skew = start - clock()
         """Virtual minus real time: grows when a wait is shortened by ``wait_scale``."""
         self.events: list[HistoryEvent] = []
+        self.invocations: list[InvocationRecord] = []
         self._heap: list[tuple[float, int, Work]] = []
         self._seq = itertools.count()
         self._deadline = (
@@ -149,4 +156,8 @@ class _Runner:
                 "or an activity worker): run it on the server (statewright serve), not in "
                 "memory",
             )
-        return run_task(self.invoker, invoke, self.wait_scale)
+        outcome, invocation = run_task(self.invoker, invoke, self.wait_scale, lambda: self.now)
+        if invocation is not None:
+            self.invocations.append(
+                invocation_record(self.driver.info.execution_arn, work, invocation))
+        return outcome

@@ -1,46 +1,93 @@
-"""Carrying out a Task's ``Invoke``: resolve the resource to a local function and call it."""
+"""Carrying out a Task's ``Invoke``: resolve the resource to a local function and call it.
+
+Besides the outcome the ASL core sees (a ``TaskResult`` or a ``Failure``), a call that reached
+a function yields an ``Invocation``: what the host keeps about the call (request id, timing,
+status, what the function printed), recorded with the step that applies the outcome.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from statewright.asl.errors import TIMEOUT, Failure
 from statewright.asl.step import Invoke, TaskResult
-from statewright.functions.base import FunctionNotFound, Invoker
+from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
+
+InvocationStatus = Literal["Succeeded", "Failed", "TimedOut"]
+
+#: Past a Task's TimeoutSeconds, how long to wait on for the function's own answer, only to
+#: keep what it printed: a process runner stops the function at the same deadline and answers
+#: moments later. The Task fails with States.Timeout either way.
+LOG_GRACE_SECONDS = 0.5
 
 
-def run_task(invoker: Invoker, invoke: Invoke, time_scale: float = 1.0
-             ) -> TaskResult | Failure:
-    """Calls the function behind ``invoke``; never raises for user-caused faults.
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A function call made for a Task, as the host records it beside the Task's outcome."""
+
+    function_name: str
+    """The function called."""
+    request_id: str
+    """Its request id ("" when the invoker did not answer in time to say)."""
+    started_at: float
+    """Epoch seconds, on the host's clock, when the call was made."""
+    duration_ms: float
+    """How long it ran: the invoker's measure, else how long the host waited for it."""
+    status: InvocationStatus
+    """Succeeded; Failed (the function's error); TimedOut (its own timeout or the Task's)."""
+    error_type: str | None
+    """The function's errorType; ``States.Timeout`` when the Task's TimeoutSeconds ran out."""
+    logs: str
+    """What the function printed (stdout and stderr)."""
+
+
+def run_task(
+    invoker: Invoker, invoke: Invoke, time_scale: float = 1.0,
+    clock: Callable[[], float] = time.time,
+) -> tuple[TaskResult | Failure, Invocation | None]:
+    """Calls the function behind ``invoke``; never raises for user-caused faults. Returns the
+    Task's outcome and the invocation (None when no function was called).
 
     The Task's TimeoutSeconds (times ``time_scale``) bounds the wait for the outcome: past it
     the Task fails with ``States.Timeout``. The handler itself may run on (an in-process
     handler cannot be killed; process runners kill theirs at the function's own timeout).
     """
-    if invoke.function_name is None:
+    name = invoke.function_name
+    if name is None:
         return Failure(
             "States.Runtime",
             f"The resource '{invoke.resource.arn}' is not supported yet (only Lambda functions "
             "and arn:aws:states:::lambda:invoke are)",
-        )
+        ), None
+    started_at, began = clock(), time.monotonic()
     if invoke.timeout_seconds is None:
-        return _call(invoker, invoke)
-    outcome: list[TaskResult | Failure] = []
+        return _finish(name, _call(invoker, invoke), started_at, began)
+    answers: list[InvokeResult | Failure] = []
     thread = threading.Thread(
-        target=lambda: outcome.append(_call(invoker, invoke)), daemon=True,
-        name=f"statewright-task-{invoke.function_name}",
+        target=lambda: answers.append(_call(invoker, invoke)), daemon=True,
+        name=f"statewright-task-{name}",
     )
     thread.start()
     thread.join(invoke.timeout_seconds * time_scale if time_scale > 0 else None)
-    if not outcome:
-        return Failure(TIMEOUT, f"Task timed out after {invoke.timeout_seconds:g} seconds")
-    return outcome[0]
+    if answers:
+        return _finish(name, answers[0], started_at, began)
+    failure = Failure(TIMEOUT, f"Task timed out after {invoke.timeout_seconds:g} seconds")
+    thread.join(LOG_GRACE_SECONDS)
+    late = answers[0] if answers else None
+    if isinstance(late, Failure):  # the function was never found: nothing ran
+        return failure, None
+    return failure, _invocation(name, late, started_at, began, task_timed_out=True)
 
 
-def _call(invoker: Invoker, invoke: Invoke) -> TaskResult | Failure:
+def _call(invoker: Invoker, invoke: Invoke) -> InvokeResult | Failure:
     assert invoke.function_name is not None
     try:
-        result = invoker.invoke(
+        return invoker.invoke(
             invoke.function_name, invoke.function_payload, invoke.timeout_seconds
         )
     except FunctionNotFound as exc:
@@ -49,4 +96,40 @@ def _call(invoker: Invoker, invoke: Invoke) -> TaskResult | Failure:
             f"Function not found: {exc.name} (Service: AWSLambda; Status Code: 404; "
             "Error Code: ResourceNotFoundException)",
         )
-    return TaskResult(result.payload, result.function_error)
+
+
+def _finish(name: str, answer: InvokeResult | Failure, started_at: float, began: float
+            ) -> tuple[TaskResult | Failure, Invocation | None]:
+    if isinstance(answer, Failure):
+        return answer, None
+    return (TaskResult(answer.payload, answer.function_error),
+            _invocation(name, answer, started_at, began))
+
+
+def _invocation(name: str, result: InvokeResult | None, started_at: float, began: float,
+                task_timed_out: bool = False) -> Invocation:
+    """The record of a call; ``result`` is None when the Task stopped waiting before it came."""
+    waited_ms = (time.monotonic() - began) * 1000
+    if result is None:
+        return Invocation(name, "", started_at, waited_ms, "TimedOut", TIMEOUT, "")
+    status: InvocationStatus = "Succeeded"
+    error_type = None
+    if task_timed_out:
+        status, error_type = "TimedOut", TIMEOUT
+    elif result.function_error is not None:
+        status = "TimedOut" if result.timed_out else "Failed"
+        error_type = _error_type(result.payload)
+    duration_ms = waited_ms if result.duration_ms is None else result.duration_ms
+    return Invocation(name, result.request_id, started_at, duration_ms, status, error_type,
+                      result.logs)
+
+
+def _error_type(payload: bytes) -> str | None:
+    """The errorType of a function's error payload, None when it names none (as Lambda's
+    timeout payload does)."""
+    try:
+        error = json.loads(payload)
+    except (ValueError, RecursionError):  # any bytes may come back; none may fail the step
+        return None
+    value = error.get("errorType") if isinstance(error, dict) else None
+    return value if isinstance(value, str) and value else None

@@ -6,6 +6,10 @@ claimable again when their leases expire. State transitions happen exactly once:
 committed with an optimistic version check, and a step that lost the race is redone on the
 newer cursor. Task handlers run at least once: a crash after the handler ran but before its
 outcome was committed runs it again (as Lambda may).
+
+A run's invocation record (request id, status, what it printed) is committed with the step
+that applies its outcome: a run whose outcome was lost in a crash leaves none, and a run that
+a lost lease made redundant still leaves its own.
 """
 
 from __future__ import annotations
@@ -23,12 +27,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from statewright.asl.errors import Failure
-from statewright.asl.step import TaskResult
 from statewright.functions.base import Invoker
 from statewright.runtime.driver import Batch, Work, work_from_json
 from statewright.runtime.engine import Engine
-from statewright.runtime.tasks import run_task
-from statewright.store.base import StoreError, WorkItem
+from statewright.runtime.records import invocation_record
+from statewright.runtime.tasks import Invocation, run_task
+from statewright.store.base import InvocationRecord, StoreError, WorkItem
 
 log = logging.getLogger("statewright.worker")
 
@@ -147,10 +151,11 @@ class Worker:
         if invoke.resource.pattern == "wait_for_task_token" or invoke.resource.kind == "activity":
             self._submit(item, work)
             return
-        outcome: TaskResult | Failure = run_task(
-            self.invoker, invoke, self.engine.settings.wait_scale)
+        outcome, invocation = run_task(
+            self.invoker, invoke, self.engine.settings.wait_scale, self.clock)
         self._advance(item, lambda driver, now: _merge(
-            driver.started(work, started_at), driver.resume(work, now, outcome)))
+            driver.started(work, started_at), driver.resume(work, now, outcome)),
+            _records(item, work, invocation))
 
     def _submit(self, item: WorkItem, work: Work) -> None:
         """A callback Task: run its function if it has one (its result is only a receipt),
@@ -160,12 +165,16 @@ class Worker:
         if invoke.function_name is None:
             self._advance(item, lambda driver, now: driver.submitted(work, now))
             return
-        outcome = run_task(self.invoker, invoke, self.engine.settings.wait_scale)
+        outcome, invocation = run_task(
+            self.invoker, invoke, self.engine.settings.wait_scale, self.clock)
+        invocations = _records(item, work, invocation)
         if isinstance(outcome, Failure) or outcome.function_error is not None:
-            self._advance(item, lambda driver, now: driver.resume(work, now, outcome))
+            self._advance(item, lambda driver, now: driver.resume(work, now, outcome),
+                          invocations)
             return
         response = {"StatusCode": 200, "Payload": _json_or_text(outcome.payload)}
-        self._advance(item, lambda driver, now: driver.submitted(work, now, response))
+        self._advance(item, lambda driver, now: driver.submitted(work, now, response),
+                      invocations)
 
     def _run_step(self, item: WorkItem) -> None:
         if item.kind == "timeout":
@@ -174,8 +183,12 @@ class Worker:
         work = work_from_json(item.kind, item.due_at, json.loads(item.payload))
         self._advance(item, lambda driver, now: driver.resume(work, now))
 
-    def _advance(self, item: WorkItem, step: Callable[[Any, float], Batch]) -> None:
-        """Loads the execution, applies ``step`` to its driver, commits; redoes on conflict."""
+    def _advance(self, item: WorkItem, step: Callable[[Any, float], Batch],
+                 invocations: list[InvocationRecord] | None = None) -> None:
+        """Loads the execution, applies ``step`` to its driver, commits; redoes on conflict.
+        ``invocations`` (the function call whose outcome the step applies) are committed with
+        the step, whichever attempt commits, even when the step turns out to change nothing
+        (the execution ended meanwhile): the function did run."""
         for _ in range(_MAX_CONFLICTS):
             record = self.store.get_execution(item.execution_arn)
             if record is None:
@@ -184,7 +197,8 @@ class Worker:
             driver = self.engine.driver_for(record)
             now = self.clock()
             batch = step(driver, now) if record.status == "RUNNING" else Batch()
-            if self.engine.commit(record, driver, batch, done_work=[item.id], now=now):
+            if self.engine.commit(record, driver, batch, done_work=[item.id], now=now,
+                                  invocations=invocations):
                 return
         log.error("work item %s gave up after %d conflicts", item.id, _MAX_CONFLICTS)
 
@@ -224,6 +238,11 @@ def _json_or_text(payload: bytes | str) -> Any:
         return json.loads(payload)
     except ValueError:
         return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+
+
+def _records(item: WorkItem, work: Work, invocation: Invocation | None
+             ) -> list[InvocationRecord]:
+    return [] if invocation is None else [invocation_record(item.execution_arn, work, invocation)]
 
 
 def _merge(first: Batch, second: Batch) -> Batch:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from statewright.store.base import (
+    MAX_INVOCATION_LOG_BYTES,
     ActivityRecord,
     ActivityTaskRecord,
     Conflict,
@@ -21,6 +22,7 @@ from statewright.store.base import (
     ExecutionRecord,
     FunctionRecord,
     InvalidToken,
+    InvocationRecord,
     NotFound,
     Page,
     StateMachineRecord,
@@ -85,6 +87,69 @@ def activity(row: Row) -> ActivityRecord:
 def activity_task(row: Row) -> ActivityTaskRecord:
     token, activity_arn, execution_arn, data, created_at = row
     return ActivityTaskRecord(token, activity_arn, execution_arn, data, float(created_at))
+
+
+def invocation(row: Row) -> InvocationRecord:
+    (invocation_id, execution_arn, event_id, scheduled_event_id, state_name, function_name,
+     request_id, started_at, duration_ms, status, error_type, logs) = row
+    return InvocationRecord(
+        int(invocation_id), execution_arn, event_id, scheduled_event_id, state_name,
+        function_name, request_id, float(started_at), float(duration_ms), status, error_type,
+        logs,
+    )
+
+
+def invocation_params(record: InvocationRecord) -> dict[str, Any]:
+    """The row of an invocation. Its texts come from user code (what it printed, the error
+    type it raised), so they are made storable: a step must never fail on them."""
+    return {
+        "execution_arn": record.execution_arn,
+        "event_id": record.event_id,
+        "scheduled_event_id": record.scheduled_event_id,
+        "state_name": storable(record.state_name),
+        "function_name": storable(record.function_name),
+        "request_id": storable(record.request_id),
+        "started_at": record.started_at,
+        "duration_ms": record.duration_ms,
+        "status": record.status,
+        "error_type": None if record.error_type is None else storable(record.error_type),
+        "logs": capped_log(record.logs),
+    }
+
+
+def invocation_listing(execution_arn: str, limit: int, token: str | None
+                       ) -> tuple[int, dict[str, Any]]:
+    """The page size and query parameters of ``list_invocations``."""
+    limit = check_limit(limit)
+    after = FIRST_SEQ if token is None else decode_token(token, "invocations", (int,))[0]
+    return limit, {"execution_arn": execution_arn, "after_id": after, "limit": limit + 1}
+
+
+def invocation_token(record: InvocationRecord) -> str:
+    return encode_token("invocations", record.id)
+
+
+def storable(text: str) -> str:
+    """``text`` as both databases take it: PostgreSQL refuses NUL characters and both drivers
+    refuse lone surrogates, which a handler may print; they become replacement characters."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def capped_log(text: str) -> str:
+    """A storable log of at most ``MAX_INVOCATION_LOG_BYTES``: the tail, where errors are,
+    behind a line saying how much was left out."""
+    data = storable(text).encode("utf-8")
+    if len(data) <= MAX_INVOCATION_LOG_BYTES:
+        return data.decode("utf-8")
+    # Room for the notice; "ignore" drops a character the cut split in two.
+    tail = data[len(data) - MAX_INVOCATION_LOG_BYTES + 64:].decode("utf-8", "ignore")
+    return f"[{len(data) - len(tail.encode('utf-8'))} bytes of log left out]\n{tail}"
 
 
 def activity_params(record: ActivityRecord) -> dict[str, Any]:

@@ -16,6 +16,10 @@ from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
+#: The most log text kept per invocation, in UTF-8 bytes; beyond it the tail is kept (errors
+#: come last) behind a line saying how much was left out.
+MAX_INVOCATION_LOG_BYTES = 256 * 1024
+
 
 class StoreError(Exception):
     """The database failed (I/O error, full disk, lost connection after retries)."""
@@ -199,6 +203,41 @@ class ActivityTaskRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class InvocationRecord:
+    """One function invocation a Task made, and what the function printed."""
+
+    id: int
+    """Assigned by the store (0 before it is stored); listings go by it."""
+    execution_arn: str
+    """The execution whose Task made it."""
+    event_id: int
+    """The id of the Task state's Entered event: the state visit it belongs to. A retried
+    Task makes several invocations in one visit. 0 when the Task ran where the history has no
+    events (inside a Distributed Map)."""
+    scheduled_event_id: int
+    """The id of its attempt's Scheduled event (``LambdaFunctionScheduled``,
+    ``TaskScheduled``); 0 as for ``event_id``."""
+    state_name: str
+    """The Task state's name."""
+    function_name: str
+    """The function called."""
+    request_id: str
+    """Lambda's request id of the invocation ("" when unknown)."""
+    started_at: float
+    """Epoch seconds when the call was made."""
+    duration_ms: float
+    """How long it ran, in milliseconds."""
+    status: str
+    """``Succeeded``, ``Failed`` or ``TimedOut`` (the function's timeout or the Task's)."""
+    error_type: str | None
+    """The function's ``errorType``; ``States.Timeout`` when the Task's TimeoutSeconds ran
+    out first; None when it succeeded or named no error type."""
+    logs: str
+    """What the function printed (stdout and stderr). The store keeps the last
+    ``MAX_INVOCATION_LOG_BYTES`` of longer logs, behind a line saying how much was left out."""
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a listing."""
 
@@ -234,11 +273,13 @@ class ApplyRequest:
     """Ids of work items to delete."""
     activity_tasks: list[ActivityTaskRecord] = field(default_factory=list)
     """Activity tasks to queue (a token already queued is not queued twice)."""
+    invocations: list[InvocationRecord] = field(default_factory=list)
+    """Function invocations whose outcome this step records (their ``id`` is ignored)."""
 
 
 class Store(Protocol):
-    """Persistence for state machines, executions, history, work items, activities and
-    functions."""
+    """Persistence for state machines, executions, history, work items, function invocations,
+    activities and functions."""
 
     # -- schema
     def migrate(self) -> int:
@@ -313,13 +354,15 @@ class Store(Protocol):
         new_work: list[WorkItem],
         done_work: list[int],
         activity_tasks: list[ActivityTaskRecord] | None = None,
+        invocations: list[InvocationRecord] | None = None,
     ) -> Applied:
         """ONE transaction: updates the execution row (status, cursor, output...) if its
         version is still ``expected_version`` (else raises Conflict), appends the events,
-        inserts ``new_work``, deletes ``done_work`` and queues ``activity_tasks``. When the new
-        row is no longer RUNNING, the execution's queued activity tasks are deleted: no poller
-        receives a task of an ended execution. Raises StoreError on failure, leaving nothing
-        written."""
+        inserts ``new_work``, deletes ``done_work``, queues ``activity_tasks`` and records
+        ``invocations`` (so an invocation is kept exactly when the step that consumed its
+        outcome is). When the new row is no longer RUNNING, the execution's queued activity
+        tasks are deleted: no poller receives a task of an ended execution. Raises StoreError
+        on failure, leaving nothing written."""
         ...
 
     def apply_many(self, requests: list[ApplyRequest]) -> list[Applied | StoreError]:
@@ -355,6 +398,17 @@ class Store(Protocol):
         """Blocks until new work may be due (LISTEN/NOTIFY on PostgreSQL) or ``timeout``."""
         ...
 
+
+    # -- invocations (written by ``apply``)
+    def list_invocations(self, execution_arn: str, limit: int, token: str | None
+                         ) -> Page[InvocationRecord]:
+        """The execution's function invocations in the order they were recorded (by id),
+        logs included; empty for an unknown execution."""
+        ...
+
+    def get_invocation(self, invocation_id: int) -> InvocationRecord | None:
+        """One invocation by id, None when there is none."""
+        ...
 
     # -- activities
     def create_activity(self, record: ActivityRecord, tags: dict[str, str]) -> ActivityRecord:

@@ -36,6 +36,7 @@ from statewright.store.base import (
     EventRecord,
     ExecutionRecord,
     FunctionRecord,
+    InvocationRecord,
     NotFound,
     Page,
     StateMachineRecord,
@@ -307,9 +308,10 @@ class PostgresStore:
         new_work: list[WorkItem],
         done_work: list[int],
         activity_tasks: list[ActivityTaskRecord] | None = None,
+        invocations: list[InvocationRecord] | None = None,
     ) -> Applied:
         request = ApplyRequest(execution, expected_version, events, new_work, done_work,
-                               activity_tasks or [])
+                               activity_tasks or [], invocations or [])
         try:
             with self._transaction(pipelined=True) as conn:
                 return _apply_one(conn, request, notify=True)
@@ -348,6 +350,18 @@ class PostgresStore:
             ):
                 conn.execute(Q["notify_work"])  # wakes workers and GetActivityTask pollers
         return results
+
+    # ------------------------------------------------------------------ invocations
+
+    def list_invocations(self, execution_arn: str, limit: int, token: str | None
+                         ) -> Page[InvocationRecord]:
+        limit, params = _rows.invocation_listing(execution_arn, limit, token)
+        rows = [_rows.invocation(r) for r in self._read(Q["list_invocations"], params)]
+        return _rows.page(rows, limit, _rows.invocation_token)
+
+    def get_invocation(self, invocation_id: int) -> InvocationRecord | None:
+        rows = self._read(Q["get_invocation"], {"id": invocation_id})
+        return _rows.invocation(rows[0]) if rows else None
 
     # ------------------------------------------------------------------ work
 
@@ -545,6 +559,10 @@ def _apply_one(conn: Connection, request: ApplyRequest, *, notify: bool) -> Appl
             conn.cursor().executemany(
                 Q["insert_activity_task"],
                 [_rows.activity_task_params(t) for t in request.activity_tasks],
+            )
+        if request.invocations:
+            conn.cursor().executemany(
+                Q["insert_invocation"], [_rows.invocation_params(i) for i in request.invocations]
             )
         if execution.status != "RUNNING":
             conn.execute(Q["delete_activity_tasks_of"], {"execution_arn": execution.arn})

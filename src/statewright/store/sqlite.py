@@ -32,6 +32,7 @@ from statewright.store.base import (
     EventRecord,
     ExecutionRecord,
     FunctionRecord,
+    InvocationRecord,
     NotFound,
     Page,
     StateMachineRecord,
@@ -325,9 +326,10 @@ class SqliteStore:
         new_work: list[WorkItem],
         done_work: list[int],
         activity_tasks: list[ActivityTaskRecord] | None = None,
+        invocations: list[InvocationRecord] | None = None,
     ) -> Applied:
         request = ApplyRequest(execution, expected_version, events, new_work, done_work,
-                               activity_tasks or [])
+                               activity_tasks or [], invocations or [])
         with self._writing() as conn:
             applied = _apply_one(conn, request)
         if new_work or activity_tasks:
@@ -356,6 +358,20 @@ class SqliteStore:
         ):
             self._signal_work()  # wakes workers and GetActivityTask pollers alike
         return results
+
+    # ------------------------------------------------------------------ invocations
+
+    def list_invocations(self, execution_arn: str, limit: int, token: str | None
+                         ) -> Page[InvocationRecord]:
+        limit, params = _rows.invocation_listing(execution_arn, limit, token)
+        with self._reading() as conn:
+            rows = [_rows.invocation(r) for r in conn.execute(Q["list_invocations"], params)]
+        return _rows.page(rows, limit, _rows.invocation_token)
+
+    def get_invocation(self, invocation_id: int) -> InvocationRecord | None:
+        with self._reading() as conn:
+            row = conn.execute(Q["get_invocation"], {"id": invocation_id}).fetchone()
+        return None if row is None else _rows.invocation(row)
 
     # ------------------------------------------------------------------ work
 
@@ -532,6 +548,10 @@ def _apply_one(conn: sqlite3.Connection, request: ApplyRequest) -> Applied:
         conn.executemany(
             Q["insert_activity_task"],
             [_rows.activity_task_params(t) for t in request.activity_tasks],
+        )
+    if request.invocations:
+        conn.executemany(
+            Q["insert_invocation"], [_rows.invocation_params(i) for i in request.invocations]
         )
     if execution.status != "RUNNING":
         conn.execute(Q["delete_activity_tasks_of"], {"execution_arn": execution.arn})

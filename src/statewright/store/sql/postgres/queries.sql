@@ -214,6 +214,31 @@ SELECT MIN(t) FROM (
 ) AS halves;
 
 
+-- ------------------------------------------------------------------ invocations
+
+-- name: insert_invocation
+-- Only inside apply, after its version check: an invocation is kept iff its step is.
+INSERT INTO invocations (execution_arn, event_id, scheduled_event_id, state_name,
+                         function_name, request_id, started_at, duration_ms, status,
+                         error_type, logs)
+VALUES (%(execution_arn)s, %(event_id)s, %(scheduled_event_id)s, %(state_name)s,
+        %(function_name)s, %(request_id)s, %(started_at)s, %(duration_ms)s, %(status)s,
+        %(error_type)s, %(logs)s);
+
+-- name: list_invocations
+SELECT id, execution_arn, event_id, scheduled_event_id, state_name, function_name,
+       request_id, started_at, duration_ms, status, error_type, logs
+FROM invocations
+WHERE execution_arn = %(execution_arn)s AND id > %(after_id)s
+ORDER BY id
+LIMIT %(limit)s;
+
+-- name: get_invocation
+SELECT id, execution_arn, event_id, scheduled_event_id, state_name, function_name,
+       request_id, started_at, duration_ms, status, error_type, logs
+FROM invocations
+WHERE id = %(id)s;
+
 -- ------------------------------------------------------------------ activities
 
 -- name: insert_activity

@@ -227,6 +227,30 @@ SELECT MIN(t) FROM (
     SELECT MIN(MAX(due_at, lease_until)) AS t FROM work WHERE lease_until IS NOT NULL
 );
 
+-- ------------------------------------------------------------------ invocations
+
+-- name: insert_invocation
+-- Only inside apply, after its version check: an invocation is kept iff its step is.
+INSERT INTO invocations (execution_arn, event_id, scheduled_event_id, state_name,
+                         function_name, request_id, started_at, duration_ms, status,
+                         error_type, logs)
+VALUES (:execution_arn, :event_id, :scheduled_event_id, :state_name, :function_name,
+        :request_id, :started_at, :duration_ms, :status, :error_type, :logs);
+
+-- name: list_invocations
+SELECT id, execution_arn, event_id, scheduled_event_id, state_name, function_name,
+       request_id, started_at, duration_ms, status, error_type, logs
+FROM invocations
+WHERE execution_arn = :execution_arn AND id > :after_id
+ORDER BY id
+LIMIT :limit;
+
+-- name: get_invocation
+SELECT id, execution_arn, event_id, scheduled_event_id, state_name, function_name,
+       request_id, started_at, duration_ms, status, error_type, logs
+FROM invocations
+WHERE id = :id;
+
 -- ------------------------------------------------------------------ activities
 
 -- name: insert_activity
