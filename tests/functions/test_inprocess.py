@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from statewright.functions.context import LambdaContext
@@ -44,3 +45,18 @@ def test_a_raising_handler_gives_lambdas_error_object() -> None:
     assert error["errorMessage"] == "'orderId'"
     assert error["requestId"]
     assert any("raise KeyError" in line for line in error["stackTrace"])
+
+
+def test_import_errors_and_unmarshallable_results_are_function_errors(tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text("GREETING = 'hi'\n")
+    (tmp_path / "uses_helper.py").write_text(
+        "import helper\n\ndef handler(event, context):\n    return helper.GREETING\n")
+    (tmp_path / "broken.py").write_text("import no_such_module_here\n")
+    (tmp_path / "odd.py").write_text("def handler(event, context):\n    return {1, 2}\n")
+    functions = PythonFunctions.from_directory(tmp_path)
+    assert json.loads(functions.invoke("uses_helper", {}).payload) == "hi"
+    broken = functions.invoke("broken", {})
+    assert broken.function_error == "Unhandled"
+    assert json.loads(broken.payload)["errorType"] == "Runtime.ImportModuleError"
+    odd = functions.invoke("odd", {})
+    assert json.loads(odd.payload)["errorType"] == "Runtime.MarshalError"

@@ -76,15 +76,22 @@ class PythonFunctions:
         return sorted(set(self._specs) | set(self._handlers))
 
     def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult:
-        handler = self._handler(name)
         request_id = str(uuid.uuid4())
+        began = time.monotonic()
+        try:
+            handler = self._handler(name)
+        except FunctionNotFound:
+            raise
+        except Exception as exc:
+            return self._error("Runtime.ImportModuleError",
+                               f"Unable to import module '{name}': {exc}", request_id, "",
+                               began)
         deadline = time.monotonic() + (timeout or DEFAULT_TIMEOUT)
         context = LambdaContext(name, request_id, deadline)
         out = io.StringIO()
         # The handler gets its own copy, as over the wire; bytes are the JSON text itself.
         raw = payload if isinstance(payload, bytes | bytearray) else json.dumps(payload)
         event = json.loads(raw)
-        began = time.monotonic()
         try:
             with _captured(out):
                 value = handler(event, context)
@@ -97,8 +104,20 @@ class PythonFunctions:
             }
             return self._result(json.dumps(error).encode(), out.getvalue(), "Unhandled",
                                 request_id, began)
-        body = bytes(value) if isinstance(value, bytes | bytearray) else json.dumps(value).encode()
+        try:
+            body = (bytes(value) if isinstance(value, bytes | bytearray)
+                    else json.dumps(value).encode())
+        except (TypeError, ValueError) as exc:  # as Lambda's Python runtime answers
+            return self._error("Runtime.MarshalError",
+                               f"Unable to marshal response: {exc}", request_id,
+                               out.getvalue(), began)
         return self._result(body, out.getvalue(), None, request_id, began)
+
+    def _error(self, error_type: str, message: str, request_id: str, logs: str, began: float
+               ) -> InvokeResult:
+        error = {"errorMessage": message, "errorType": error_type, "requestId": request_id,
+                 "stackTrace": []}
+        return self._result(json.dumps(error).encode(), logs, "Unhandled", request_id, began)
 
     def _result(self, body: bytes, logs: str, function_error: str | None, request_id: str,
                 began: float) -> InvokeResult:
@@ -114,6 +133,9 @@ class PythonFunctions:
         spec = self._specs.get(name)
         if spec is None:
             raise FunctionNotFound(name)
+        folder = str(spec.file.resolve().parent)
+        if folder not in sys.path:  # as on Lambda, modules beside the handler import
+            sys.path.insert(0, folder)
         module = _load_module(f"statewright_fn_{name}", spec.file)
         found = getattr(module, spec.handler, None)
         if not callable(found):
@@ -138,6 +160,12 @@ class _ThreadStream(io.TextIOBase):
     def flush(self) -> None:
         if getattr(_capture, "buffer", None) is None:
             self.real.flush()
+
+    def isatty(self) -> bool:
+        return self.real.isatty()
+
+    def fileno(self) -> int:
+        return self.real.fileno()
 
 
 _capture = threading.local()
