@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="Task invocations run at once (default 8)")
     worker.add_argument("--function-logs", action="store_true",
                         help="print what each function invocation logged to stderr")
+    worker.add_argument("--endpoint-url", default=os.environ.get("STATEWRIGHT_ENDPOINT_URL"),
+                        help="the statewright API its functions' AWS SDKs should call "
+                        "(AWS_ENDPOINT_URL inside functions; default $STATEWRIGHT_ENDPOINT_URL)")
     worker.add_argument("--lease-seconds", type=float, default=30.0,
                         help="how long claimed work stays this worker's without a heartbeat; "
                         "a crashed worker's work is taken over after it (default 30)")
@@ -149,6 +152,16 @@ def _parser() -> argparse.ArgumentParser:
     _db_option(migrate)
     migrate.set_defaults(handler=_migrate)
     return parser
+
+
+def _endpoint_url(args: argparse.Namespace) -> str | None:
+    """Where functions' SDKs reach this API: the served address, or ``--endpoint-url``."""
+    if getattr(args, "endpoint_url", None):
+        return str(args.endpoint_url)
+    if getattr(args, "port", None) is None:
+        return None
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    return f"http://[{host}]:{args.port}" if ":" in host else f"http://{host}:{args.port}"
 
 
 def _settings(**options: Any) -> Settings:
@@ -293,7 +306,8 @@ def _worker(args: argparse.Namespace) -> int:
         store.migrate()
         settings = _settings(db=args.db, worker_threads=max(1, args.threads),
                              lease_seconds=max(1.0, args.lease_seconds))
-        with _isolated_functions(store, settings, args.functions, args.function_logs) as (
+        with _isolated_functions(store, settings, args.functions, args.function_logs,
+                                 _endpoint_url(args)) as (
                 engine, functions):
             worker = Worker(engine, functions, threads=settings.worker_threads)
             print(f"statewright worker {worker.name} running; Ctrl-C stops it",
@@ -326,7 +340,8 @@ def _serve(args: argparse.Namespace) -> int:
             store.migrate()
         except StoreError as exc:
             raise UsageError(f"migration failed: {exc}") from exc
-        with _isolated_functions(store, settings, args.functions, args.function_logs) as (
+        with _isolated_functions(store, settings, args.functions, args.function_logs,
+                                 _endpoint_url(args)) as (
                 engine, functions):
             worker = Worker(engine, functions)
             worker.start()
@@ -348,12 +363,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _isolated_functions(store: Store, settings: Settings, folder: str | None,
-                        echo_logs: bool = False) -> Iterator[tuple[Engine, Invoker]]:
+                        echo_logs: bool = False, endpoint_url: str | None = None,
+                        ) -> Iterator[tuple[Engine, Invoker]]:
     """An engine whose functions (all those deployed in the database) run in warm, isolated
     worker processes with hard timeouts; ``folder``'s handlers are deployed first."""
     registry = FunctionRegistry(store)
     functions = ProcessFunctions(registry.resolve, region=settings.region,
-                                 account=settings.account)
+                                 account=settings.account, endpoint_url=endpoint_url)
     invoker: Invoker = _EchoedLogs(functions) if echo_logs else functions
     try:
         engine = Engine(store, settings, invoker=invoker, functions=registry)

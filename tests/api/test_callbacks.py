@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import ROLE, wait_for
+from tests.api.conftest import ROLE, Server, wait_for
+from tests.api.lambda_helpers import python_function
 
 WAITING = json.dumps({
     "StartAt": "Ask",
@@ -76,3 +77,28 @@ def test_callback_errors(sfn: Any, unique: str) -> None:
     sfn.stop_execution(executionArn=arn)
     with pytest.raises(sfn.exceptions.TaskTimedOut):
         sfn.send_task_heartbeat(taskToken=token)
+
+
+def test_a_function_calls_the_server_back_with_its_sdk(server: Server, sfn: Any,
+                                                       unique: str) -> None:
+    """Functions get placeholder credentials and AWS_ENDPOINT_URL (this server), so the
+    classic callback pattern runs unchanged: the handler itself sends SendTaskSuccess."""
+    lam = server.lambda_client()
+    lam.create_function(FunctionName=unique, **python_function("""
+        import boto3
+
+        def handler(event, context):
+            boto3.client("stepfunctions").send_task_success(
+                taskToken=event["token"], output='{"approved": true}')
+            return {}
+    """))
+    definition = json.dumps({"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": unique, "Payload": {"token.$": "$$.Task.Token"}},
+        "End": True}}})
+    machine = sfn.create_state_machine(name=unique, definition=definition, roleArn=ROLE)
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
+    described = wait_for(sfn, arn)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"approved": True}
+    lam.delete_function(FunctionName=unique)

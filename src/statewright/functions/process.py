@@ -81,9 +81,11 @@ class ProcessFunctions:
         region: str = "us-east-1",
         account: str = "123456789012",
         node: str | None = None,
+        endpoint_url: str | None = None,
     ) -> None:
         """``resolve`` maps a function name to its configuration (None: not deployed);
-        ``node`` is the node executable (default: ``node`` on PATH)."""
+        ``node`` is the node executable (default: ``node`` on PATH); ``endpoint_url`` is the
+        statewright API that functions' AWS SDKs should call (e.g. to SendTaskSuccess)."""
         if max_workers_per_function < 1:
             raise ValueError("max_workers_per_function must be at least 1")
         self._resolve = resolve
@@ -92,6 +94,7 @@ class ProcessFunctions:
         self._region = region
         self._account = account
         self._node = node if node is not None else shutil.which("node")
+        self._endpoint_url = endpoint_url
         self._lock = threading.Lock()
         self._pools: dict[str, _Pool] = {}
         self._closed = threading.Event()
@@ -238,8 +241,17 @@ class ProcessFunctions:
                 "AWS_REGION": self._region,
                 "AWS_DEFAULT_REGION": self._region,
                 "TZ": ":UTC",
+                # Lambda hands its functions the execution role's credentials; statewright
+                # checks none, so placeholders let an SDK inside a handler sign its calls.
+                "AWS_ACCESS_KEY_ID": "statewright",
+                "AWS_SECRET_ACCESS_KEY": "statewright",
+                "AWS_SESSION_TOKEN": "statewright",
             }
         )
+        if self._endpoint_url is not None:
+            # AWS SDKs (boto3 >= 1.28, JS v3) send every service to AWS_ENDPOINT_URL: a
+            # handler's SendTaskSuccess or StartExecution reaches this server, not AWS.
+            env.setdefault("AWS_ENDPOINT_URL", self._endpoint_url)
         return env
 
     def _reap_idle(self) -> None:
