@@ -138,6 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--wait-scale", type=float, default=None,
                        help="multiply Wait/Retry delays by this (0: no waiting); "
                        "default $STATEWRIGHT_WAIT_SCALE or 1")
+    serve.add_argument("--lease-seconds", type=float, default=30.0,
+                       help="how long work claimed by this server's worker stays its own "
+                       "without a heartbeat; after a crash, other workers (or the restarted "
+                       "server) take it over after this (default 30)")
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
     serve.add_argument("--function-logs", action="store_true",
                        help="print what each function invocation logged (prints, errors) to "
@@ -326,7 +330,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from statewright.api import create_app
 
-    options: dict[str, Any] = {"db": args.db}
+    options: dict[str, Any] = {"db": args.db, "lease_seconds": max(1.0, args.lease_seconds)}
     if args.wait_scale is not None:
         options["wait_scale"] = max(0.0, args.wait_scale)
     settings = _settings(**options)
