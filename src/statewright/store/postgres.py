@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -26,22 +26,15 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from statewright.store import _rows
+from statewright.store._sql import SqlStore, tag_params
 from statewright.store.base import (
-    ActivityRecord,
-    ActivityTaskRecord,
     AlreadyExists,
     Applied,
     ApplyRequest,
     Conflict,
-    EventRecord,
-    ExecutionRecord,
-    FunctionRecord,
-    InvocationRecord,
     NotFound,
-    Page,
     StateMachineRecord,
     StoreError,
-    WorkItem,
 )
 from statewright.store.migrate import load_migrations, pending
 from statewright.store.queries import load_queries
@@ -52,8 +45,10 @@ log = logging.getLogger(__name__)
 Connection = psycopg.Connection[tuple[Any, ...]]
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     """A ``Store`` over a PostgreSQL database; safe to share between threads."""
+
+    _q = Q
 
     def __init__(
         self,
@@ -135,6 +130,31 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise _store_error(exc, self._where) from exc
 
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return self._transaction()
+
+    def _executemany(
+        self, conn: Any, query: str, params: Sequence[Mapping[str, Any]]
+    ) -> None:
+        if params:
+            conn.cursor().executemany(query, params)
+
+    def _ids(self, ids: list[int]) -> list[int]:
+        return ids
+
+    def _insert(self, query: str, params: Mapping[str, Any], duplicate: str) -> None:
+        try:
+            with self._transaction() as conn:
+                conn.execute(query, params)
+        except AlreadyExists:
+            raise AlreadyExists(duplicate) from None
+
+    def _notify(self, conn: Any) -> None:
+        conn.execute(Q["notify_work"])
+
+    def _execution_date(self, value: Any) -> float:
+        return float(value)
+
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("the store is closed")
@@ -177,148 +197,26 @@ class PostgresStore:
                 conn.execute(Q["insert_state_machine"], _rows.state_machine_params(record))
                 conn.execute(Q["save_revision"], {"arn": record.arn})
                 if tags:
-                    conn.cursor().executemany(Q["upsert_tag"], _tag_params(record.arn, tags))
+                    conn.cursor().executemany(Q["upsert_tag"], tag_params(record.arn, tags))
         except AlreadyExists:
             raise AlreadyExists(f"state machine {record.arn} already exists") from None
-
-    def get_state_machine(
-        self, arn: str, revision_id: str | None = None
-    ) -> StateMachineRecord | None:
-        if revision_id is None:
-            rows = self._read(Q["get_state_machine"], {"arn": arn})
-        else:
-            rows = self._read(
-                Q["get_state_machine_revision"], {"arn": arn, "revision_id": revision_id}
-            )
-        return _rows.state_machine(rows[0]) if rows else None
-
-    def update_state_machine(self, record: StateMachineRecord) -> None:
-        with self._transaction() as conn:
-            cursor = conn.execute(Q["update_state_machine"], _rows.state_machine_params(record))
-            if cursor.rowcount == 0:
-                raise NotFound(f"state machine {record.arn} does not exist")
-            conn.execute(Q["save_revision"], {"arn": record.arn})
-
-    def delete_state_machine(self, arn: str) -> bool:
-        with self._transaction() as conn:
-            deleted = conn.execute(Q["delete_state_machine"], {"arn": arn}).rowcount > 0
-            conn.execute(Q["delete_tags_of"], {"resource_arn": arn})
-        return deleted
-
-    def list_state_machines(self, limit: int, token: str | None) -> Page[StateMachineRecord]:
-        limit = _rows.check_limit(limit)
-        after = _rows.FIRST_SEQ
-        if token is not None:
-            after = _rows.decode_token(token, "state-machines", (int,))[0]
-        rows = self._read(Q["list_state_machines"], {"after_seq": after, "limit": limit + 1})
-        result = _rows.page(rows, limit, lambda r: _rows.encode_token("state-machines", r[9]))
-        return Page([_rows.state_machine(r) for r in result.items], result.next_token)
 
     # ------------------------------------------------------------------ tags
 
     def set_tags(self, resource_arn: str, add: dict[str, str], remove: list[str]) -> None:
-        if not add and not remove:
-            return
-        with self._transaction() as conn:
-            cursor = conn.cursor()
-            if remove:
-                cursor.executemany(
-                    Q["delete_tag"], [{"resource_arn": resource_arn, "key": k} for k in remove]
-                )
-            if add:
-                cursor.executemany(Q["upsert_tag"], _tag_params(resource_arn, add))
-
-    def get_tags(self, resource_arn: str) -> dict[str, str]:
-        rows = self._read(Q["get_tags"], {"resource_arn": resource_arn})
-        return {key: value for key, value in rows}
-
-    # ------------------------------------------------------------------ executions
-
-    def create_execution(
-        self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem]
-    ) -> ExecutionRecord:
-        with self._transaction() as conn:
-            if conn.execute(Q["insert_execution"], _rows.execution_params(record)).rowcount == 0:
-                row = (
-                    conn.execute(
-                        Q["get_execution_by_name"],
-                        {
-                            "state_machine_arn": record.state_machine_arn,
-                            "name": record.name,
-                        },
-                    ).fetchone()
-                    or conn.execute(Q["get_execution"], {"arn": record.arn}).fetchone()
-                )
-                assert row is not None  # ON CONFLICT fired, so one of the two keys matches
-                return _rows.execution(row)
-            if events:
-                conn.cursor().executemany(
-                    Q["insert_event"], [_rows.event_params(e) for e in events]
-                )
-            for item in work:
-                conn.execute(Q["insert_work"], _rows.work_params(item))
-            if work:
-                conn.execute(Q["notify_work"])
-        return record
-
-    def get_execution(self, arn: str) -> ExecutionRecord | None:
-        rows = self._read(Q["get_execution"], {"arn": arn})
-        return _rows.execution(rows[0]) if rows else None
-
-    def list_executions(
-        self, state_machine_arn: str, status: str | None, limit: int, token: str | None
-    ) -> Page[ExecutionRecord]:
-        limit = _rows.check_limit(limit)
-        before_date, before_arn = _rows.NEWEST
-        if token is not None:
-            before_date, before_arn = _rows.decode_token(token, "executions", _DATE_ARN)
-        params = {
-            "state_machine_arn": state_machine_arn,
-            "status": status,
-            "before_date": float(before_date),
-            "before_arn": before_arn,
-            "limit": limit + 1,
-        }
-        query = Q["list_executions"] if status is None else Q["list_executions_by_status"]
-        rows = [_rows.execution(r) for r in self._read(query, params)]
-        return _rows.page(rows, limit, _execution_token)
-
-    def get_history(
-        self, execution_arn: str, limit: int, token: str | None, reverse: bool
-    ) -> Page[EventRecord]:
-        limit = _rows.check_limit(limit)
-        kind = "history-reverse" if reverse else "history"
-        key = _rows.LAST_EVENT if reverse else _rows.FIRST_EVENT
-        if token is not None:
-            key = _rows.decode_token(token, kind, (int,))[0]
-        query, bound = (
-            ("history_reverse", "before_id") if reverse else ("history_forward", "after_id")
-        )
-        params = {"execution_arn": execution_arn, bound: key, "limit": limit + 1}
-        rows = [_rows.event(r) for r in self._read(Q[query], params)]
-        return _rows.page(rows, limit, lambda e: _rows.encode_token(kind, e.id))
+        if add or remove:
+            super().set_tags(resource_arn, add, remove)
 
     # ------------------------------------------------------------------ apply
 
-    def apply(
-        self,
-        execution: ExecutionRecord,
-        expected_version: int,
-        events: list[EventRecord],
-        new_work: list[WorkItem],
-        done_work: list[int],
-        activity_tasks: list[ActivityTaskRecord] | None = None,
-        invocations: list[InvocationRecord] | None = None,
-    ) -> Applied:
-        request = ApplyRequest(execution, expected_version, events, new_work, done_work,
-                               activity_tasks or [], invocations or [])
+    def _apply(self, request: ApplyRequest) -> Applied:
         try:
             with self._transaction(pipelined=True) as conn:
                 return _apply_one(conn, request, notify=True)
         except AlreadyExists:
             # Two workers racing on one execution both append event N: the loser's insert
             # can fail before its version check is looked at. That is a Conflict.
-            rows = self._read(Q["get_execution_version"], {"arn": execution.arn})
+            rows = self._read(Q["get_execution_version"], {"arn": request.execution.arn})
             _check_version(request, rows[0][0] if rows else None)
             raise
 
@@ -351,46 +249,7 @@ class PostgresStore:
                 conn.execute(Q["notify_work"])  # wakes workers and GetActivityTask pollers
         return results
 
-    # ------------------------------------------------------------------ invocations
-
-    def list_invocations(self, execution_arn: str, limit: int, token: str | None
-                         ) -> Page[InvocationRecord]:
-        limit, params = _rows.invocation_listing(execution_arn, limit, token)
-        rows = [_rows.invocation(r) for r in self._read(Q["list_invocations"], params)]
-        return _rows.page(rows, limit, _rows.invocation_token)
-
-    def get_invocation(self, invocation_id: int) -> InvocationRecord | None:
-        rows = self._read(Q["get_invocation"], {"id": invocation_id})
-        return _rows.invocation(rows[0]) if rows else None
-
     # ------------------------------------------------------------------ work
-
-    def claim_work(
-        self, owner: str, now: float, limit: int, lease_seconds: float
-    ) -> list[WorkItem]:
-        if limit < 1:
-            return []
-        params = {"owner": owner, "now": now, "limit": limit, "lease_until": now + lease_seconds}
-        with self._transaction() as conn:
-            rows = conn.execute(Q["claim_work"], params).fetchall()
-        return sorted((_rows.work_item(r) for r in rows), key=lambda w: (w.due_at, w.id))
-
-    def renew_leases(self, owner: str, ids: list[int], until: float) -> None:
-        if not ids:
-            return
-        with self._transaction() as conn:
-            conn.execute(Q["renew_leases"], {"owner": owner, "ids": ids, "lease_until": until})
-
-    def release_work(self, owner: str, ids: list[int], due_at: float | None = None) -> None:
-        if not ids:
-            return
-        with self._transaction() as conn:
-            conn.execute(Q["release_work"], {"owner": owner, "ids": ids, "due_at": due_at})
-            conn.execute(Q["notify_work"])
-
-    def next_due(self) -> float | None:
-        value = self._read(Q["next_due"])[0][0]
-        return None if value is None else float(value)
 
     def wait_for_work(self, timeout: float) -> None:
         """Blocks on the LISTEN connection until a NOTIFY or ``timeout``. Notifications that
@@ -441,99 +300,7 @@ class PostgresStore:
                 self._listener.close()
             self._listener = None
 
-    # ------------------------------------------------------------------ activities
-
-    def create_activity(self, record: ActivityRecord, tags: dict[str, str]) -> ActivityRecord:
-        with self._transaction() as conn:
-            if conn.execute(Q["insert_activity"], _rows.activity_params(record)).rowcount == 0:
-                row = conn.execute(Q["get_activity"], {"arn": record.arn}).fetchone()
-                assert row is not None  # ON CONFLICT fired on the ARN
-                return _rows.activity(row)
-            if tags:
-                conn.cursor().executemany(Q["upsert_tag"], _tag_params(record.arn, tags))
-        return record
-
-    def get_activity(self, arn: str) -> ActivityRecord | None:
-        rows = self._read(Q["get_activity"], {"arn": arn})
-        return _rows.activity(rows[0]) if rows else None
-
-    def list_activities(self, limit: int, token: str | None) -> Page[ActivityRecord]:
-        limit = _rows.check_limit(limit)
-        after = _rows.FIRST_SEQ
-        if token is not None:
-            after = _rows.decode_token(token, "activities", (int,))[0]
-        rows = self._read(Q["list_activities"], {"after_seq": after, "limit": limit + 1})
-        result = _rows.page(rows, limit, lambda r: _rows.encode_token("activities", r[4]))
-        return Page([_rows.activity(r) for r in result.items], result.next_token)
-
-    def delete_activity(self, arn: str) -> bool:
-        with self._transaction() as conn:
-            deleted = conn.execute(Q["delete_activity"], {"arn": arn}).rowcount > 0
-            conn.execute(Q["delete_tags_of"], {"resource_arn": arn})
-        return deleted
-
-    def claim_activity_task(self, activity_arn: str) -> ActivityTaskRecord | None:
-        params = {"activity_arn": activity_arn}
-        if not self._read(Q["activity_task_queued"], params)[0][0]:
-            return None
-        with self._transaction() as conn:
-            row = conn.execute(Q["claim_activity_task"], params).fetchone()
-        return None if row is None else _rows.activity_task(row)
-
-    # ------------------------------------------------------------------ functions
-
-    def put_function(
-        self, record: FunctionRecord, *, create: bool, expected_revision: str | None = None
-    ) -> None:
-        _rows.check_function(record, create)
-        params = _rows.function_params(record, expected_revision)
-        if create:
-            try:
-                with self._transaction() as conn:
-                    conn.execute(Q["insert_function"], params)
-            except AlreadyExists:
-                raise AlreadyExists(f"function {record.name} already exists") from None
-            return
-        with self._transaction() as conn:
-            if conn.execute(Q["update_function"], params).rowcount == 0:
-                found = conn.execute(
-                    Q["get_function_without_code"], {"name": record.name}
-                ).fetchone()
-                _rows.update_refused(record.name, None if found is None else found[13])
-
-    def get_function(self, name: str, *, with_code: bool = True) -> FunctionRecord | None:
-        query = Q["get_function"] if with_code else Q["get_function_without_code"]
-        rows = self._read(query, {"name": name})
-        return _rows.function(rows[0]) if rows else None
-
-    def list_functions(self, limit: int, token: str | None) -> Page[FunctionRecord]:
-        limit = _rows.check_limit(limit)
-        after = _rows.FIRST_NAME
-        if token is not None:
-            after = _rows.decode_token(token, "functions", (str,))[0]
-        rows = self._read(Q["list_functions"], {"after_name": after, "limit": limit + 1})
-        return _rows.page(
-            [_rows.function(r) for r in rows], limit,
-            lambda f: _rows.encode_token("functions", f.name),
-        )
-
-    def delete_function(self, name: str) -> bool:
-        with self._transaction() as conn:
-            return bool(conn.execute(Q["delete_function"], {"name": name}).rowcount > 0)
-
-
 # ---------------------------------------------------------------------- helpers
-
-_DATE_ARN: tuple[type | tuple[type, ...], ...] = ((int, float), str)
-
-
-def _execution_token(record: ExecutionRecord) -> str:
-    return _rows.encode_token("executions", record.start_date, record.arn)
-
-
-def _tag_params(resource_arn: str, tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"resource_arn": resource_arn, "key": k, "value": v} for k, v in tags.items()]
-
 
 def _apply_one(conn: Connection, request: ApplyRequest, *, notify: bool) -> Applied:
     """The writes of one apply, inside the caller's pipelined transaction. All statements go

@@ -17,27 +17,21 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from statewright.store import _rows
+from statewright.store._sql import SqlStore, tag_params
 from statewright.store.base import (
-    ActivityRecord,
-    ActivityTaskRecord,
     AlreadyExists,
     Applied,
     ApplyRequest,
     Conflict,
-    EventRecord,
-    ExecutionRecord,
-    FunctionRecord,
-    InvocationRecord,
     NotFound,
-    Page,
     StateMachineRecord,
     StoreError,
-    WorkItem,
 )
 from statewright.store.migrate import load_migrations, pending
 from statewright.store.queries import load_queries
@@ -50,8 +44,10 @@ MIN_SQLITE = (3, 35, 0)
 _PRAGMA_NAME = re.compile(r"^[a-z_]+$")
 
 
-class SqliteStore:
+class SqliteStore(SqlStore):
     """A ``Store`` over one SQLite file; safe to share between threads."""
+
+    _q = Q
 
     def __init__(
         self,
@@ -156,6 +152,25 @@ class SqliteStore:
                 else:
                     self._readers.append(conn)
 
+    def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        with self._reading() as conn:
+            return conn.execute(query, params or {}).fetchall()
+
+    def _executemany(
+        self, conn: Any, query: str, params: Sequence[Mapping[str, Any]]
+    ) -> None:
+        conn.executemany(query, params)
+
+    def _ids(self, ids: list[int]) -> str:
+        return json.dumps(ids)
+
+    def _insert(self, query: str, params: Mapping[str, Any], duplicate: str) -> None:
+        with self._writing() as conn:
+            try:
+                conn.execute(query, params)
+            except sqlite3.IntegrityError:
+                raise AlreadyExists(duplicate) from None
+
     def close(self) -> None:
         with self._write_lock, self._readers_lock:
             if self._closed:
@@ -197,142 +212,14 @@ class SqliteStore:
             except sqlite3.IntegrityError:
                 raise AlreadyExists(f"state machine {record.arn} already exists") from None
             conn.execute(Q["save_revision"], {"arn": record.arn})
-            conn.executemany(Q["upsert_tag"], _tag_params(record.arn, tags))
-
-    def get_state_machine(
-        self, arn: str, revision_id: str | None = None
-    ) -> StateMachineRecord | None:
-        with self._reading() as conn:
-            if revision_id is None:
-                row = conn.execute(Q["get_state_machine"], {"arn": arn}).fetchone()
-            else:
-                row = conn.execute(
-                    Q["get_state_machine_revision"], {"arn": arn, "revision_id": revision_id}
-                ).fetchone()
-        return None if row is None else _rows.state_machine(row)
-
-    def update_state_machine(self, record: StateMachineRecord) -> None:
-        with self._writing() as conn:
-            cursor = conn.execute(Q["update_state_machine"], _rows.state_machine_params(record))
-            if cursor.rowcount == 0:
-                raise NotFound(f"state machine {record.arn} does not exist")
-            conn.execute(Q["save_revision"], {"arn": record.arn})
-
-    def delete_state_machine(self, arn: str) -> bool:
-        with self._writing() as conn:
-            deleted = conn.execute(Q["delete_state_machine"], {"arn": arn}).rowcount > 0
-            conn.execute(Q["delete_tags_of"], {"resource_arn": arn})
-        return deleted
-
-    def list_state_machines(self, limit: int, token: str | None) -> Page[StateMachineRecord]:
-        limit = _rows.check_limit(limit)
-        after = _rows.FIRST_SEQ
-        if token is not None:
-            after = _rows.decode_token(token, "state-machines", (int,))[0]
-        with self._reading() as conn:
-            rows = conn.execute(
-                Q["list_state_machines"], {"after_seq": after, "limit": limit + 1}
-            ).fetchall()
-        result = _rows.page(rows, limit, lambda r: _rows.encode_token("state-machines", r[9]))
-        return Page([_rows.state_machine(r) for r in result.items], result.next_token)
-
-    # ------------------------------------------------------------------ tags
-
-    def set_tags(self, resource_arn: str, add: dict[str, str], remove: list[str]) -> None:
-        with self._writing() as conn:
-            conn.executemany(
-                Q["delete_tag"], [{"resource_arn": resource_arn, "key": k} for k in remove]
-            )
-            conn.executemany(Q["upsert_tag"], _tag_params(resource_arn, add))
-
-    def get_tags(self, resource_arn: str) -> dict[str, str]:
-        with self._reading() as conn:
-            rows = conn.execute(Q["get_tags"], {"resource_arn": resource_arn}).fetchall()
-        return {key: value for key, value in rows}
-
-    # ------------------------------------------------------------------ executions
-
-    def create_execution(
-        self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem]
-    ) -> ExecutionRecord:
-        with self._writing() as conn:
-            inserted = conn.execute(Q["insert_execution"], _rows.execution_params(record)).rowcount
-            if inserted == 0:
-                row = (
-                    conn.execute(
-                        Q["get_execution_by_name"],
-                        {
-                            "state_machine_arn": record.state_machine_arn,
-                            "name": record.name,
-                        },
-                    ).fetchone()
-                    or conn.execute(Q["get_execution"], {"arn": record.arn}).fetchone()
-                )
-                return _rows.execution(row)
-            conn.executemany(Q["insert_event"], [_rows.event_params(e) for e in events])
-            for item in work:
-                conn.execute(Q["insert_work"], _rows.work_params(item))
-        if work:
-            self._signal_work()
-        return record
-
-    def get_execution(self, arn: str) -> ExecutionRecord | None:
-        with self._reading() as conn:
-            row = conn.execute(Q["get_execution"], {"arn": arn}).fetchone()
-        return None if row is None else _rows.execution(row)
-
-    def list_executions(
-        self, state_machine_arn: str, status: str | None, limit: int, token: str | None
-    ) -> Page[ExecutionRecord]:
-        limit = _rows.check_limit(limit)
-        before_date, before_arn = _rows.NEWEST
-        if token is not None:
-            before_date, before_arn = _rows.decode_token(token, "executions", _DATE_ARN)
-        params = {
-            "state_machine_arn": state_machine_arn,
-            "status": status,
-            "before_date": before_date,
-            "before_arn": before_arn,
-            "limit": limit + 1,
-        }
-        query = Q["list_executions"] if status is None else Q["list_executions_by_status"]
-        with self._reading() as conn:
-            rows = [_rows.execution(r) for r in conn.execute(query, params)]
-        return _rows.page(rows, limit, _execution_token)
-
-    def get_history(
-        self, execution_arn: str, limit: int, token: str | None, reverse: bool
-    ) -> Page[EventRecord]:
-        limit = _rows.check_limit(limit)
-        kind = "history-reverse" if reverse else "history"
-        key = _rows.LAST_EVENT if reverse else _rows.FIRST_EVENT
-        if token is not None:
-            key = _rows.decode_token(token, kind, (int,))[0]
-        query, bound = (
-            ("history_reverse", "before_id") if reverse else ("history_forward", "after_id")
-        )
-        params = {"execution_arn": execution_arn, bound: key, "limit": limit + 1}
-        with self._reading() as conn:
-            rows = [_rows.event(r) for r in conn.execute(Q[query], params)]
-        return _rows.page(rows, limit, lambda e: _rows.encode_token(kind, e.id))
+            conn.executemany(Q["upsert_tag"], tag_params(record.arn, tags))
 
     # ------------------------------------------------------------------ apply
 
-    def apply(
-        self,
-        execution: ExecutionRecord,
-        expected_version: int,
-        events: list[EventRecord],
-        new_work: list[WorkItem],
-        done_work: list[int],
-        activity_tasks: list[ActivityTaskRecord] | None = None,
-        invocations: list[InvocationRecord] | None = None,
-    ) -> Applied:
-        request = ApplyRequest(execution, expected_version, events, new_work, done_work,
-                               activity_tasks or [], invocations or [])
+    def _apply(self, request: ApplyRequest) -> Applied:
         with self._writing() as conn:
             applied = _apply_one(conn, request)
-        if new_work or activity_tasks:
+        if request.new_work or request.activity_tasks:
             self._signal_work()
         return applied
 
@@ -359,53 +246,7 @@ class SqliteStore:
             self._signal_work()  # wakes workers and GetActivityTask pollers alike
         return results
 
-    # ------------------------------------------------------------------ invocations
-
-    def list_invocations(self, execution_arn: str, limit: int, token: str | None
-                         ) -> Page[InvocationRecord]:
-        limit, params = _rows.invocation_listing(execution_arn, limit, token)
-        with self._reading() as conn:
-            rows = [_rows.invocation(r) for r in conn.execute(Q["list_invocations"], params)]
-        return _rows.page(rows, limit, _rows.invocation_token)
-
-    def get_invocation(self, invocation_id: int) -> InvocationRecord | None:
-        with self._reading() as conn:
-            row = conn.execute(Q["get_invocation"], {"id": invocation_id}).fetchone()
-        return None if row is None else _rows.invocation(row)
-
     # ------------------------------------------------------------------ work
-
-    def claim_work(
-        self, owner: str, now: float, limit: int, lease_seconds: float
-    ) -> list[WorkItem]:
-        if limit < 1:
-            return []
-        params = {"owner": owner, "now": now, "limit": limit, "lease_until": now + lease_seconds}
-        with self._writing() as conn:
-            rows = conn.execute(Q["claim_work"], params).fetchall()
-        return sorted((_rows.work_item(r) for r in rows), key=lambda w: (w.due_at, w.id))
-
-    def renew_leases(self, owner: str, ids: list[int], until: float) -> None:
-        if not ids:
-            return
-        with self._writing() as conn:
-            conn.execute(
-                Q["renew_leases"], {"owner": owner, "ids": json.dumps(ids), "lease_until": until}
-            )
-
-    def release_work(self, owner: str, ids: list[int], due_at: float | None = None) -> None:
-        if not ids:
-            return
-        with self._writing() as conn:
-            conn.execute(
-                Q["release_work"], {"owner": owner, "ids": json.dumps(ids), "due_at": due_at}
-            )
-        self._signal_work()
-
-    def next_due(self) -> float | None:
-        with self._reading() as conn:
-            value = conn.execute(Q["next_due"]).fetchone()[0]
-        return None if value is None else float(value)
 
     def wait_for_work(self, timeout: float) -> None:
         """Wakes on work added through this store object (other processes' writes are seen
@@ -423,105 +264,7 @@ class SqliteStore:
             self._work_seq += 1
             self._work_added.notify_all()
 
-    # ------------------------------------------------------------------ activities
-
-    def create_activity(self, record: ActivityRecord, tags: dict[str, str]) -> ActivityRecord:
-        with self._writing() as conn:
-            if conn.execute(Q["insert_activity"], _rows.activity_params(record)).rowcount == 0:
-                row = conn.execute(Q["get_activity"], {"arn": record.arn}).fetchone()
-                return _rows.activity(row)
-            conn.executemany(Q["upsert_tag"], _tag_params(record.arn, tags))
-        return record
-
-    def get_activity(self, arn: str) -> ActivityRecord | None:
-        with self._reading() as conn:
-            row = conn.execute(Q["get_activity"], {"arn": arn}).fetchone()
-        return None if row is None else _rows.activity(row)
-
-    def list_activities(self, limit: int, token: str | None) -> Page[ActivityRecord]:
-        limit = _rows.check_limit(limit)
-        after = _rows.FIRST_SEQ
-        if token is not None:
-            after = _rows.decode_token(token, "activities", (int,))[0]
-        with self._reading() as conn:
-            rows = conn.execute(
-                Q["list_activities"], {"after_seq": after, "limit": limit + 1}
-            ).fetchall()
-        result = _rows.page(rows, limit, lambda r: _rows.encode_token("activities", r[4]))
-        return Page([_rows.activity(r) for r in result.items], result.next_token)
-
-    def delete_activity(self, arn: str) -> bool:
-        with self._writing() as conn:
-            deleted = conn.execute(Q["delete_activity"], {"arn": arn}).rowcount > 0
-            conn.execute(Q["delete_tags_of"], {"resource_arn": arn})
-        return deleted
-
-    def claim_activity_task(self, activity_arn: str) -> ActivityTaskRecord | None:
-        params = {"activity_arn": activity_arn}
-        with self._reading() as conn:
-            if not conn.execute(Q["activity_task_queued"], params).fetchone()[0]:
-                return None
-        with self._writing() as conn:
-            row = conn.execute(Q["claim_activity_task"], params).fetchone()
-        return None if row is None else _rows.activity_task(row)
-
-    # ------------------------------------------------------------------ functions
-
-    def put_function(
-        self, record: FunctionRecord, *, create: bool, expected_revision: str | None = None
-    ) -> None:
-        _rows.check_function(record, create)
-        params = _rows.function_params(record, expected_revision)
-        with self._writing() as conn:
-            if create:
-                try:
-                    conn.execute(Q["insert_function"], params)
-                except sqlite3.IntegrityError:
-                    raise AlreadyExists(f"function {record.name} already exists") from None
-                return
-            if conn.execute(Q["update_function"], params).rowcount == 0:
-                found = conn.execute(
-                    Q["get_function_without_code"], {"name": record.name}
-                ).fetchone()
-                _rows.update_refused(record.name, None if found is None else found[13])
-
-    def get_function(self, name: str, *, with_code: bool = True) -> FunctionRecord | None:
-        query = Q["get_function"] if with_code else Q["get_function_without_code"]
-        with self._reading() as conn:
-            row = conn.execute(query, {"name": name}).fetchone()
-        return None if row is None else _rows.function(row)
-
-    def list_functions(self, limit: int, token: str | None) -> Page[FunctionRecord]:
-        limit = _rows.check_limit(limit)
-        after = _rows.FIRST_NAME
-        if token is not None:
-            after = _rows.decode_token(token, "functions", (str,))[0]
-        with self._reading() as conn:
-            rows = [
-                _rows.function(r)
-                for r in conn.execute(
-                    Q["list_functions"], {"after_name": after, "limit": limit + 1}
-                )
-            ]
-        return _rows.page(rows, limit, lambda f: _rows.encode_token("functions", f.name))
-
-    def delete_function(self, name: str) -> bool:
-        with self._writing() as conn:
-            return bool(conn.execute(Q["delete_function"], {"name": name}).rowcount > 0)
-
-
 # ---------------------------------------------------------------------- helpers
-
-_DATE_ARN: tuple[type | tuple[type, ...], ...] = ((int, float), str)
-
-
-def _execution_token(record: ExecutionRecord) -> str:
-    return _rows.encode_token("executions", record.start_date, record.arn)
-
-
-def _tag_params(resource_arn: str, tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"resource_arn": resource_arn, "key": k, "value": v} for k, v in tags.items()]
-
 
 def _apply_one(conn: sqlite3.Connection, request: ApplyRequest) -> Applied:
     """The writes of one apply, inside the caller's transaction. The version check comes

@@ -1,0 +1,372 @@
+"""The ``Store`` methods that read and write the same way on every SQL backend.
+
+``SqlStore`` writes them once against a few hooks that each backend supplies: ``_writing``
+(one write transaction, yielding a connection whose ``execute`` returns a cursor), ``_read``
+(one idempotent query, returning all its rows), ``_executemany``, ``_ids`` (a list of ids as
+the dialect binds it), ``_insert`` (one insert whose duplicate key becomes ``AlreadyExists``),
+``_apply`` (one ``apply`` request in its own transaction) and the work signals ``_notify``
+(inside the transaction) and ``_signal_work`` (after it). The dialect's named queries are the
+class attribute ``_q``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from statewright.store import _rows
+from statewright.store.base import (
+    ActivityRecord,
+    ActivityTaskRecord,
+    Applied,
+    ApplyRequest,
+    EventRecord,
+    ExecutionRecord,
+    FunctionRecord,
+    InvocationRecord,
+    NotFound,
+    Page,
+    StateMachineRecord,
+    WorkItem,
+)
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the shared methods use."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """The part of a connection the shared methods use."""
+
+    def execute(self, query: str, params: Any = ..., /) -> Cursor: ...
+
+
+class SqlStore:
+    """The backend-independent half of a SQL ``Store``; subclasses supply the hooks."""
+
+    _q: Mapping[str, str]
+
+    # ------------------------------------------------------------------ hooks
+
+    def _writing(self) -> AbstractContextManager[Connection]:
+        """One write transaction, committed on exit and rolled back on any exception."""
+        raise NotImplementedError
+
+    def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """All rows of one read-only query."""
+        raise NotImplementedError
+
+    def _executemany(
+        self, conn: Connection, query: str, params: Sequence[Mapping[str, Any]]
+    ) -> None:
+        raise NotImplementedError
+
+    def _ids(self, ids: list[int]) -> Any:
+        """A list of ids as the dialect's queries bind it."""
+        raise NotImplementedError
+
+    def _insert(self, query: str, params: Mapping[str, Any], duplicate: str) -> None:
+        """One insert in its own transaction; a duplicate key raises AlreadyExists(duplicate)."""
+        raise NotImplementedError
+
+    def _apply(self, request: ApplyRequest) -> Applied:
+        """The writes of one ``apply`` in their own transaction."""
+        raise NotImplementedError
+
+    def _notify(self, conn: Connection) -> None:
+        """Announces added work from inside the transaction that adds it."""
+
+    def _signal_work(self) -> None:
+        """Announces added work after the transaction that added it has committed."""
+
+    def _execution_date(self, value: Any) -> Any:
+        """A start date from a page token, as the dialect binds it."""
+        return value
+
+    # ------------------------------------------------------------------ state machines
+
+    def get_state_machine(
+        self, arn: str, revision_id: str | None = None
+    ) -> StateMachineRecord | None:
+        if revision_id is None:
+            rows = self._read(self._q["get_state_machine"], {"arn": arn})
+        else:
+            rows = self._read(
+                self._q["get_state_machine_revision"], {"arn": arn, "revision_id": revision_id}
+            )
+        return _rows.state_machine(rows[0]) if rows else None
+
+    def update_state_machine(self, record: StateMachineRecord) -> None:
+        with self._writing() as conn:
+            cursor = conn.execute(
+                self._q["update_state_machine"], _rows.state_machine_params(record)
+            )
+            if cursor.rowcount == 0:
+                raise NotFound(f"state machine {record.arn} does not exist")
+            conn.execute(self._q["save_revision"], {"arn": record.arn})
+
+    def delete_state_machine(self, arn: str) -> bool:
+        with self._writing() as conn:
+            deleted = conn.execute(self._q["delete_state_machine"], {"arn": arn}).rowcount > 0
+            conn.execute(self._q["delete_tags_of"], {"resource_arn": arn})
+        return deleted
+
+    def list_state_machines(self, limit: int, token: str | None) -> Page[StateMachineRecord]:
+        limit = _rows.check_limit(limit)
+        after = _rows.FIRST_SEQ
+        if token is not None:
+            after = _rows.decode_token(token, "state-machines", (int,))[0]
+        rows = self._read(
+            self._q["list_state_machines"], {"after_seq": after, "limit": limit + 1}
+        )
+        result = _rows.page(rows, limit, lambda r: _rows.encode_token("state-machines", r[9]))
+        return Page([_rows.state_machine(r) for r in result.items], result.next_token)
+
+    # ------------------------------------------------------------------ tags
+
+    def set_tags(self, resource_arn: str, add: dict[str, str], remove: list[str]) -> None:
+        with self._writing() as conn:
+            self._executemany(
+                conn,
+                self._q["delete_tag"],
+                [{"resource_arn": resource_arn, "key": k} for k in remove],
+            )
+            self._executemany(conn, self._q["upsert_tag"], tag_params(resource_arn, add))
+
+    def get_tags(self, resource_arn: str) -> dict[str, str]:
+        rows = self._read(self._q["get_tags"], {"resource_arn": resource_arn})
+        return {key: value for key, value in rows}
+
+    # ------------------------------------------------------------------ executions
+
+    def create_execution(
+        self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem]
+    ) -> ExecutionRecord:
+        with self._writing() as conn:
+            if conn.execute(
+                self._q["insert_execution"], _rows.execution_params(record)
+            ).rowcount == 0:
+                row = (
+                    conn.execute(
+                        self._q["get_execution_by_name"],
+                        {
+                            "state_machine_arn": record.state_machine_arn,
+                            "name": record.name,
+                        },
+                    ).fetchone()
+                    or conn.execute(self._q["get_execution"], {"arn": record.arn}).fetchone()
+                )
+                assert row is not None  # ON CONFLICT fired, so one of the two keys matches
+                return _rows.execution(row)
+            self._executemany(
+                conn, self._q["insert_event"], [_rows.event_params(e) for e in events]
+            )
+            for item in work:
+                conn.execute(self._q["insert_work"], _rows.work_params(item))
+            if work:
+                self._notify(conn)
+        if work:
+            self._signal_work()
+        return record
+
+    def get_execution(self, arn: str) -> ExecutionRecord | None:
+        rows = self._read(self._q["get_execution"], {"arn": arn})
+        return _rows.execution(rows[0]) if rows else None
+
+    def list_executions(
+        self, state_machine_arn: str, status: str | None, limit: int, token: str | None
+    ) -> Page[ExecutionRecord]:
+        limit = _rows.check_limit(limit)
+        before_date, before_arn = _rows.NEWEST
+        if token is not None:
+            before_date, before_arn = _rows.decode_token(token, "executions", _DATE_ARN)
+        params = {
+            "state_machine_arn": state_machine_arn,
+            "status": status,
+            "before_date": self._execution_date(before_date),
+            "before_arn": before_arn,
+            "limit": limit + 1,
+        }
+        query = self._q["list_executions" if status is None else "list_executions_by_status"]
+        rows = [_rows.execution(r) for r in self._read(query, params)]
+        return _rows.page(rows, limit, _execution_token)
+
+    def get_history(
+        self, execution_arn: str, limit: int, token: str | None, reverse: bool
+    ) -> Page[EventRecord]:
+        limit = _rows.check_limit(limit)
+        kind = "history-reverse" if reverse else "history"
+        key = _rows.LAST_EVENT if reverse else _rows.FIRST_EVENT
+        if token is not None:
+            key = _rows.decode_token(token, kind, (int,))[0]
+        query, bound = (
+            ("history_reverse", "before_id") if reverse else ("history_forward", "after_id")
+        )
+        params = {"execution_arn": execution_arn, bound: key, "limit": limit + 1}
+        rows = [_rows.event(r) for r in self._read(self._q[query], params)]
+        return _rows.page(rows, limit, lambda e: _rows.encode_token(kind, e.id))
+
+    # ------------------------------------------------------------------ apply
+
+    def apply(
+        self,
+        execution: ExecutionRecord,
+        expected_version: int,
+        events: list[EventRecord],
+        new_work: list[WorkItem],
+        done_work: list[int],
+        activity_tasks: list[ActivityTaskRecord] | None = None,
+        invocations: list[InvocationRecord] | None = None,
+    ) -> Applied:
+        return self._apply(ApplyRequest(execution, expected_version, events, new_work,
+                                        done_work, activity_tasks or [], invocations or []))
+
+    # ------------------------------------------------------------------ invocations
+
+    def list_invocations(self, execution_arn: str, limit: int, token: str | None
+                         ) -> Page[InvocationRecord]:
+        limit, params = _rows.invocation_listing(execution_arn, limit, token)
+        rows = [_rows.invocation(r) for r in self._read(self._q["list_invocations"], params)]
+        return _rows.page(rows, limit, _rows.invocation_token)
+
+    def get_invocation(self, invocation_id: int) -> InvocationRecord | None:
+        rows = self._read(self._q["get_invocation"], {"id": invocation_id})
+        return _rows.invocation(rows[0]) if rows else None
+
+    # ------------------------------------------------------------------ work
+
+    def claim_work(
+        self, owner: str, now: float, limit: int, lease_seconds: float
+    ) -> list[WorkItem]:
+        if limit < 1:
+            return []
+        params = {"owner": owner, "now": now, "limit": limit, "lease_until": now + lease_seconds}
+        with self._writing() as conn:
+            rows = conn.execute(self._q["claim_work"], params).fetchall()
+        return sorted((_rows.work_item(r) for r in rows), key=lambda w: (w.due_at, w.id))
+
+    def renew_leases(self, owner: str, ids: list[int], until: float) -> None:
+        if not ids:
+            return
+        with self._writing() as conn:
+            conn.execute(
+                self._q["renew_leases"],
+                {"owner": owner, "ids": self._ids(ids), "lease_until": until},
+            )
+
+    def release_work(self, owner: str, ids: list[int], due_at: float | None = None) -> None:
+        if not ids:
+            return
+        with self._writing() as conn:
+            conn.execute(
+                self._q["release_work"], {"owner": owner, "ids": self._ids(ids), "due_at": due_at}
+            )
+            self._notify(conn)
+        self._signal_work()
+
+    def next_due(self) -> float | None:
+        value = self._read(self._q["next_due"])[0][0]
+        return None if value is None else float(value)
+
+    # ------------------------------------------------------------------ activities
+
+    def create_activity(self, record: ActivityRecord, tags: dict[str, str]) -> ActivityRecord:
+        with self._writing() as conn:
+            if conn.execute(
+                self._q["insert_activity"], _rows.activity_params(record)
+            ).rowcount == 0:
+                row = conn.execute(self._q["get_activity"], {"arn": record.arn}).fetchone()
+                assert row is not None  # ON CONFLICT fired on the ARN
+                return _rows.activity(row)
+            self._executemany(conn, self._q["upsert_tag"], tag_params(record.arn, tags))
+        return record
+
+    def get_activity(self, arn: str) -> ActivityRecord | None:
+        rows = self._read(self._q["get_activity"], {"arn": arn})
+        return _rows.activity(rows[0]) if rows else None
+
+    def list_activities(self, limit: int, token: str | None) -> Page[ActivityRecord]:
+        limit = _rows.check_limit(limit)
+        after = _rows.FIRST_SEQ
+        if token is not None:
+            after = _rows.decode_token(token, "activities", (int,))[0]
+        rows = self._read(self._q["list_activities"], {"after_seq": after, "limit": limit + 1})
+        result = _rows.page(rows, limit, lambda r: _rows.encode_token("activities", r[4]))
+        return Page([_rows.activity(r) for r in result.items], result.next_token)
+
+    def delete_activity(self, arn: str) -> bool:
+        with self._writing() as conn:
+            deleted = conn.execute(self._q["delete_activity"], {"arn": arn}).rowcount > 0
+            conn.execute(self._q["delete_tags_of"], {"resource_arn": arn})
+        return deleted
+
+    def claim_activity_task(self, activity_arn: str) -> ActivityTaskRecord | None:
+        params = {"activity_arn": activity_arn}
+        if not self._read(self._q["activity_task_queued"], params)[0][0]:
+            return None
+        with self._writing() as conn:
+            row = conn.execute(self._q["claim_activity_task"], params).fetchone()
+        return None if row is None else _rows.activity_task(row)
+
+    # ------------------------------------------------------------------ functions
+
+    def put_function(
+        self, record: FunctionRecord, *, create: bool, expected_revision: str | None = None
+    ) -> None:
+        _rows.check_function(record, create)
+        params = _rows.function_params(record, expected_revision)
+        if create:
+            self._insert(
+                self._q["insert_function"], params, f"function {record.name} already exists"
+            )
+            return
+        with self._writing() as conn:
+            if conn.execute(self._q["update_function"], params).rowcount == 0:
+                found = conn.execute(
+                    self._q["get_function_without_code"], {"name": record.name}
+                ).fetchone()
+                _rows.update_refused(record.name, None if found is None else found[13])
+
+    def get_function(self, name: str, *, with_code: bool = True) -> FunctionRecord | None:
+        query = self._q["get_function" if with_code else "get_function_without_code"]
+        rows = self._read(query, {"name": name})
+        return _rows.function(rows[0]) if rows else None
+
+    def list_functions(self, limit: int, token: str | None) -> Page[FunctionRecord]:
+        limit = _rows.check_limit(limit)
+        after = _rows.FIRST_NAME
+        if token is not None:
+            after = _rows.decode_token(token, "functions", (str,))[0]
+        rows = self._read(self._q["list_functions"], {"after_name": after, "limit": limit + 1})
+        return _rows.page(
+            [_rows.function(r) for r in rows], limit,
+            lambda f: _rows.encode_token("functions", f.name),
+        )
+
+    def delete_function(self, name: str) -> bool:
+        with self._writing() as conn:
+            return bool(conn.execute(self._q["delete_function"], {"name": name}).rowcount > 0)
+
+
+# ---------------------------------------------------------------------- helpers
+
+_DATE_ARN: tuple[type | tuple[type, ...], ...] = ((int, float), str)
+
+
+def _execution_token(record: ExecutionRecord) -> str:
+    return _rows.encode_token("executions", record.start_date, record.arn)
+
+
+def tag_params(resource_arn: str, tags: dict[str, str]) -> list[dict[str, str]]:
+    """Rows for ``upsert_tag``."""
+    return [{"resource_arn": resource_arn, "key": k, "value": v} for k, v in tags.items()]
