@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -74,4 +75,19 @@ def test_a_stale_step_raises_conflict_without_harming_its_batch(tmp_path: Path) 
     with pytest.raises(Conflict):
         committer.commit(ApplyRequest(stale, stale.version))  # that version is gone
     assert committer.commit(ApplyRequest(fresh, fresh.version)).version == fresh.version + 1
+    store.close()
+
+
+def test_a_store_without_group_commit_is_written_by_each_caller(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path / "db.sqlite")
+    store.migrate()
+    store.group_commit = False  # as PostgreSQL declares: parallel commits beat batches
+    store.create_state_machine(machine(), {})
+    records = [_started(store, f"e-{i}") for i in range(10)]
+    committer = GroupCommitter(store)
+    with ThreadPoolExecutor(10) as pool:
+        versions = list(pool.map(
+            lambda r: committer.commit(ApplyRequest(r, r.version)).version, records))
+    assert versions == [r.version + 1 for r in records]
+    assert store.batches == [1] * 10
     store.close()

@@ -37,6 +37,11 @@ class GroupCommitter:
 
     def commit(self, request: ApplyRequest) -> Applied:
         """Writes the step; raises Conflict (or another StoreError) as ``apply`` would."""
+        if not self.store.group_commit:  # each thread commits on its own, in parallel
+            alone = self.store.apply_many([request])[0]
+            if isinstance(alone, StoreError):
+                raise alone
+            return alone
         pending = _Pending(request)
         with self._lock:
             self._queue.append(pending)

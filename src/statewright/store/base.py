@@ -281,6 +281,11 @@ class Store(Protocol):
     """Persistence for state machines, executions, history, work items, function invocations,
     activities and functions."""
 
+    #: Whether steps of many executions should share ``apply_many`` transactions (SQLite:
+    #: one writer, a commit costs an fsync) or each thread ``apply`` on its own connection
+    #: (PostgreSQL: commits run in parallel, and a batch pays a round trip per step anyway).
+    group_commit: bool
+
     # -- schema
     def migrate(self) -> int:
         """Applies pending migrations; returns the schema version. Idempotent."""

@@ -49,6 +49,7 @@ class PostgresStore(SqlStore):
     """A ``Store`` over a PostgreSQL database; safe to share between threads."""
 
     _q = Q
+    group_commit = False
 
     def __init__(
         self,

@@ -48,6 +48,7 @@ class SqliteStore(SqlStore):
     """A ``Store`` over one SQLite file; safe to share between threads."""
 
     _q = Q
+    group_commit = True
 
     def __init__(
         self,
