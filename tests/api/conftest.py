@@ -135,6 +135,16 @@ def start_server(folder: Path, functions: Path | None) -> tuple[subprocess.Popen
         time.sleep(0.05)
 
 
+def stop_and_check(process: subprocess.Popen[bytes], running: Server) -> None:
+    """Stops the server and checks it exited cleanly: no traceback, no malformed answer."""
+    code = stop_server(process)
+    log = running.log.read_text()
+    assert code == 0, f"the server exited with {code}:\n{log}"
+    assert "Traceback" not in log, log
+    assert running.checker.faults == [], running.checker.faults
+    assert running.lambda_checker.faults == [], running.lambda_checker.faults
+
+
 def stop_server(process: subprocess.Popen[bytes]) -> int:
     process.send_signal(signal.SIGTERM)
     try:
@@ -156,12 +166,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         yield running
     finally:
-        code = stop_server(process)
-        log = running.log.read_text()
-        assert code == 0, f"the server exited with {code}:\n{log}"
-        assert "Traceback" not in log, log
-        assert running.checker.faults == [], running.checker.faults
-        assert running.lambda_checker.faults == [], running.lambda_checker.faults
+        stop_and_check(process, running)
 
 
 @pytest.fixture(scope="session")

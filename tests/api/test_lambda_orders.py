@@ -19,25 +19,13 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import EXAMPLE, REPO, Server, start_server, stop_server
+from tests.api.conftest import EXAMPLE, REPO, Server, start_server, stop_and_check
 from tests.api.lambda_helpers import ROLE, zipped
+from tests.api.orders import CAUSES, HISTORIES, LAMBDA
 
 ORDERS = 200
 SEED = REPO.parent / "shared" / "seed"
 NAMES = ("checkInventory", "processPayment", "updateOrderStatus")
-LAMBDA = "arn:aws:lambda:us-east-1:211125437318:function:"
-TASK = ["TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted",
-        "LambdaFunctionSucceeded", "TaskStateExited"]
-CHOICE = ["ChoiceStateEntered", "ChoiceStateExited"]
-HISTORIES = {
-    "SUCCEEDED": ["ExecutionStarted", *TASK, *CHOICE, *TASK, *CHOICE, *TASK,
-                  "ExecutionSucceeded"],
-    "OutOfStockError": ["ExecutionStarted", *TASK, *CHOICE, "FailStateEntered",
-                        "ExecutionFailed"],
-    "PaymentError": ["ExecutionStarted", *TASK, *CHOICE, *TASK, *CHOICE, "FailStateEntered",
-                     "ExecutionFailed"],
-}
-CAUSES = {"OutOfStockError": "Item is out of stock", "PaymentError": "Payment processing failed"}
 #: Each handler's dice: 90% in stock, 90% paid. Expected shares 81%, 10%, 9%; the bounds are
 #: about four standard deviations wide for 200 orders, so a correct engine fails them about
 #: once in ten thousand runs.
@@ -51,12 +39,7 @@ def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         yield running
     finally:
-        code = stop_server(process)
-        log = running.log.read_text()
-        assert code == 0, f"the server exited with {code}:\n{log}"
-        assert "Traceback" not in log, log
-        assert running.checker.faults == [], running.checker.faults
-        assert running.lambda_checker.faults == [], running.lambda_checker.faults
+        stop_and_check(process, running)
 
 
 def _deploy(lam: Any, runtime: str, files: dict[str, Path]) -> None:

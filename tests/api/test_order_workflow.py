@@ -11,21 +11,9 @@ import time
 from typing import Any
 
 from tests.api.conftest import EXAMPLE, ROLE
+from tests.api.orders import CAUSES, HISTORIES, LAMBDA
 
 COUNT = 50
-LAMBDA = "arn:aws:lambda:us-east-1:211125437318:function:"
-TASK = ["TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted",
-        "LambdaFunctionSucceeded", "TaskStateExited"]
-CHOICE = ["ChoiceStateEntered", "ChoiceStateExited"]
-HISTORIES = {
-    "SUCCEEDED": ["ExecutionStarted", *TASK, *CHOICE, *TASK, *CHOICE, *TASK,
-                  "ExecutionSucceeded"],
-    "OutOfStockError": ["ExecutionStarted", *TASK, *CHOICE, "FailStateEntered",
-                        "ExecutionFailed"],
-    "PaymentError": ["ExecutionStarted", *TASK, *CHOICE, *TASK, *CHOICE, "FailStateEntered",
-                     "ExecutionFailed"],
-}
-CAUSES = {"OutOfStockError": "Item is out of stock", "PaymentError": "Payment processing failed"}
 
 
 def _all_finished(sfn: Any, arns: list[str], timeout: float = 120) -> list[dict[str, Any]]:
