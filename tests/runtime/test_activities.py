@@ -16,7 +16,8 @@ from statewright.config import Settings
 from statewright.functions.inprocess import PythonFunctions
 from statewright.runtime.engine import Engine
 from statewright.runtime.worker import Worker
-from statewright.store.base import EventRecord, Store
+from statewright.store.base import Store
+from tests.runtime.helpers import history
 from tests.store.helpers import wait_until
 
 #: A definition written for another account and region: it runs unchanged here.
@@ -45,16 +46,12 @@ def engine(store: Store) -> Iterator[Engine]:
     worker.stop()
 
 
-def _history(engine: Engine, arn: str) -> list[EventRecord]:
-    return engine.get_history(arn, 1000).items
-
-
 def _types(engine: Engine, arn: str) -> list[str]:
-    return [e.type for e in _history(engine, arn)]
+    return [e.type for e in history(engine, arn)]
 
 
 def _details(engine: Engine, arn: str, kind: str) -> dict[str, Any]:
-    found = [e for e in _history(engine, arn) if e.type == kind]
+    found = [e for e in history(engine, arn) if e.type == kind]
     assert found, f"no {kind} in {_types(engine, arn)}"
     details: dict[str, Any] = json.loads(found[-1].details or "{}")
     return details
@@ -102,8 +99,8 @@ def test_a_worker_thread_polls_the_task_and_answers_it(engine: Engine) -> None:
         "ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted",
         "ActivitySucceeded", "TaskStateExited", "SucceedStateEntered", "SucceedStateExited",
         "ExecutionSucceeded"]
-    history = _history(engine, arn)
-    assert [(e.id, e.previous_event_id) for e in history[1:5]] == [
+    events = history(engine, arn)
+    assert [(e.id, e.previous_event_id) for e in events[1:5]] == [
         (2, 0), (3, 2), (4, 3), (5, 4)]
     scheduled = _details(engine, arn, "ActivityScheduled")
     assert scheduled["resource"] == FOREIGN + "review"  # as the definition wrote it

@@ -22,8 +22,9 @@ import pytest
 from statewright.config import Settings
 from statewright.runtime.engine import Engine
 from statewright.store import open_store
-from statewright.store.base import EventRecord, Store
+from statewright.store.base import Store
 from tests.conftest import PostgresServer
+from tests.runtime.helpers import history
 
 EXECUTIONS = 200
 SLOW_HANDLER = '''
@@ -130,24 +131,13 @@ def _wait_until(condition: Callable[[], bool], seconds: float, what: str,
         time.sleep(0.1)
 
 
-def _history(engine: Engine, arn: str) -> list[EventRecord]:
-    events: list[EventRecord] = []
-    token = None
-    while True:
-        page = engine.get_history(arn, 1000, token)
-        events += page.items
-        token = page.next_token
-        if token is None:
-            return events
-
-
 def _assert_all_complete(engine: Engine, arns: list[str]) -> None:
     for arn in arns:
         record = engine.describe_execution(arn)
         assert record.status == "SUCCEEDED", (arn, record.error, record.cause)
         n = int(arn.rsplit("-", 1)[1])
         assert json.loads(record.output or "") == {"n": n, "steps": 2}
-        events = _history(engine, arn)
+        events = history(engine, arn)
         assert [e.id for e in events] == list(range(1, len(events) + 1)), arn
         types = [e.type for e in events]
         assert types.count("ExecutionSucceeded") == 1 and types[-1] == "ExecutionSucceeded"

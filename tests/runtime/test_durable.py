@@ -16,6 +16,7 @@ from statewright.functions.inprocess import PythonFunctions
 from statewright.runtime.engine import Engine
 from statewright.runtime.worker import Worker
 from statewright.store.base import EventRecord, Store
+from tests.runtime.helpers import history
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 
@@ -65,17 +66,6 @@ def _drain(engine: Engine, functions: PythonFunctions, seconds: float = 30) -> N
         worker.stop()
 
 
-def _history(engine: Engine, arn: str) -> list[EventRecord]:
-    events: list[EventRecord] = []
-    token = None
-    while True:
-        page = engine.get_history(arn, 7, token)  # small pages: exercises paging
-        events += page.items
-        token = page.next_token
-        if token is None:
-            return events
-
-
 def _assert_complete(events: list[EventRecord]) -> None:
     assert [e.id for e in events] == list(range(1, len(events) + 1))
     terminal = [e for e in events if e.type in (
@@ -92,7 +82,7 @@ def test_an_execution_runs_to_its_end_through_the_store(engine: Engine) -> None:
     assert done.status == "SUCCEEDED", (done.error, done.cause)
     assert json.loads(done.output or "") == {"items": [1, 2, 3], "checked": True,
                                              "results": [2, 4, 6]}
-    events = _history(engine, started.execution_arn)
+    events = history(engine, started.execution_arn, 7)
     _assert_complete(events)
     types = [e.type for e in events]
     assert types.count("MapIterationSucceeded") == 3
@@ -120,7 +110,7 @@ def test_stop_execution_aborts_and_its_work_is_dropped(engine: Engine) -> None:
     _drain(engine, PythonFunctions())
     record = engine.describe_execution(started.execution_arn)
     assert (record.status, record.error, record.cause) == ("ABORTED", "Stopped", "by the test")
-    events = _history(engine, started.execution_arn)
+    events = history(engine, started.execution_arn, 7)
     _assert_complete(events)
     assert [e.type for e in events] == ["ExecutionStarted", "WaitStateEntered",
                                         "ExecutionAborted"]
@@ -137,7 +127,7 @@ def test_execution_timeout(store: Store) -> None:
     _drain(engine, PythonFunctions())
     record = engine.describe_execution(started.execution_arn)
     assert record.status == "TIMED_OUT"
-    _assert_complete(_history(engine, started.execution_arn))
+    _assert_complete(history(engine, started.execution_arn, 7))
 
 
 def test_waiting_executions_hold_rows_not_threads(store: Store) -> None:
@@ -178,7 +168,7 @@ def test_a_conflicting_writer_is_redone_not_lost(engine: Engine) -> None:
     record = engine.describe_execution(started.execution_arn)
     assert record.status == "SUCCEEDED"
     assert json.loads(record.output or "") == [{"n": 1, "checked": True}] * 8
-    events = _history(engine, started.execution_arn)
+    events = history(engine, started.execution_arn, 7)
     _assert_complete(events)
     assert [e.type for e in events].count("LambdaFunctionSucceeded") == 8
 
@@ -198,7 +188,7 @@ CALLBACK = {
 
 
 def _token(engine: Engine, arn: str) -> str:
-    scheduled = next(e for e in _history(engine, arn) if e.type == "TaskScheduled")
+    scheduled = next(e for e in history(engine, arn, 7) if e.type == "TaskScheduled")
     parameters = json.loads(json.loads(scheduled.details or "")["parameters"])
     token: str = parameters["MessageBody"]["token"]
     return token
@@ -223,7 +213,7 @@ def test_wait_for_task_token_resumes_on_send_task_success(real_time_engine: Engi
     record = engine.describe_execution(arn)
     assert record.status == "SUCCEEDED"
     assert json.loads(record.output or "") == {"approved": True}
-    assert [e.type for e in _history(engine, arn)] == [
+    assert [e.type for e in history(engine, arn, 7)] == [
         "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted",
         "TaskSubmitted", "TaskSucceeded", "TaskStateExited", "SucceedStateEntered",
         "SucceedStateExited", "ExecutionSucceeded"]
@@ -244,7 +234,7 @@ def test_send_task_failure_is_caught(real_time_engine: Engine) -> None:
     _drain(engine, PythonFunctions(), seconds=0.5)
     record = engine.describe_execution(arn)
     assert json.loads(record.output or "") == {"Error": "Rejected", "Cause": "no budget"}
-    assert "TaskFailed" in [e.type for e in _history(engine, arn)]
+    assert "TaskFailed" in [e.type for e in history(engine, arn, 7)]
 
 
 def test_a_missed_heartbeat_times_the_task_out(store: Store) -> None:
@@ -254,7 +244,7 @@ def test_a_missed_heartbeat_times_the_task_out(store: Store) -> None:
     _drain(engine, PythonFunctions(), seconds=20)
     record = engine.describe_execution(arn)
     assert (record.status, record.error) == ("FAILED", "States.HeartbeatTimeout")
-    types = [e.type for e in _history(engine, arn)]
+    types = [e.type for e in history(engine, arn, 7)]
     assert types[-2:] == ["TaskTimedOut", "ExecutionFailed"]
 
 
