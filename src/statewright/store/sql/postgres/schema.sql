@@ -155,3 +155,6 @@ CREATE TABLE invocations (
 
 -- The console pages through an execution's invocations in the order they were recorded.
 CREATE INDEX invocations_by_execution ON invocations (execution_arn, id);
+
+-- The console lists a function's most recent invocations.
+CREATE INDEX invocations_by_function ON invocations (function_name, id);
