@@ -13,7 +13,7 @@ ALLOWED = {
     "store": {"store"},
     "functions": {"functions"},
     "runtime": {"asl", "store.base", "functions.base", "functions", "errors", "arns", "config"},
-    "api": {"runtime", "errors", "arns", "config", "asl"},
+    "api": {"runtime", "errors", "arns", "config", "asl", "console"},
     "console": {"runtime", "errors", "config"},
     "errors": set(),
     "arns": {"errors"},

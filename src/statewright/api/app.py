@@ -1,5 +1,6 @@
 """The HTTP server's Starlette app: the Step Functions API at ``POST /``, Lambda's function
-operations under ``/2015-03-31/functions`` (``lambda_.py``) and ``GET /health``.
+operations under ``/2015-03-31/functions`` (``lambda_.py``), ``GET /health`` and the web
+console under ``/console`` (``GET /`` redirects there; ``statewright.console``).
 
 Any ``Host`` is accepted, including ``sync-...``: botocore prefixes the host of
 StartSyncExecution (and TestState) with ``sync-`` even for a custom endpoint, and a proxy or a
@@ -24,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from statewright import console
 from statewright.api import lambda_, protocol, shapes
 from statewright.api.stepfunctions import OPERATIONS
 from statewright.errors import AwsError
@@ -62,6 +64,7 @@ def create_app(engine: Engine) -> Starlette:
         Route("/", step_functions, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         *lambda_.routes(engine),
+        *console.routes(engine),  # GET / redirects to the console; all else is under /console
     ])
 
 
