@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from statewright import __version__
+from statewright import __version__, demo
 from statewright.asl import InvalidDefinition, StateMachine, parse, validate
 from statewright.asl.events import to_json
 from statewright.config import Settings
@@ -149,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     _function_commands(commands)
+    demo.add_parser(commands).set_defaults(handler=_demo)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -423,6 +424,14 @@ class _Terminated(Exception):
 
 def _terminated(signum: int, frame: object) -> None:
     raise _Terminated
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """``statewright demo`` (``demo.py``)."""
+    try:
+        return demo.run(args)
+    except demo.DemoError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 # ----------------------------------------------------------------------------- functions
