@@ -110,7 +110,7 @@ async function machinePage(params) {
       pager),
     h("section", { class: "split", "aria-label": "Definition" },
       h("div", {}, h("h2", {}, "Definition"), codeBlock(machine.definition, "Definition")),
-      h("div", {}, h("h2", {}, "Graph"), legend(), graphBox)),
+      h("div", {}, h("h2", {}, "Graph"), graphBox)),
   ];
   queueMicrotask(() => {
     try { drawGraph(graphBox, buildGraph(JSON.parse(machine.definition))); } catch (e) { graphBox.append(errorBox(e)); }
@@ -163,7 +163,9 @@ async function createPage() {
     if (file) { editor.value = await file.text(); refresh(); }
   } });
   let timer = 0;
+  let generation = 0; // only the latest check or submission shows its problems
   async function refresh() {
+    const mine = ++generation;
     clear(problems);
     let parsed;
     try { parsed = JSON.parse(editor.value); } catch (e) {
@@ -172,6 +174,7 @@ async function createPage() {
     }
     try { drawGraph(preview, buildGraph(parsed)); } catch (e) { clear(preview); }
     const answer = await call("/validate", { method: "POST", body: { definition: editor.value } });
+    if (mine !== generation) return false;
     if (answer.diagnostics.length) problems.append(diagnosticsList(answer.diagnostics, editor));
     else problems.append(h("p", { class: "ok-text" }, "✓ The definition is valid."));
     return !answer.diagnostics.length;
@@ -179,11 +182,14 @@ async function createPage() {
   editor.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(refresh, 400); });
   const form = h("form", { class: "create", onsubmit: async (e) => {
     e.preventDefault();
+    clearTimeout(timer);
+    const mine = ++generation;
     clear(problems);
     try {
       const made = await call("/state-machine", { method: "POST", body: { name: nameInput.value, definition: editor.value, type: typeSelect.value } });
       go("state-machine", { arn: made.arn });
     } catch (error) {
+      if (mine !== generation) return;
       problems.append(errorBox(error));
       if (error.diagnostics.length) problems.append(diagnosticsList(error.diagnostics, editor));
     }
@@ -316,7 +322,7 @@ async function executionPage(params) {
     clear(details).append(...body);
   }
 
-  const drawn = drawGraph(graphBox, graph, { onSelect: (node) => {
+  const drawn = drawGraph(graphBox, graph, { live: true, onSelect: (node) => {
     selected = node;
     drawn.select(node.name);
     renderDetails();
@@ -324,6 +330,7 @@ async function executionPage(params) {
 
   function refresh() {
     drawn.setStatus((name) => trace.statusOf(name));
+    drawn.setTaken((from, to) => trace.took(from, to), (name) => trace.statusOf(name));
     history.update();
     eventCount.textContent = `${trace.events.length.toLocaleString()} events`;
     renderDetails();

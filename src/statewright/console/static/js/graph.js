@@ -117,7 +117,8 @@ function nodeSize(node) {
 }
 
 /** Lays out and draws `graph` into `container`; returns {setStatus, select, element}. */
-export function drawGraph(container, graph, { onSelect } = {}) {
+export function drawGraph(container, graph, { onSelect, live = false } = {}) {
+  const started = performance.now();
   const g = new dagre.graphlib.Graph({ compound: true, multigraph: true });
   g.setGraph({ rankdir: "TB", nodesep: 28, ranksep: 44, edgesep: 12, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -189,17 +190,20 @@ export function drawGraph(container, graph, { onSelect } = {}) {
     } else if (node.type === "Join") {
       element = svg("g", { class: "node join s-not_reached", transform: `translate(${x},${y})` },
         svg("circle", { cx: box.width / 2, cy: box.height / 2, r: box.width / 2 - 2 }));
+      if (!live) element.setAttribute("class", "node join plain");
     } else {
       const label = `${node.name} (${node.type})`;
       element = svg("g", {
-        class: "node state s-not_reached", transform: `translate(${x},${y})`, tabindex: "0",
-        role: "button", "aria-label": `${label}: not reached`, "data-state": node.name,
+        class: `node state ${live ? "s-not_reached" : "plain"}`, transform: `translate(${x},${y})`,
+        tabindex: live ? "0" : null, role: live ? "button" : "img",
+        "aria-label": live ? `${label}: not reached` : label, "data-state": node.name,
       },
         svg("title", {}, label),
         svg("rect", { width: box.width, height: box.height, rx: 6 }),
-        svg("text", { x: 12, y: 21, class: "node-name" }, shorten(node.name, Math.floor((box.width - 44) / 7.8))),
+        svg("text", { x: 12, y: 21, class: "node-name" }, shorten(node.name, Math.floor((box.width - (live ? 44 : 24)) / 7.8))),
         svg("text", { x: 12, y: 38, class: "node-type" }, node.type),
-        svg("text", { x: box.width - 12, y: 21, class: "node-icon", "text-anchor": "end", "aria-hidden": "true" }, statusIcon("NOT_REACHED")));
+        live ? svg("text", { x: box.width - 12, y: 21, class: "node-icon", "text-anchor": "end", "aria-hidden": "true" }, statusIcon("NOT_REACHED")) : null);
+      if (!live) { nodeElements.set(node.id, { node, element }); nodeLayer.append(element); continue; }
       const choose = () => onSelect && onSelect(node);
       element.addEventListener("click", choose);
       element.addEventListener("keydown", (event) => {
@@ -211,6 +215,8 @@ export function drawGraph(container, graph, { onSelect } = {}) {
   }
   root.append(groupLayer, edgeLayer, nodeLayer);
   clear(container).append(root);
+  // Layout and drawing time, for the browser tests' measurements (performance entries).
+  performance.measure("statewright:graph-draw", { start: started, detail: { nodes: graph.nodes.length } });
 
   function setStatus(statusOf) {
     for (const { node, element } of nodeElements.values()) {
@@ -228,13 +234,32 @@ export function drawGraph(container, graph, { onSelect } = {}) {
     }
   }
 
+  /** Marks the edges the execution took: took(fromName, toName), "" for Start and End. */
+  function setTaken(took, statusOf) {
+    const nameOf = (id) => {
+      const entry = nodeElements.get(id);
+      if (!entry || entry.node.type === "Start" || entry.node.type === "End") return "";
+      return entry.node.type === "Join" ? nodeElements.get(entry.node.joinOf).node.name : entry.node.name;
+    };
+    for (const { edge, element } of edgeElements) {
+      const from = nameOf(edge.from);
+      const to = nameOf(edge.to);
+      const intoJoin = nodeElements.get(edge.to).node.type === "Join";
+      const taken = intoJoin ? statusOf(from) === "SUCCEEDED" : took(from, to);
+      if (taken !== element.classList.contains("taken")) {
+        element.classList.toggle("taken", taken);
+        element.querySelector("path").setAttribute("marker-end", `url(#arrow-${taken ? "taken" : edge.kind})`);
+      }
+    }
+  }
+
   function select(name) {
     for (const { node, element } of nodeElements.values()) {
       element.classList.toggle("selected", node.name === name && node.type !== "Join");
     }
   }
 
-  return { setStatus, select, element: root, width, height };
+  return { setStatus, setTaken, select, element: root, width, height };
 }
 
 export function legend() {

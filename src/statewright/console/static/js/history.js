@@ -6,6 +6,7 @@ import { h, clear } from "./dom.js";
 const ROW = 34;
 const DETAIL = 260;
 const OVERSCAN = 12;
+const VIEW = 520;
 
 export class HistoryTable {
   constructor(trace) {
@@ -37,6 +38,8 @@ export class HistoryTable {
     }
     this.offsets = offsets;
     this.spacer.style.height = `${offsets[n]}px`;
+    // Short histories take the room they need; long ones scroll inside a fixed height.
+    this.viewport.style.height = `${Math.min(VIEW, offsets[n] + ROW + 2)}px`;
     this.viewport.setAttribute("aria-rowcount", String(n + 1));
   }
 

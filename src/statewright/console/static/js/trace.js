@@ -14,6 +14,7 @@ export class Trace {
     this.states = new Map();   // state name -> {status, visits: [...]}
     this.start = null;
     this.executionStatus = "RUNNING";
+    this.transitions = new Set(); // "from\u0000to" for each transition the execution made
   }
 
   get lastId() {
@@ -45,6 +46,15 @@ export class Trace {
     let step = "";
     if (type.endsWith("StateEntered")) {
       step = details.name;
+      const previous = this.byId.get(event.previousEventId);
+      if (previous && previous.type.endsWith("StateExited")) {
+        this.transitions.add(`${previous.details.name}\u0000${step}`);
+      } else if (previous && previous.type === "ExecutionStarted") {
+        this.transitions.add(`\u0000${step}`);
+      } else if (previous && this.stepOf.get(previous.id)) {
+        // The first state of a Parallel branch or a Map iteration.
+        this.transitions.add(`${this.stepOf.get(previous.id)}\u0000${step}`);
+      }
       const state = this._state(step);
       state.visits.push({ enteredId: event.id, entered: event.timestamp, input: details.input, output: null, exited: null, error: null, cause: null, retries: 0, pendingError: null });
       state.status = type === "FailStateEntered" ? "FAILED" : "IN_PROGRESS";
@@ -100,9 +110,15 @@ export class Trace {
         }
       } else if (type === "ExecutionSucceeded") {
         this.executionStatus = "SUCCEEDED";
+        if (previous && previous.type.endsWith("StateExited")) this.transitions.add(`${previous.details.name}\u0000`);
       }
     }
     this.stepOf.set(event.id, step || "");
+  }
+
+  /** Whether the execution went from state `from` to state `to` ("" for start and end). */
+  took(from, to) {
+    return this.transitions.has(`${from}\u0000${to}`);
   }
 
   statusOf(name) {
