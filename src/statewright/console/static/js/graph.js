@@ -144,8 +144,9 @@ export function drawGraph(container, graph, { onSelect, live = false } = {}) {
   });
   root.append(svg("defs", {},
     ...["next", "choice", "default", "catch", "taken"].map((kind) => svg("marker", {
-      id: `arrow-${kind}`, viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7",
-      markerHeight: "7", orient: "auto-start-reverse", class: `arrow arrow-${kind}`,
+      id: `arrow-${kind}`, viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "9",
+      markerHeight: "9", markerUnits: "userSpaceOnUse", orient: "auto-start-reverse",
+      class: `arrow arrow-${kind}`,
     }, svg("path", { d: "M 0 0 L 10 5 L 0 10 z" })))));
 
   const groupLayer = svg("g", { class: "groups" });

@@ -1,7 +1,7 @@
 // The event history table, virtualised: only the rows in view exist in the DOM, so 25,000
 // events scroll as smoothly as 25. A row expands to show the event's details as JSON.
 
-import { h, clear } from "./dom.js";
+import { h } from "./dom.js";
 
 const ROW = 34;
 const DETAIL = 260;
@@ -27,9 +27,11 @@ export class HistoryTable {
     this.viewport.addEventListener("scroll", () => this._schedule());
     this.frame = 0;
     this.rendered = "";
+    this.version = "0";
   }
 
   _layout() {
+    this.version = String((Number(this.version) || 0) + 1);
     const n = this.trace.events.length;
     const offsets = new Array(n + 1);
     offsets[0] = 0;
@@ -74,35 +76,46 @@ export class HistoryTable {
     const key = `${first}:${last}`;
     if (key === this.rendered) return;
     this.rendered = key;
-    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.eventId : undefined;
-    clear(this.spacer);
-    const start = this.trace.start || 0;
-    for (let i = first; i < last; i++) {
-      const event = events[i];
-      const open = this.expanded.has(event.id);
-      const row = h("div", {
-        class: `history-row${open ? " open" : ""}${/Failed|TimedOut|Aborted/.test(event.type) ? " bad" : ""}`,
-        role: "row", tabindex: "0", "aria-expanded": open ? "true" : "false",
-        "aria-rowindex": String(i + 2), "data-event-id": String(event.id),
-        onclick: () => this.toggle(event.id),
-        onkeydown: (e) => this._key(e, event.id, i),
-      },
-      h("span", { role: "cell", class: "c-id" }, h("span", { class: "chevron", "aria-hidden": "true" }, open ? "▾" : "▸"), String(event.id)),
-      h("span", { role: "cell", class: "c-type" }, event.type),
-      h("span", { role: "cell", class: "c-step" }, this.trace.stepOf.get(event.id) || ""),
-      h("span", { role: "cell", class: "c-time" }, `+${((event.timestamp - start) * 1000).toFixed(0)} ms`),
-      h("span", { role: "cell", class: "c-when" }, new Date(event.timestamp * 1000).toISOString().replace("T", " ").slice(0, 23)));
-      row.style.top = `${this.offsets[i]}px`;
-      if (open) {
-        row.append(h("pre", { class: "code history-details", role: "cell" },
-          JSON.stringify({ id: event.id, previousEventId: event.previousEventId, type: event.type, details: expand(event.details) }, null, 2)));
+    // Rows already on screen stay; only those scrolled in are built, those scrolled out go.
+    const rows = this.rows || new Map();
+    for (const [index, row] of rows) {
+      if (index < first || index >= last || row.dataset.version !== this.version) {
+        row.remove();
+        rows.delete(index);
       }
-      this.spacer.append(row);
     }
-    if (focused) {
-      const again = this.spacer.querySelector(`[data-event-id="${CSS.escape(focused)}"]`);
-      if (again) again.focus({ preventScroll: true });
+    for (let i = first; i < last; i++) {
+      if (!rows.has(i)) {
+        const row = this._row(events[i], i);
+        rows.set(i, row);
+        this.spacer.append(row);
+      }
     }
+    this.rows = rows;
+  }
+
+  _row(event, i) {
+    const start = this.trace.start || 0;
+    const open = this.expanded.has(event.id);
+    const row = h("div", {
+      class: `history-row${open ? " open" : ""}${/Failed|TimedOut|Aborted/.test(event.type) ? " bad" : ""}`,
+      role: "row", tabindex: "0", "aria-expanded": open ? "true" : "false",
+      "aria-rowindex": String(i + 2), "data-event-id": String(event.id),
+      "data-version": this.version,
+      onclick: () => this.toggle(event.id),
+      onkeydown: (e) => this._key(e, event.id, i),
+    },
+    h("span", { role: "cell", class: "c-id" }, h("span", { class: "chevron", "aria-hidden": "true" }, open ? "▾" : "▸"), String(event.id)),
+    h("span", { role: "cell", class: "c-type" }, event.type),
+    h("span", { role: "cell", class: "c-step" }, this.trace.stepOf.get(event.id) || ""),
+    h("span", { role: "cell", class: "c-time" }, `+${((event.timestamp - start) * 1000).toFixed(0)} ms`),
+    h("span", { role: "cell", class: "c-when" }, new Date(event.timestamp * 1000).toISOString().replace("T", " ").slice(0, 23)));
+    row.style.top = `${this.offsets[i]}px`;
+    if (open) {
+      row.append(h("pre", { class: "code history-details", role: "cell" },
+        JSON.stringify({ id: event.id, previousEventId: event.previousEventId, type: event.type, details: expand(event.details) }, null, 2)));
+    }
+    return row;
   }
 
   _key(event, id, index) {

@@ -49,7 +49,8 @@ export class Trace {
       const previous = this.byId.get(event.previousEventId);
       if (previous && previous.type.endsWith("StateExited")) {
         this.transitions.add(`${previous.details.name}\u0000${step}`);
-      } else if (previous && previous.type === "ExecutionStarted") {
+      } else if (!previous || previous.type === "ExecutionStarted") {
+        // The first state (AWS gives its Entered event previousEventId 0).
         this.transitions.add(`\u0000${step}`);
       } else if (previous && this.stepOf.get(previous.id)) {
         // The first state of a Parallel branch or a Map iteration.
