@@ -267,5 +267,6 @@ export function legend() {
   return h("ul", { class: "legend", "aria-label": "Legend" },
     ...["NOT_REACHED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "CAUGHT"].map((s) =>
       h("li", { class: `s-${s.toLowerCase()}` }, h("span", { class: "swatch", "aria-hidden": "true" }, statusIcon(s)), statusLabel(s))),
+    h("li", { class: "edge-key" }, h("span", { class: "line taken", "aria-hidden": "true" }), "Path taken"),
     h("li", { class: "edge-key" }, h("span", { class: "line catch", "aria-hidden": "true" }), "Catch"));
 }
