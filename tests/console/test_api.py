@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -142,3 +143,19 @@ def test_functions_and_their_recent_invocations(console_server: Server) -> None:
     assert len(mine) == 1 and "Checking inventory for order: o-7" in mine[0]["logs"]
     unknown = call(console_server, "/console/api/function", params={"name": "nope"})
     assert unknown.status == 404
+
+
+def test_writes_need_json_so_other_sites_cannot_forge_them(console_server: Server) -> None:
+    # A form or text/plain POST from another site needs no CORS preflight; JSON does.
+    request = urllib.request.Request(
+        console_server.url + "/console/api/state-machine", method="POST",
+        data=json.dumps({"name": "forged", "definition": PASS}).encode(),
+        headers={"Content-Type": "text/plain"})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("a text/plain write was accepted")
+    except urllib.error.HTTPError as error:
+        assert error.code == 400
+        assert json.loads(error.read())["error"]["code"] == "ValidationException"
+    listed = call(console_server, "/console/api/state-machines").body["stateMachines"]
+    assert "forged" not in [m["name"] for m in listed]

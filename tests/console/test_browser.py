@@ -9,6 +9,7 @@ measurements (a 200-state graph's draw time, scrolling a 20,000-event history) a
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,13 @@ def test_retried_then_caught_task_and_parallel_branches(console: Page) -> None:
     assert "Retries\n1" in facts or "Retries\t1" in facts
     assert details.get_by_role("heading", name="Function invocations (2)").is_visible()
     assert details.get_by_label("Function log").first.inner_text().startswith("about to fail")
+    # The timeline: one bar per state visit, with its duration and retries.
+    timeline = page.get_by_role("list", name="Timeline of states")
+    risky = timeline.get_by_role("listitem", name=re.compile(r"^Risky: caught, .* · 1 retry,"))
+    assert risky.count() == 1
+    assert timeline.get_by_role("listitem").count() == 5  # Both, Left, Right, Risky, Recover
+    timeline.get_by_role("listitem", name=re.compile(r"^Recover: ")).click()
+    details.get_by_role("heading", name="Recover").wait_for()
 
 
 def test_html_looking_names_and_data_stay_text(console: Page) -> None:

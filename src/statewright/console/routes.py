@@ -143,6 +143,11 @@ def _json_endpoint(fn: Callable[..., Any]) -> Callable[[Request], Any]:
 
 
 async def _body(request: Request) -> dict[str, Any]:
+    # Only JSON: a page on another site can send a form or text/plain POST here without the
+    # browser asking first, but not application/json (that needs CORS, which we never allow).
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise BadRequest("The console's API accepts only application/json requests")
     raw = await request.body()
     if len(raw) > 2 * 1024 * 1024:
         raise BadRequest("The request body is too large")
@@ -334,7 +339,7 @@ class _Api:
         try:
             arn = _param(request, "arn")
             after = max(int(request.query_params.get("after", "0")), 0)
-            record = await run_in_threadpool(self.engine.describe_execution, arn)
+            await run_in_threadpool(self.engine.describe_execution, arn)  # it exists
         except ValueError:
             return _failure(BadRequest("'after' must be a number"))
         except errors.AwsError as exc:
@@ -369,7 +374,6 @@ class _Api:
                     await anyio.sleep(STREAM_POLL_SECONDS)
             yield ": reconnect\n\n"
 
-        del record
         return StreamingResponse(messages(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})

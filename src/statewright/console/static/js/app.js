@@ -4,6 +4,7 @@ import { call, stream } from "./api.js";
 import { h, clear, badge, codeBlock, errorBox, formatDate, formatDuration, pretty, statusLabel } from "./dom.js";
 import { buildGraph, drawGraph, legend } from "./graph.js";
 import { HistoryTable } from "./history.js";
+import { Timeline } from "./timeline.js";
 import { Trace } from "./trace.js";
 
 const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"];
@@ -327,11 +328,20 @@ async function executionPage(params) {
     drawn.select(node.name);
     renderDetails();
   } });
+  const timeline = new Timeline(trace, { onSelect: (name) => {
+    const node = graph.nodes.find((n) => n.name === name && n.type !== "Join");
+    if (!node) return;
+    selected = node;
+    drawn.select(name);
+    renderDetails();
+    details.scrollIntoView({ block: "nearest" });
+  } });
 
   function refresh() {
     drawn.setStatus((name) => trace.statusOf(name));
     drawn.setTaken((from, to) => trace.took(from, to), (name) => trace.statusOf(name));
     history.update();
+    timeline.update(current.stopDate || Math.max(Date.now() / 1000, trace.events.length ? trace.events[trace.events.length - 1].timestamp : 0));
     eventCount.textContent = `${trace.events.length.toLocaleString()} events`;
     renderDetails();
   }
@@ -365,6 +375,7 @@ async function executionPage(params) {
       h("div", { class: "graph-pane" }, h("div", { class: "section-head" }, h("h2", {}, "Graph"), legend()), graphBox),
       details),
     h("section", { "aria-label": "Input and output" }, inputOutput),
+    h("section", { "aria-label": "Timeline" }, h("h2", {}, "Timeline"), timeline.element),
     h("section", { "aria-label": "Event history" }, h("div", { class: "section-head" }, h("h2", {}, "Event history"), eventCount), history.element),
   ];
   requestAnimationFrame(refresh);
