@@ -276,6 +276,21 @@ def test_lists_and_function_pages(console: Page, screenshots: Path) -> None:
     shoot(console, screenshots, "console-home")
 
 
+def test_delete_a_state_machine(console: Page) -> None:
+    created = call(console.server, "/console/api/state-machine", "POST", {
+        "name": "ui-delete-me", "definition": json.dumps(
+            {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})})
+    page = console.page
+    console.open(f"state-machine?arn={created.body['arn']}")
+    page.locator('main[data-page="state-machine"]').wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    page.locator('main[data-page="home"]').wait_for()
+    assert page.get_by_role("link", name="ui-delete-me").count() == 0
+    gone = call(console.server, "/console/api/state-machine", params={"arn": created.body["arn"]})
+    assert gone.body["error"]["code"] == "StateMachineDoesNotExist"
+
+
 def _two_hundred_states() -> str:
     states: dict[str, Any] = {}
     for i in range(200):

@@ -3,7 +3,7 @@
 
 import { h, clear, formatDuration, statusIcon, statusLabel } from "./dom.js";
 
-const MAX_ROWS = 400;
+const MAX_ROWS = 200;
 
 export class Timeline {
   constructor(trace, { onSelect } = {}) {
