@@ -2,8 +2,8 @@
 
 Each test's page fixture also checks that the page made no request outside the server and
 logged no error. Screenshots are saved at 1400 and 800 px (see conftest.py); the two
-measurements (a 200-state graph's draw time, scrolling a 20,000-event history) are written to
-``measurements.json`` beside them and printed, never asserted on.
+measurements (a 200-state graph's draw time, scrolling a 20,000-event history) are printed
+(``pytest -s``), never asserted on.
 """
 
 from __future__ import annotations
@@ -350,7 +350,7 @@ def _rounded(value: Any) -> Any:
     return round(value, 1) if isinstance(value, float) else value
 
 
-def test_measure_a_big_graph_and_a_long_history(console: Page, screenshots: Path) -> None:
+def test_measure_a_big_graph_and_a_long_history(console: Page) -> None:
     page = console.page
     big = call(console.server, "/console/api/state-machine", "POST",
                {"name": "ui-two-hundred", "definition": _two_hundred_states()})
@@ -391,5 +391,4 @@ def test_measure_a_big_graph_and_a_long_history(console: Page, screenshots: Path
         "history_20006_events_load_s": round(loaded, 2),
         "history_scroll": _rounded(scroll),
     }
-    (screenshots / "measurements.json").write_text(json.dumps(measured, indent=2) + "\n")
-    print("console measurements:", json.dumps(measured))
+    print("console measurements:", json.dumps(measured))  # pytest -s shows it
