@@ -365,6 +365,13 @@ def test_measure_a_big_graph_and_a_long_history(console: Page) -> None:
         draws.append(entries[-1][0])
         assert entries[-1][1] >= 200
         page.reload()
+    page.locator('g.node.state[data-state="Step 199"]').wait_for()
+    drawing = page.locator(".graph-box svg")
+    full = float(drawing.get_attribute("width") or 0)
+    page.get_by_role("button", name="Zoom out").click()
+    assert float(drawing.get_attribute("width") or 0) == round(full / 1.25)
+    page.get_by_role("button", name="100%").click()
+    assert float(drawing.get_attribute("width") or 0) == full
 
     fan = call(console.server, "/console/api/state-machine", "POST", {
         "name": "ui-twenty-thousand", "definition": json.dumps({"StartAt": "Fan", "States": {

@@ -260,7 +260,22 @@ export function drawGraph(container, graph, { onSelect, live = false } = {}) {
     }
   }
 
-  return { setStatus, setTaken, select, element: root, width, height };
+  // Zoom: "fit" shrinks a large graph to the box's width; the buttons step the scale.
+  let scale = 1;
+  function zoom(next) {
+    const fit = Math.min(1, (container.clientWidth - 20) / width);
+    scale = next === "fit" ? fit : Math.max(0.1, Math.min(2, next));
+    root.setAttribute("width", String(Math.round(width * scale)));
+    root.setAttribute("height", String(Math.round(height * scale)));
+  }
+  const controls = h("div", { class: "zoom", role: "group", "aria-label": "Zoom" },
+    h("button", { type: "button", "aria-label": "Zoom out", onclick: () => zoom(scale / 1.25) }, "−"),
+    h("button", { type: "button", "aria-label": "Zoom in", onclick: () => zoom(scale * 1.25) }, "+"),
+    h("button", { type: "button", onclick: () => zoom("fit") }, "Fit"),
+    h("button", { type: "button", onclick: () => zoom(1) }, "100%"));
+  container.prepend(controls);
+
+  return { setStatus, setTaken, select, zoom, element: root, width, height };
 }
 
 export function legend() {
