@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from statewright.cli import main
+from tests.shared_data import CONFORMANCE
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "conformance"
+SHARED = CONFORMANCE
 CASES = SHARED / "cases"
 FUNCTIONS = SHARED / "functions"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conformance.harness import CASES, load_cases, run_all
+from tests.shared_data import SKIP_REASON
 
 OUTCOME_BAR = 0.95
 HISTORY_BAR = 0.90
@@ -31,7 +32,7 @@ KNOWN_GAPS = {
 }
 
 
-@pytest.mark.skipif(not CASES.is_dir(), reason="../shared/conformance is not beside the repo")
+@pytest.mark.skipif(not CASES.is_dir(), reason=SKIP_REASON)
 def test_jsonpath_conformance_score(tmp_path: Path) -> None:
     cases = load_cases()
     scores = list(run_all(cases, tmp_path))
