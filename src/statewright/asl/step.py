@@ -69,20 +69,26 @@ from statewright.asl.timestamps import parse_timestamp_seconds
 
 __all__ = [
     "Decision", "Fail", "Finish", "Fork", "Invoke", "RetryLater", "Sleep", "TaskResult",
-    "Transition", "attempt", "complete", "enter", "error_matches",
+    "Transition", "attempt", "complete", "enter", "error_matches", "unsupported",
 ]
 
 # ----------------------------------------------------------------------------- entry points
 
 
+def unsupported(state: State) -> str | None:
+    """Why statewright cannot run ``state`` yet, or None. ``enter`` fails such a state at run
+    time; ``statewright validate`` warns about it (one check, so both go when support lands)."""
+    if state.query_language == "JSONata":
+        # Running a JSONata state with the JSONPath rules would give wrong results quietly.
+        return "statewright does not support the JSONata query language yet; this state needs it"
+    return None
+
+
 def enter(state: State, data: Any, ctx: Ctx) -> Decision:
     """The state is entered with raw input ``data``."""
     events = [state_entered(state.type, state.name, data)]
-    if state.query_language == "JSONata":
-        # Running a JSONata state with the JSONPath rules would give wrong results quietly.
-        failure = Failure(err.RUNTIME, "statewright does not support the JSONata query "
-                          "language yet; this state needs it")
-        return Fail(locate(failure, state, ctx), tuple(events))
+    if (reason := unsupported(state)) is not None:
+        return Fail(locate(Failure(err.RUNTIME, reason), state, ctx), tuple(events))
     try:
         match state:
             case PassState():

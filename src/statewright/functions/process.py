@@ -201,8 +201,9 @@ class ProcessFunctions:
             if self._node is None:
                 return _Unavailable(
                     "Runtime.NodeNotFound",
-                    f"the {config.runtime} runtime needs the node executable, which is not on "
-                    "PATH; install Node.js or pass ProcessFunctions(node=...)",
+                    f"function {config.name} ({config.runtime}) needs Node.js, and no `node` "
+                    "program is on PATH; install Node.js 18 or later (e.g. apt-get install "
+                    "nodejs) and start statewright again",
                 )
             # V8 otherwise sizes its heap from the machine's memory and would grow past the
             # function's limit between two memory polls; near the limit it collects harder.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from statewright.asl.errors import TIMEOUT, Failure
+from statewright.asl.resources import Resource
 from statewright.asl.step import Invoke, TaskResult
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
 
@@ -46,6 +47,19 @@ class Invocation:
     """What the function printed (stdout and stderr)."""
 
 
+def unsupported_resource(resource: Resource) -> str | None:
+    """Why a Task with this resource cannot run here yet, or None. ``run_task`` fails such a
+    Task at run time; ``statewright validate`` warns about it (one check for both)."""
+    if resource.kind in ("lambda_function", "activity"):
+        return None
+    if resource.service == "lambda" and resource.api == "invoke":
+        return None
+    if resource.pattern == "wait_for_task_token":
+        return None  # the server waits for SendTaskSuccess/Failure with the token
+    return (f"The resource '{resource.arn}' is not supported yet (only Lambda functions, "
+            "arn:aws:states:::lambda:invoke and activities are)")
+
+
 def run_task(
     invoker: Invoker, invoke: Invoke, time_scale: float = 1.0,
     clock: Callable[[], float] = time.time,
@@ -59,11 +73,7 @@ def run_task(
     """
     name = invoke.function_name
     if name is None:
-        return Failure(
-            "States.Runtime",
-            f"The resource '{invoke.resource.arn}' is not supported yet (only Lambda functions "
-            "and arn:aws:states:::lambda:invoke are)",
-        ), None
+        return Failure("States.Runtime", unsupported_resource(invoke.resource) or ""), None
     started_at, began = clock(), time.monotonic()
     if invoke.timeout_seconds is None:
         return _finish(name, _call(invoker, invoke), started_at, began)
