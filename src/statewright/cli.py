@@ -119,7 +119,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="print what each function invocation logged to stderr")
     worker.add_argument("--endpoint-url", default=os.environ.get("STATEWRIGHT_ENDPOINT_URL"),
                         help="the statewright API its functions' AWS SDKs should call "
-                        "(AWS_ENDPOINT_URL inside functions; default $STATEWRIGHT_ENDPOINT_URL)")
+                        "(AWS_ENDPOINT_URL_SFN and AWS_ENDPOINT_URL_LAMBDA inside functions; "
+                        "default $STATEWRIGHT_ENDPOINT_URL)")
     worker.add_argument("--lease-seconds", type=float, default=30.0,
                         help="how long claimed work stays this worker's without a heartbeat; "
                         "a crashed worker's work is taken over after it (default 30)")

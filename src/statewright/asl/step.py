@@ -376,11 +376,12 @@ def _decode_result(state: TaskState, outcome: TaskResult, ctx: Ctx) -> Any:
     # (.waitForTaskToken) Task's result is the SendTaskSuccess output itself.
     if (resource.kind == "service" and resource.service == "lambda"
             and resource.api == "invoke" and resource.pattern == "request_response"):
-        return _lambda_invoke_response(value, size, ctx)
+        return _lambda_invoke_response(value, size, ctx, outcome.log_result)
     return value
 
 
-def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx) -> dict[str, Any]:
+def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx, log_result: str | None = None
+                            ) -> dict[str, Any]:
     """The ``arn:aws:states:::lambda:invoke`` result: Lambda's Invoke response, as AWS shapes it."""
     request_id = str(uuid.UUID(int=ctx.random.getrandbits(128), version=4))
     headers = {
@@ -393,8 +394,11 @@ def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx) -> dict[str, Any]
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": request_id,
     }
+    if log_result is not None:
+        headers["X-Amz-Log-Result"] = log_result
     return {
         "ExecutedVersion": "$LATEST",
+        **({"LogResult": log_result} if log_result is not None else {}),
         "Payload": payload,
         "SdkHttpMetadata": {
             "AllHttpHeaders": {k: [v] for k, v in headers.items()},

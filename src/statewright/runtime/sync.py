@@ -162,7 +162,8 @@ class _Runner:
                 "or an activity worker): run it on the server (statewright serve), not in "
                 "memory",
             )
-        outcome, invocation = run_task(self.invoker, invoke, self.wait_scale, lambda: self.now)
+        outcome, invocation = run_task(self.invoker, invoke, self.wait_scale, lambda: self.now,
+                                       self.driver.info.execution_arn)
         if invocation is not None:
             self.invocations.append(
                 invocation_record(self.driver.info.execution_arn, work, invocation))
