@@ -66,6 +66,7 @@ def run_execution(
     clock: Callable[[], float] = time.time,
     seed: int | None = None,
     execution_arn: str | None = None,
+    authorize: Callable[[str], Failure | None] | None = None,
 ) -> ExecutionResult:
     """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``."""
     machine_arn = state_machine_arn or (
@@ -81,7 +82,7 @@ def run_execution(
         seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
     )
     driver = Driver(state_machine, info)
-    runner = _Runner(driver, invoker, wait_scale, clock, start)
+    runner = _Runner(driver, invoker, wait_scale, clock, start, authorize)
     runner.run()
     return ExecutionResult(
         info, driver.status, driver.output, driver.failure, runner.now, runner.events,
@@ -93,9 +94,12 @@ class _Runner:
     def __init__(
         self, driver: Driver, invoker: Invoker, wait_scale: float,
         clock: Callable[[], float], start: float,
+        authorize: Callable[[str], Failure | None] | None = None,
     ) -> None:
         self.driver = driver
         self.invoker = invoker
+        self.authorize = authorize
+        """The state machine role's IAM check of each function call, if enforced."""
         self.wait_scale = wait_scale
         self.clock = clock
         self._skew = start - clock()
@@ -156,7 +160,8 @@ class _Runner:
                 "or an activity worker): run it on the server (statewright serve), not in "
                 "memory",
             )
-        outcome, invocation = run_task(self.invoker, invoke, self.wait_scale, lambda: self.now)
+        outcome, invocation = run_task(self.invoker, invoke, self.wait_scale, lambda: self.now,
+                                       self.authorize)
         if invocation is not None:
             self.invocations.append(
                 invocation_record(self.driver.info.execution_arn, work, invocation))

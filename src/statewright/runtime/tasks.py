@@ -49,6 +49,7 @@ class Invocation:
 def run_task(
     invoker: Invoker, invoke: Invoke, time_scale: float = 1.0,
     clock: Callable[[], float] = time.time,
+    authorize: Callable[[str], Failure | None] | None = None,
 ) -> tuple[TaskResult | Failure, Invocation | None]:
     """Calls the function behind ``invoke``; never raises for user-caused faults. Returns the
     Task's outcome and the invocation (None when no function was called).
@@ -56,6 +57,8 @@ def run_task(
     The Task's TimeoutSeconds (times ``time_scale``) bounds the wait for the outcome: past it
     the Task fails with ``States.Timeout``. The handler itself may run on (an in-process
     handler cannot be killed; process runners kill theirs at the function's own timeout).
+    ``authorize`` (the state machine role's IAM check) may refuse the call: its failure is
+    the Task's, and the function is not called.
     """
     name = invoke.function_name
     if name is None:
@@ -64,6 +67,9 @@ def run_task(
             f"The resource '{invoke.resource.arn}' is not supported yet (only Lambda functions "
             "and arn:aws:states:::lambda:invoke are)",
         ), None
+    denial = authorize(name) if authorize is not None else None
+    if denial is not None:
+        return denial, None
     started_at, began = clock(), time.monotonic()
     if invoke.timeout_seconds is None:
         return _finish(name, _call(invoker, invoke), started_at, began)
