@@ -502,17 +502,19 @@ class Engine:
         """Runs one IAM operation (``runtime/iam.py``); errors are IAM's."""
         return self._call(operation, self._iam)
 
-    def task_authorizer(self, execution_arn: str) -> Callable[[str], Failure | None]:
+    def task_authorizer(self, execution_arn: str
+                        ) -> Callable[[str, str | None], Failure | None]:
         """For a worker about to run a Task of the execution: a check of whether the state
         machine's role may invoke a function (None) or the failure the Task gets."""
         record = self._call(self.store.get_execution, execution_arn)
         if record is None:
-            return lambda name: None
+            return lambda name, resource: None
         role_arn = self.driver_for(record).info.role_arn
         return functools.partial(self._invoke_denial, role_arn)
 
-    def _invoke_denial(self, role_arn: str, function_name: str) -> Failure | None:
-        return self._call(self._iam.invoke_denial, role_arn, function_name,
+    def _invoke_denial(self, role_arn: str, function_name: str, resource: str | None
+                       ) -> Failure | None:
+        return self._call(self._iam.invoke_denial, role_arn, function_name, resource,
                           self.settings.iam_strict)
 
     def _check_role(self, role_arn: str) -> None:

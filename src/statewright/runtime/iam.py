@@ -226,12 +226,13 @@ class IamOps:
                 "Neither the global service principal states.amazonaws.com, nor the regional "
                 "one is authorized to assume the provided role.")
 
-    def invoke_denial(self, role_arn: str, function_name: str, strict: bool = False
-                      ) -> Failure | None:
+    def invoke_denial(self, role_arn: str, function_name: str, resource: str | None = None,
+                      strict: bool = False) -> Failure | None:
         """None when the role may invoke the function (or is not enforced); else the Task
-        failure AWS reports when the role lacks lambda:InvokeFunction."""
+        failure AWS reports when the role lacks lambda:InvokeFunction. ``resource`` is the
+        function's ARN as the definition gives it (default: the ARN in this partition)."""
         role = self.role_for(role_arn)
-        resource = function_arn(self.partition, function_name)
+        resource = resource or function_arn(self.partition, function_name)
         if role is None:
             if not strict:
                 return None

@@ -66,7 +66,7 @@ def run_execution(
     clock: Callable[[], float] = time.time,
     seed: int | None = None,
     execution_arn: str | None = None,
-    authorize: Callable[[str], Failure | None] | None = None,
+    authorize: Callable[[str, str | None], Failure | None] | None = None,
 ) -> ExecutionResult:
     """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``."""
     machine_arn = state_machine_arn or (
@@ -94,7 +94,7 @@ class _Runner:
     def __init__(
         self, driver: Driver, invoker: Invoker, wait_scale: float,
         clock: Callable[[], float], start: float,
-        authorize: Callable[[str], Failure | None] | None = None,
+        authorize: Callable[[str, str | None], Failure | None] | None = None,
     ) -> None:
         self.driver = driver
         self.invoker = invoker

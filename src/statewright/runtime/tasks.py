@@ -49,7 +49,7 @@ class Invocation:
 def run_task(
     invoker: Invoker, invoke: Invoke, time_scale: float = 1.0,
     clock: Callable[[], float] = time.time,
-    authorize: Callable[[str], Failure | None] | None = None,
+    authorize: Callable[[str, str | None], Failure | None] | None = None,
 ) -> tuple[TaskResult | Failure, Invocation | None]:
     """Calls the function behind ``invoke``; never raises for user-caused faults. Returns the
     Task's outcome and the invocation (None when no function was called).
@@ -67,7 +67,7 @@ def run_task(
             f"The resource '{invoke.resource.arn}' is not supported yet (only Lambda functions "
             "and arn:aws:states:::lambda:invoke are)",
         ), None
-    denial = authorize(name) if authorize is not None else None
+    denial = authorize(name, _function_resource(invoke)) if authorize is not None else None
     if denial is not None:
         return denial, None
     started_at, began = clock(), time.monotonic()
@@ -88,6 +88,15 @@ def run_task(
     if isinstance(late, Failure):  # the function was never found: nothing ran
         return failure, None
     return failure, _invocation(name, late, started_at, began, task_timed_out=True)
+
+
+def _function_resource(invoke: Invoke) -> str | None:
+    """The function ARN as the definition names it (what IAM checks on AWS: a policy for the
+    definition's ARNs matches), None when it gives only a name."""
+    if invoke.resource.kind == "lambda_function":
+        return invoke.resource.arn
+    named = invoke.payload.get("FunctionName") if isinstance(invoke.payload, dict) else None
+    return named if isinstance(named, str) and named.startswith("arn:") else None
 
 
 def _call(invoker: Invoker, invoke: Invoke) -> InvokeResult | Failure:
