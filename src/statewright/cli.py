@@ -414,11 +414,14 @@ def _isolated_functions(store: Store, settings: Settings, folder: str | None,
     """An engine whose functions (all those deployed in the database) run in warm, isolated
     worker processes with hard timeouts; ``folder``'s handlers are deployed first."""
     registry = FunctionRegistry(store)
+    engines: list[Engine] = []
     functions = ProcessFunctions(registry.resolve, region=settings.region,
-                                 account=settings.account, endpoint_url=endpoint_url)
+                                 account=settings.account, endpoint_url=endpoint_url,
+                                 credentials=lambda: engines[0].function_credentials())
     invoker: Invoker = _EchoedLogs(functions) if echo_logs else functions
     try:
         engine = Engine(store, settings, invoker=invoker, functions=registry)
+        engines.append(engine)
         if folder is not None:
             _deploy_folder(engine, folder)
         yield engine, invoker

@@ -52,6 +52,7 @@ from tests.api.conftest import (
     stop_and_check,
     wait_for,
 )
+from tests.api.lambda_helpers import python_function
 
 #: Deterministic stand-ins for the order example's dice-rolling handlers (same names).
 HANDLERS = {
@@ -324,6 +325,35 @@ def _token_of(sfn: Any, execution: str) -> str:
                 return str(params["Payload"]["token"])
         assert time.monotonic() < deadline, "no TaskScheduled event"
         time.sleep(0.05)
+
+
+def test_a_function_signs_its_callback_with_its_own_key(secured: Secured, unique: str) -> None:
+    """With signatures checked, functions get an access key of their own (never the
+    server's secrets), so a handler's SendTaskSuccess still reaches the server."""
+    lam = secured.client("lambda")
+    lam.create_function(FunctionName=unique, **python_function("""
+        import os
+        import boto3
+
+        def handler(event, context):
+            assert "STATEWRIGHT_SERVER_KEY_FILE" not in os.environ
+            boto3.client("stepfunctions").send_task_success(
+                taskToken=event["token"], output='{"approved": true}')
+            return {}
+    """))
+    sfn = secured.client("stepfunctions")
+    definition = json.dumps({"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": unique, "Payload": {"token.$": "$$.Task.Token"}},
+        "End": True}}})
+    machine = sfn.create_state_machine(name=unique, definition=definition,
+                                       roleArn=f"arn:aws:iam::{ACCOUNT}:role/example")
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
+    described = wait_for(sfn, arn)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"approved": True}
+    listed = keys_cli("list", "--db", secured.db, env=secured.env)
+    assert '"Name": "statewright-functions"' in listed.stdout
 
 
 # ----------------------------------------------------------------------------- IAM

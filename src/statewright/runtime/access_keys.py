@@ -25,6 +25,8 @@ from statewright.store.base import AccessKeyRecord, Store
 
 #: Prefix of statewright's access key ids (AWS's long-term keys start with ``AKIA``).
 KEY_ID_PREFIX = "SWAK"
+#: The name of the key functions get (``for_functions``).
+FUNCTIONS_KEY_NAME = "statewright-functions"
 _SEAL_VERSION = "v1"
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -63,6 +65,14 @@ class AccessKeys:
         text = f"{_SEAL_VERSION}:{base64.b64encode(nonce + sealed).decode()}"
         self.store.put_access_key(AccessKeyRecord(key_id, name, text, self.clock()))
         return key_id, secret
+
+    def for_functions(self) -> tuple[str, str]:
+        """The key deployed functions sign their API calls with (``FUNCTIONS_KEY_NAME``),
+        created on first need and shared by every worker of the database."""
+        for record in self.list():
+            if record.name == FUNCTIONS_KEY_NAME:
+                return record.access_key_id, self._open(record)
+        return self.create(FUNCTIONS_KEY_NAME)
 
     def list(self) -> list[AccessKeyRecord]:
         return self.store.list_access_keys()

@@ -494,6 +494,13 @@ class Engine:
     def delete_access_key(self, access_key_id: str) -> bool:
         return self._call(self._access_keys.delete, access_key_id)
 
+    def function_credentials(self) -> tuple[str, str] | None:
+        """The access key deployed functions sign their API calls with, None while the API
+        checks no signatures."""
+        if not self.access_keys_required():
+            return None
+        return self._call(self._access_keys.for_functions)
+
     def check_server_key(self) -> None:
         """Raises ServerKeyError unless the server key file opens every stored key."""
         self._call(self._access_keys.check_server_key)
