@@ -3,7 +3,9 @@ the denial a Task failure that Retry and Catch see, and ``--iam strict``."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,25 @@ def test_the_policy_is_read_at_each_call(engine: Engine) -> None:
     engine.call_iam(lambda ops: ops.attach_role_policy(
         "r", "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"))
     assert _express(engine, "m", role, states).status == "SUCCEEDED"
+
+
+def test_the_console_can_show_what_a_role_may_invoke(engine: Engine) -> None:
+    zipped = _zip("def handler(event, context):\n    return event\n")
+    for name in ("allowed", "other"):
+        engine.create_function(name, "python3.12", "index.handler", zipped,
+                               role=f"arn:aws:iam::{ACCOUNT}:role/fn")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    enforced = engine.create_state_machine("m", definition, _role(engine, "r", "allowed"))
+    assert engine.role_permissions(enforced.arn) == {"allowed": True, "other": False}
+    free = engine.create_state_machine("n", definition, f"arn:aws:iam::{ACCOUNT}:role/x")
+    assert engine.role_permissions(free.arn) is None
+
+
+def _zip(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", source)
+    return buffer.getvalue()
 
 
 def test_strict_mode_requires_a_role_that_trusts_step_functions(tmp_path: Path) -> None:

@@ -509,6 +509,20 @@ class Engine:
         """Runs one IAM operation (``runtime/iam.py``); errors are IAM's."""
         return self._call(operation, self._iam)
 
+    def role_permissions(self, state_machine_arn: str) -> dict[str, bool] | None:
+        """For the console: which deployed functions the state machine's role may invoke;
+        None when the role is not enforced (it does not exist in statewright's IAM)."""
+        machine = self.describe_state_machine(state_machine_arn)
+        names: list[str] = []
+        marker: str | None = None
+        while True:
+            page = self.list_functions(50, marker)
+            names += [f.name for f in page.items]
+            marker = page.next_token
+            if marker is None:
+                break
+        return self._call(self._iam.invocable, machine.role_arn, names)
+
     def task_authorizer(self, execution_arn: str
                         ) -> Callable[[str, str | None], Failure | None]:
         """For a worker about to run a Task of the execution: a check of whether the state
