@@ -93,14 +93,20 @@ class SigV4Middleware:
                    for k, v in scope["headers"]]
         query = scope.get("query_string", b"").decode("latin-1")
         service = service_of(scope["path"], dict(headers), query)
-        body = await _read(receive)
-        if body is None:
-            await _refuse(service, "too_large", "Request body is too large")(scope, receive, send)
-            return
-        request = sigv4.Request(scope["method"], _raw_path(scope), query, headers, body)
+        head = sigv4.Request(scope["method"], _raw_path(scope), query, headers, b"")
         try:
-            await run_in_threadpool(sigv4.verify, request, service,
-                                    self.engine.access_key_secret, datetime.now(UTC))
+            # Form, time and key first: a request that fails them is refused unread.
+            signature = sigv4.check_head(head, service, datetime.now(UTC))
+            secret = await run_in_threadpool(self.engine.access_key_secret,
+                                             signature.access_key_id)
+            if secret is None:
+                raise sigv4.unknown_key()
+            body = await _read(receive)
+            if body is None:
+                raise sigv4.AuthFailure("too_large", "Request body is too large")
+            request = sigv4.Request(head.method, head.raw_path, query, headers, body)
+            # Hashing a large body takes a while: not on the event loop.
+            await run_in_threadpool(sigv4.check_signature, request, signature, secret)
         except sigv4.AuthFailure as failure:
             await _refuse(service, failure.kind, failure.message)(scope, receive, send)
             return

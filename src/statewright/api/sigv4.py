@@ -40,7 +40,7 @@ MAX_EXPIRES = 604800
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 _AMZ_DATE_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
 
-FailureKind = Literal["missing", "incomplete", "unknown_key", "bad_signature"]
+FailureKind = Literal["missing", "incomplete", "unknown_key", "bad_signature", "too_large"]
 
 
 class AuthFailure(Exception):
@@ -69,16 +69,23 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
-class _Signature:
+class Signature:
     """The parts of a signature, from the Authorization header or the query string."""
 
     access_key_id: str
+    """The key it names."""
     scope_date: str
+    """The credential scope's date, ``YYYYMMDD``."""
     region: str
+    """The credential scope's region (any)."""
     service: str
+    """The credential scope's service (``states``, ``lambda``, ``iam``)."""
     signed_headers: list[str]
+    """The headers signed, lower-case."""
     signature: str
+    """The hex signature."""
     amz_date: str
+    """``X-Amz-Date`` (or the ``Date`` header, converted)."""
     expires: int | None
     """Seconds a presigned URL lives; None for a header signature."""
 
@@ -87,8 +94,19 @@ def verify(request: Request, service: str, secret_of: Callable[[str], str | None
            now: datetime) -> str:
     """The access key id the request was signed with; raises AuthFailure otherwise.
     ``secret_of`` gives a key's secret, None for an unknown key."""
-    params = _query_pairs(request.query)
-    signature = _parse(request, params)
+    signature = check_head(request, service, now)
+    secret = secret_of(signature.access_key_id)
+    if secret is None:
+        raise unknown_key()
+    check_signature(request, signature, secret)
+    return signature.access_key_id
+
+
+def check_head(request: Request, service: str, now: datetime) -> Signature:
+    """The signature's parts, once its form, timestamp and scope are right: everything that
+    needs neither the body nor the database (the server refuses most bad requests before
+    reading their body)."""
+    signature = _parse(request, _query_pairs(request.query))
     when = _check_time(signature, now)
     if signature.scope_date != when.strftime("%Y%m%d"):
         raise AuthFailure("bad_signature", "Date in Credential scope does not match YYYYMMDD "
@@ -98,18 +116,22 @@ def verify(request: Request, service: str, secret_of: Callable[[str], str | None
     if signature.service != service:
         raise AuthFailure("bad_signature",
                           f"Credential should be scoped to correct service: '{service}'. ")
-    secret = secret_of(signature.access_key_id)
-    if secret is None:
-        raise AuthFailure("unknown_key",
-                          "The security token included in the request is invalid.")
-    expected = _compute(request, params, signature, secret)
+    return signature
+
+
+def unknown_key() -> AuthFailure:
+    return AuthFailure("unknown_key", "The security token included in the request is invalid.")
+
+
+def check_signature(request: Request, signature: Signature, secret: str) -> None:
+    """Raises AuthFailure unless ``signature`` is the request's, made with ``secret``."""
+    expected = _compute(request, _query_pairs(request.query), signature, secret)
     if not hmac.compare_digest(expected.encode(), signature.signature.encode()):
         raise AuthFailure(
             "bad_signature",
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method. Consult the service "
             "documentation for details.")
-    return signature.access_key_id
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -134,7 +156,7 @@ def _header(request: Request, name: str) -> str | None:
     return None
 
 
-def _parse(request: Request, params: list[tuple[str, str]]) -> _Signature:
+def _parse(request: Request, params: list[tuple[str, str]]) -> Signature:
     authorization = _header(request, "authorization")
     query = dict(params)
     if authorization is None and "X-Amz-Signature" not in query and \
@@ -145,7 +167,7 @@ def _parse(request: Request, params: list[tuple[str, str]]) -> _Signature:
     return _parse_query(query)
 
 
-def _parse_header(request: Request, authorization: str) -> _Signature:
+def _parse_header(request: Request, authorization: str) -> Signature:
     algorithm, _, rest = authorization.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise AuthFailure("incomplete", f"Unsupported AWS 'algorithm': '{algorithm}'. "
@@ -170,7 +192,7 @@ def _parse_header(request: Request, authorization: str) -> _Signature:
                       amz_date, None)
 
 
-def _parse_query(query: dict[str, str]) -> _Signature:
+def _parse_query(query: dict[str, str]) -> Signature:
     names = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
              "X-Amz-Signature")
     missing = [name for name in names if name not in query]
@@ -192,7 +214,7 @@ def _parse_query(query: dict[str, str]) -> _Signature:
 
 
 def _signature(credential: str, signed: str, signature: str, amz_date: str,
-               expires: int | None) -> _Signature:
+               expires: int | None) -> Signature:
     parts = credential.split("/")
     if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
         raise AuthFailure("incomplete", f"Credential must have exactly 5 slash-delimited "
@@ -204,7 +226,7 @@ def _signature(credential: str, signed: str, signature: str, amz_date: str,
     if "host" not in headers:
         raise AuthFailure("bad_signature", "'Host' must be a 'SignedHeader' in the AWS "
                           "Authorization.")
-    return _Signature(parts[0], parts[1], parts[2], parts[3], headers, signature, amz_date,
+    return Signature(parts[0], parts[1], parts[2], parts[3], headers, signature, amz_date,
                       expires)
 
 
@@ -215,7 +237,7 @@ def _http_date(value: str) -> str | None:
         return None
 
 
-def _check_time(signature: _Signature, now: datetime) -> datetime:
+def _check_time(signature: Signature, now: datetime) -> datetime:
     try:
         when = datetime.strptime(signature.amz_date, _AMZ_DATE).replace(tzinfo=UTC)
     except ValueError:
@@ -252,7 +274,7 @@ class _Signer(SigV4Auth):  # type: ignore[misc]
         return self._signed
 
 
-def _compute(request: Request, params: list[tuple[str, str]], signature: _Signature,
+def _compute(request: Request, params: list[tuple[str, str]], signature: Signature,
              secret: str) -> str:
     body_hash = hashlib.sha256(request.body).hexdigest()
     declared = _header(request, "x-amz-content-sha256")

@@ -437,6 +437,17 @@ class Engine:
 
     def driver_for(self, record: ExecutionRecord) -> Driver:
         """A driver continuing the execution from its stored cursor."""
+        machine = self._revision(record)
+        model = self._model(machine.arn, record.revision_id, machine.definition)
+        info = ExecutionInfo(
+            record.arn, record.state_machine_arn, record.name, machine.role_arn,
+            record.start_date, json.loads(record.input), seed=zlib.crc32(record.arn.encode()),
+            token_key=self.token_key,
+        )
+        return Driver.restore(model, info, json.loads(record.cursor))
+
+    def _revision(self, record: ExecutionRecord) -> StateMachineRecord:
+        """The state machine revision the execution runs."""
         key = (record.state_machine_arn, record.revision_id)
         machine = self._revisions.get(key)
         if machine is None:  # a revision never changes: read it once per process
@@ -446,13 +457,7 @@ class Engine:
                 raise errors.StateMachineDoesNotExist(
                     f"State Machine Does Not Exist: '{record.state_machine_arn}'")
             self._revisions[key] = machine
-        model = self._model(machine.arn, record.revision_id, machine.definition)
-        info = ExecutionInfo(
-            record.arn, record.state_machine_arn, record.name, machine.role_arn,
-            record.start_date, json.loads(record.input), seed=zlib.crc32(record.arn.encode()),
-            token_key=self.token_key,
-        )
-        return Driver.restore(model, info, json.loads(record.cursor))
+        return machine
 
     def commit(self, record: ExecutionRecord, driver: Driver, batch: Batch,
                done_work: list[int], now: float,
@@ -530,8 +535,7 @@ class Engine:
         record = self._call(self.store.get_execution, execution_arn)
         if record is None:
             return lambda name, resource: None
-        role_arn = self.driver_for(record).info.role_arn
-        return functools.partial(self._invoke_denial, role_arn)
+        return functools.partial(self._invoke_denial, self._revision(record).role_arn)
 
     def _invoke_denial(self, role_arn: str, function_name: str, resource: str | None
                        ) -> Failure | None:
