@@ -238,8 +238,10 @@ def _http_date(value: str) -> str | None:
 
 
 def _check_time(signature: Signature, now: datetime) -> datetime:
+    text = signature.amz_date  # checked against _AMZ_DATE_PATTERN: digits where expected
     try:
-        when = datetime.strptime(signature.amz_date, _AMZ_DATE).replace(tzinfo=UTC)
+        when = datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]),
+                        int(text[11:13]), int(text[13:15]), tzinfo=UTC)
     except ValueError:
         raise AuthFailure("incomplete", f"Date must be in ISO-8601 'basic format'. Got "
                           f"'{signature.amz_date}'.") from None
@@ -292,10 +294,10 @@ def _compute(request: Request, params: list[tuple[str, str]], signature: Signatu
             signed[name] = value
     unsigned_params = [(k, v) for k, v in params if k != "X-Amz-Signature"]
     aws_request = AWSRequest(method=request.method, url=f"http://signed{request.raw_path}",
-                             data=request.body, params=unsigned_params)
-    for name in signature.signed_headers:
-        if name == "x-amz-content-sha256":
-            aws_request.headers["X-Amz-Content-SHA256"] = declared
+                             params=unsigned_params)
+    # botocore takes the payload hash from this header when present: the body's, computed
+    # once above (and the declared one was checked against it).
+    aws_request.headers["X-Amz-Content-SHA256"] = body_hash
     aws_request.context["timestamp"] = signature.amz_date
     signer = _Signer(Credentials(signature.access_key_id, secret), signature.service,
                      signature.region, signed)
