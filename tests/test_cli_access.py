@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -69,6 +70,12 @@ def test_serve_refuses_to_start_without_the_key_file_that_sealed_the_keys(
     done = _cli("serve", "--port", "1", "--db", db, env=other)
     assert done.returncode == 2
     assert "server key file" in done.stderr and "is missing" in done.stderr
+    # keys create will not seal a second key under another server key.
+    done = _cli("keys", "create", "--db", db, env=other)
+    assert done.returncode == 2 and "is missing" in done.stderr
     Path(other["STATEWRIGHT_SERVER_KEY_FILE"]).write_text("AAAA\n")
     done = _cli("serve", "--port", "1", "--db", db, env=other)
     assert done.returncode == 2 and "does not hold a 256-bit key" in done.stderr
+    Path(other["STATEWRIGHT_SERVER_KEY_FILE"]).write_text(base64.b64encode(bytes(32)).decode())
+    done = _cli("keys", "create", "--db", db, env=other)
+    assert done.returncode == 2 and "did not seal access key" in done.stderr

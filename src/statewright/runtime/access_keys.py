@@ -57,7 +57,10 @@ class AccessKeys:
 
     def create(self, name: str = "") -> tuple[str, str]:
         """A new key: ``(access key id, secret access key)``. The secret is shown once."""
-        aead = self._server_key(create=True)
+        existing = self.list()
+        aead = self._server_key(create=not existing)
+        if existing:  # one server key per database: refuse to seal under another one
+            self._open(existing[0])
         key_id = KEY_ID_PREFIX + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
         secret = secrets.token_urlsafe(30)  # 40 characters, as AWS's secrets
         nonce = os.urandom(12)
