@@ -264,9 +264,22 @@ def test_the_aws_cli_signs_with_the_key(secured: Secured, tmp_path: Path) -> Non
                             capture_output=True, text=True, env=env, timeout=120)
     assert listed.returncode == 0, listed.stderr
     assert "stateMachines" in json.loads(listed.stdout)
+    # The seed's IAM set-up and cleanup, with the CLI.
+    role = f"cli-{time.monotonic_ns()}"
+    for command in (
+        ["iam", "create-role", "--role-name", role, "--assume-role-policy-document", TRUST],
+        ["iam", "put-role-policy", "--role-name", role, "--policy-name", "invoke",
+         "--policy-document", _inline(*HANDLERS)],
+        ["iam", "delete-role-policy", "--role-name", role, "--policy-name", "invoke"],
+        ["iam", "delete-role", "--role-name", role],
+    ):
+        done = subprocess.run([*base, *command], capture_output=True, text=True, env=env,
+                              timeout=120)
+        assert done.returncode == 0, (command, done.stderr)
     roles = subprocess.run([*base, "iam", "list-roles"], capture_output=True, text=True,
                            env=env, timeout=120)
     assert roles.returncode == 0, roles.stderr
+    assert role not in roles.stdout
     env["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
     refused = subprocess.run([*base, "lambda", "list-functions"], capture_output=True,
                              text=True, env=env, timeout=120)
