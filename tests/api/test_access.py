@@ -481,3 +481,8 @@ def test_iam_roles_and_policies_round_trip(secured: Secured, unique: str) -> Non
     iam.delete_role(RoleName=unique)
     assert _error(lambda: iam.create_role(RoleName="bad name!",
                                           AssumeRolePolicyDocument=TRUST))[0] == "ValidationError"
+    unchecked = secured.client("iam", parameter_validation=False)
+    code, status, message = _error(lambda: unchecked.create_role(RoleName=unique))
+    assert (code, status) == ("ValidationError", 400)
+    assert message == ("1 validation error detected: Value null at 'assumeRolePolicyDocument' "
+                       "failed to satisfy constraint: Member must not be null")
