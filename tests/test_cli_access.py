@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import REPO, start_server, stop_and_check
+from tests.api.conftest import REPO, free_port, start_server, stop_and_check
 
 
 def _cli(*args: str, env: dict[str, str], timeout: float = 60
@@ -25,10 +25,10 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "STATEWRIGHT_SERVER_KEY_FILE": str(tmp_path / "key" / "server.key")}
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.internal"])
 def test_serve_refuses_a_non_loopback_address_without_a_key(
-        tmp_path: Path, env: dict[str, str], host: str) -> None:
-    done = _cli("serve", "--host", host, "--port", "1", "--db",
+        tmp_path: Path, env: dict[str, str]) -> None:
+    host = "0.0.0.0"
+    done = _cli("serve", "--host", host, "--port", str(free_port()), "--db",
                 f"sqlite:///{tmp_path / 'db.sqlite'}", env=env)
     assert done.returncode == 2
     assert f"refusing to serve on {host} without access keys" in done.stderr
@@ -67,15 +67,26 @@ def test_serve_refuses_to_start_without_the_key_file_that_sealed_the_keys(
     db = f"sqlite:///{tmp_path / 'db.sqlite'}"
     assert _cli("keys", "create", "--db", db, env=env).returncode == 0
     other = {**env, "STATEWRIGHT_SERVER_KEY_FILE": str(tmp_path / "elsewhere.key")}
-    done = _cli("serve", "--port", "1", "--db", db, env=other)
+    done = _cli("serve", "--port", str(free_port()), "--db", db, env=other)
     assert done.returncode == 2
     assert "server key file" in done.stderr and "is missing" in done.stderr
     # keys create will not seal a second key under another server key.
     done = _cli("keys", "create", "--db", db, env=other)
     assert done.returncode == 2 and "is missing" in done.stderr
     Path(other["STATEWRIGHT_SERVER_KEY_FILE"]).write_text("AAAA\n")
-    done = _cli("serve", "--port", "1", "--db", db, env=other)
+    done = _cli("serve", "--port", str(free_port()), "--db", db, env=other)
     assert done.returncode == 2 and "does not hold a 256-bit key" in done.stderr
     Path(other["STATEWRIGHT_SERVER_KEY_FILE"]).write_text(base64.b64encode(bytes(32)).decode())
     done = _cli("keys", "create", "--db", db, env=other)
     assert done.returncode == 2 and "did not seal access key" in done.stderr
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("[::1]", True),
+    ("localhost", True), ("0.0.0.0", False), ("::", False), ("192.0.2.10", False),
+    ("example.internal", False),
+])
+def test_what_counts_as_loopback(host: str, loopback: bool) -> None:
+    from statewright.cli import _is_loopback
+
+    assert _is_loopback(host) is loopback

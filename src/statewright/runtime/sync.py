@@ -67,8 +67,10 @@ def run_execution(
     seed: int | None = None,
     execution_arn: str | None = None,
     authorize: Callable[[str, str | None], Failure | None] | None = None,
+    on_events: Callable[[list[HistoryEvent]], None] | None = None,
 ) -> ExecutionResult:
-    """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``."""
+    """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``;
+    ``on_events`` sees each step's history events as they happen (progress displays)."""
     machine_arn = state_machine_arn or (
         f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stateMachine:statewright-local"
     )
@@ -82,7 +84,7 @@ def run_execution(
         seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
     )
     driver = Driver(state_machine, info)
-    runner = _Runner(driver, invoker, wait_scale, clock, start, authorize)
+    runner = _Runner(driver, invoker, wait_scale, clock, start, on_events, authorize)
     runner.run()
     return ExecutionResult(
         info, driver.status, driver.output, driver.failure, runner.now, runner.events,
@@ -94,8 +96,10 @@ class _Runner:
     def __init__(
         self, driver: Driver, invoker: Invoker, wait_scale: float,
         clock: Callable[[], float], start: float,
+        on_events: Callable[[list[HistoryEvent]], None] | None = None,
         authorize: Callable[[str, str | None], Failure | None] | None = None,
     ) -> None:
+        self.on_events = on_events
         self.driver = driver
         self.invoker = invoker
         self.authorize = authorize
@@ -146,6 +150,8 @@ class _Runner:
 
     def _take(self, batch: Any) -> None:
         self.events.extend(batch.events)
+        if self.on_events is not None and batch.events:
+            self.on_events(list(batch.events))
         for work in batch.work:
             heapq.heappush(self._heap, (work.due, next(self._seq), work))
 
@@ -161,7 +167,7 @@ class _Runner:
                 "memory",
             )
         outcome, invocation = run_task(self.invoker, invoke, self.wait_scale, lambda: self.now,
-                                       self.authorize)
+                                       self.driver.info.execution_arn, self.authorize)
         if invocation is not None:
             self.invocations.append(
                 invocation_record(self.driver.info.execution_arn, work, invocation))
