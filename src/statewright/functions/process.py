@@ -246,8 +246,9 @@ class ProcessFunctions:
                 "AWS_REGION": self._region,
                 "AWS_DEFAULT_REGION": self._region,
                 "TZ": ":UTC",
-                # Lambda hands its functions the execution role's credentials; statewright
-                # checks none, so placeholders let an SDK inside a handler sign its calls.
+                # Lambda hands its functions the execution role's credentials; while the API
+                # checks no signatures, placeholders let an SDK inside a handler sign its calls
+                # (with access keys, ``credentials`` replaces them below).
                 "AWS_ACCESS_KEY_ID": "statewright",
                 "AWS_SECRET_ACCESS_KEY": "statewright",
                 "AWS_SESSION_TOKEN": "statewright",
