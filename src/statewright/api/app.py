@@ -1,10 +1,14 @@
 """The HTTP server's Starlette app: the Step Functions API at ``POST /``, Lambda's function
 operations under ``/2015-03-31/functions`` (``lambda_.py``), ``GET /health`` and the web
-console under ``/console`` (``GET /`` redirects there; ``statewright.console``).
+console under ``/console`` (``statewright.console``; a ``GET /`` naming no IAM ``Action``
+redirects there).
 
 Any ``Host`` is accepted, including ``sync-...``: botocore prefixes the host of
 StartSyncExecution (and TestState) with ``sync-`` even for a custom endpoint, and a proxy or a
 wildcard loopback name may pass that on.
+
+IAM's Query-protocol calls (form bodies, no ``X-Amz-Target``) share ``/`` (``iam.py``), and
+every request is checked for a SigV4 signature once access keys exist (``auth.py``).
 
 The Engine is synchronous (it talks to the database), so each operation runs in Starlette's
 thread pool; the event loop only reads requests and writes answers. GetActivityTask holds its
@@ -22,11 +26,12 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from statewright import console
-from statewright.api import lambda_, protocol, shapes
+from statewright.api import iam, lambda_, protocol, shapes
+from statewright.api.auth import SigV4Middleware
 from statewright.api.stepfunctions import OPERATIONS
 from statewright.errors import AwsError
 from statewright.runtime.engine import Engine
@@ -45,6 +50,8 @@ def create_app(engine: Engine) -> Starlette:
     long_polls = anyio.CapacityLimiter(MAX_LONG_POLLS)
 
     async def step_functions(request: Request) -> Response:
+        if iam.is_iam(request):  # IAM shares the endpoint (Query protocol, form bodies)
+            return await iam.handle(engine, request)
         request_id = protocol.new_request_id()
         try:
             return protocol.success(await _call(engine, request, long_polls), request_id)
@@ -60,12 +67,22 @@ def create_app(engine: Engine) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[
+    async def iam_get(request: Request) -> Response:
+        # GET / is IAM's Query API when it names an Action; a browser's GET / goes to the console.
+        if "Action" not in request.query_params:
+            return RedirectResponse(console.PREFIX + "/", status_code=307)
+        return await iam.handle(engine, request)
+
+    app = Starlette(routes=[
         Route("/", step_functions, methods=["POST"]),
+        Route("/", iam_get, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         *lambda_.routes(engine),
-        *console.routes(engine),  # GET / redirects to the console; all else is under /console
+        *console.routes(engine),  # everything under /console
     ])
+    # Every request but the health check is signed once the database holds an access key.
+    app.add_middleware(SigV4Middleware, engine=engine)
+    return app
 
 
 async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimiter

@@ -66,10 +66,9 @@ Handler = Callable[[Request], Any]
 
 
 def routes(engine: Engine) -> list[BaseRoute]:
-    """``/`` (a redirect to the console) and everything under ``PREFIX``."""
+    """Everything under ``PREFIX`` (the app redirects a browser's ``GET /`` here)."""
     api = _Api(engine)
     return [
-        Route("/", _home_redirect, methods=["GET", "HEAD"]),
         Route(PREFIX, _home_redirect, methods=["GET", "HEAD"]),
         Route(PREFIX + "/", _index, methods=["GET", "HEAD"]),
         Mount(PREFIX + "/static", app=_Static(directory=STATIC), name="console-static"),
