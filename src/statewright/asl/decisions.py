@@ -124,3 +124,6 @@ class TaskResult:
     """The response payload: JSON text (a function's return value or error object)."""
     function_error: str | None = None
     """Set (e.g. ``Unhandled``) when the payload is a function error object."""
+    service_response: bool = False
+    """The payload is already the service's whole response (a mocked response, as Step
+    Functions Local's mock config gives it), not a function's return value to shape."""

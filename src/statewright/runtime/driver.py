@@ -97,6 +97,11 @@ class Driver:
         self._batch = Batch()
         self._ready: deque[tuple[int, step.Decision]] = deque()
         self._static_context: dict[str, Any] | None = None
+        self.invocations: dict[str, int] = {}
+        """Invocations so far per Task state name (a mocked response answers by number)."""
+        self.test_case: str | None = None
+        """The mock config's test case this execution runs (``stateMachineArn#TestCase``),
+        kept in the cursor so that every worker answers its Tasks the same way."""
 
     # ------------------------------------------------------------------ persistence
 
@@ -110,6 +115,8 @@ class Driver:
             "next_frame": self._next_frame,
             "next_event": self._next_event,
             "frames": [frame_to_json(f) for f in self.frames.values() if not f.done],
+            "invocations": self.invocations,
+            **({"test_case": self.test_case} if self.test_case is not None else {}),
         }
 
     @classmethod
@@ -126,6 +133,8 @@ class Driver:
             driver.failure = Failure(*cursor["failure"])
         driver._next_frame = cursor["next_frame"]
         driver._next_event = cursor["next_event"]
+        driver.invocations = dict(cursor.get("invocations", {}))
+        driver.test_case = cursor.get("test_case")
         for raw in cursor["frames"]:  # parents come before their children
             parent = driver.frames.get(raw["parent"]) if raw["parent"] is not None else None
             machine = (
@@ -348,8 +357,11 @@ class Driver:
                 self._frame_failed(frame, decision.failure)
             case step.Invoke():
                 # The decision's last event, just written, is the attempt's Scheduled event.
-                visit = (TaskVisit(frame.state, 0, 0) if self._hidden(frame) else
-                         TaskVisit(frame.state, frame.entered_event_id, frame.last_event_id))
+                number = self.invocations.get(frame.state, 0)
+                self.invocations[frame.state] = number + 1
+                visit = (TaskVisit(frame.state, 0, 0, number) if self._hidden(frame) else
+                         TaskVisit(frame.state, frame.entered_event_id, frame.last_event_id,
+                                   number))
                 self._schedule(Work("invoke", frame.id, self._now, decision, frame.token,
                                     visit=visit))
             case step.Sleep():

@@ -36,6 +36,7 @@ from statewright.runtime.driver import Batch, Driver, ExecutionInfo, HistoryEven
 from statewright.runtime.function_ops import FunctionOps
 from statewright.runtime.function_ops import Settings as FunctionSettings
 from statewright.runtime.functions import FunctionRegistry
+from statewright.runtime.mocks import MockConfig, MockConfigError, TestCase
 from statewright.runtime.records import batch_records, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.store.base import (
@@ -87,9 +88,12 @@ class Engine:
     def __init__(
         self, store: Store, settings: Settings | None = None,
         clock: Callable[[], float] = time.time, invoker: Invoker | None = None,
-        functions: FunctionRegistry | None = None,
+        functions: FunctionRegistry | None = None, mock_config: MockConfig | None = None,
     ) -> None:
         self.store = store
+        self.mock_config = mock_config
+        """Step Functions Local's mock config: ``StartExecution`` on ``ARN#TestCase`` runs
+        that test case (workers read it here too)."""
         self.invoker = invoker
         """Runs functions for StartSyncExecution and Lambda's Invoke (workers have their own)."""
         self.functions = functions or FunctionRegistry(store)
@@ -225,7 +229,9 @@ class Engine:
     def start_execution(
         self, state_machine_arn: str, input_text: str | None = None, name: str | None = None
     ) -> Started:
+        state_machine_arn, test_case = self._test_case(state_machine_arn)
         machine = self.describe_state_machine(state_machine_arn)
+        self._mocks(machine.name, test_case)
         name = check_name(name) if name is not None else str(uuid.uuid4())
         text = "{}" if input_text is None else input_text
         data = self._decode_input(text)
@@ -235,6 +241,7 @@ class Engine:
         info = ExecutionInfo(arn, machine.arn, name, machine.role_arn, now, data,
                              seed=uuid.uuid4().int & 0xFFFFFFFF)
         driver = Driver(model, info)
+        driver.test_case = test_case
         batch = driver.start()
         record = ExecutionRecord(
             arn, machine.arn, machine.revision_id, name, "RUNNING", text, now,
@@ -253,11 +260,33 @@ class Engine:
             raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         return Started(arn, now)
 
+    def _test_case(self, state_machine_arn: str) -> tuple[str, str | None]:
+        """Splits Step Functions Local's ``ARN#TestCase``; refuses it without a mock config."""
+        arn, hash_sign, test_case = state_machine_arn.partition("#")
+        if not hash_sign:
+            return arn, None
+        if self.mock_config is None:
+            raise errors.ValidationException(
+                f"'{state_machine_arn}' names test case '{test_case}', but no mock config is "
+                "loaded: start the server with --mock-config FILE (or SFN_MOCK_CONFIG)")
+        return arn, test_case
+
+    def _mocks(self, machine_name: str, test_case: str | None) -> TestCase | None:
+        """The test case an execution runs; ValidationException when the config lacks it."""
+        if test_case is None or self.mock_config is None:
+            return None
+        try:
+            return self.mock_config.test_case(machine_name, test_case)
+        except MockConfigError as exc:
+            raise errors.ValidationException(str(exc)) from exc
+
     def start_sync_execution(
         self, state_machine_arn: str, input_text: str | None = None, name: str | None = None
     ) -> ExecutionResult:
         """StartSyncExecution: an EXPRESS execution run to its end in memory, not stored."""
+        state_machine_arn, test_case = self._test_case(state_machine_arn)
         machine = self.describe_state_machine(state_machine_arn)
+        case = self._mocks(machine.name, test_case)
         if machine.type != "EXPRESS":
             raise errors.StateMachineTypeNotSupported(
                 "This operation is not supported by this type of state machine")
@@ -269,6 +298,7 @@ class Engine:
             name=name, role_arn=machine.role_arn, wait_scale=self.settings.wait_scale,
             clock=self.clock, execution_arn=self.partition.express_execution(
                 machine.name, name, uuid.uuid4().hex),
+            test_case=case,
         )
 
     def describe_execution(self, arn: str) -> ExecutionRecord:

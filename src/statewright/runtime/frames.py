@@ -78,6 +78,9 @@ class TaskVisit:
     """Its Entered event: the state visit (0: not in this history, as in a Distributed Map)."""
     scheduled_event_id: int
     """The attempt's Scheduled event (0 likewise)."""
+    number: int = 0
+    """How many times the execution invoked this state before (retries and loop visits
+    count): which of a mocked response's answers this invocation gets."""
 
 
 @dataclass(slots=True)
@@ -256,7 +259,8 @@ def work_to_json(work: Work) -> dict[str, Any]:
         }
     visit = work.visit
     if visit is not None:
-        out["visit"] = [visit.state, visit.entered_event_id, visit.scheduled_event_id]
+        out["visit"] = [visit.state, visit.entered_event_id, visit.scheduled_event_id,
+                        visit.number]
     return out
 
 

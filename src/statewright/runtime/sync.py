@@ -25,6 +25,7 @@ from statewright.runtime.driver import (
     HistoryEvent,
     Work,
 )
+from statewright.runtime.mocks import TestCase, answer
 from statewright.runtime.records import invocation_record
 from statewright.runtime.tasks import run_task
 from statewright.store.base import InvocationRecord
@@ -66,8 +67,10 @@ def run_execution(
     clock: Callable[[], float] = time.time,
     seed: int | None = None,
     execution_arn: str | None = None,
+    test_case: TestCase | None = None,
 ) -> ExecutionResult:
-    """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``."""
+    """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``
+    (the Tasks ``test_case`` mocks call nothing)."""
     machine_arn = state_machine_arn or (
         f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stateMachine:statewright-local"
     )
@@ -81,7 +84,9 @@ def run_execution(
         seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
     )
     driver = Driver(state_machine, info)
-    runner = _Runner(driver, invoker, wait_scale, clock, start)
+    if test_case is not None:
+        driver.test_case = test_case.name
+    runner = _Runner(driver, invoker, wait_scale, clock, start, test_case)
     runner.run()
     return ExecutionResult(
         info, driver.status, driver.output, driver.failure, runner.now, runner.events,
@@ -92,9 +97,10 @@ def run_execution(
 class _Runner:
     def __init__(
         self, driver: Driver, invoker: Invoker, wait_scale: float,
-        clock: Callable[[], float], start: float,
+        clock: Callable[[], float], start: float, test_case: TestCase | None = None,
     ) -> None:
         self.driver = driver
+        self.test_case = test_case
         self.invoker = invoker
         self.wait_scale = wait_scale
         self.clock = clock
@@ -148,6 +154,9 @@ class _Runner:
     def _invoke(self, work: Work) -> TaskResult | Failure:
         invoke = work.invoke
         assert invoke is not None
+        mocked = answer(self.test_case, work)
+        if mocked is not None:
+            return mocked
         if invoke.resource.pattern == "wait_for_task_token" or invoke.resource.kind == "activity":
             # As on AWS Express workflows: nothing here can deliver SendTask* callbacks.
             return Failure(
