@@ -76,6 +76,7 @@ class Execution:
 
     def assert_succeeded(self, output: Any = _UNSET) -> None:
         """Fails the test unless the execution succeeded (with ``output``, when given)."""
+        __tracebackhide__ = True  # pytest shows the failing test line, not this one
         if self.status != "SUCCEEDED":
             raise AssertionError(f"expected SUCCEEDED, got {self._summary()}")
         if output is not _UNSET and self.output != output:
@@ -84,6 +85,7 @@ class Execution:
 
     def assert_failed(self, error: str | None = None, cause: str | None = None) -> None:
         """Fails the test unless the execution failed (with ``error``/``cause``, when given)."""
+        __tracebackhide__ = True  # pytest shows the failing test line, not this one
         if self.status != "FAILED":
             raise AssertionError(f"expected FAILED, got {self._summary()}")
         if error is not None and self.error != error:
@@ -93,6 +95,7 @@ class Execution:
 
     def assert_path(self, *states: str) -> None:
         """Fails the test unless exactly these states were entered, in this order."""
+        __tracebackhide__ = True  # pytest shows the failing test line, not this one
         if self.path != list(states):
             raise AssertionError(f"expected path {list(states)}, got {self.path}")
 
