@@ -39,7 +39,7 @@ def test_aws_sample_loads_with_its_test_cases_and_ranges() -> None:
 
 def test_unknown_machine_or_case_is_named() -> None:
     config = load_mock_config(SAMPLE)
-    with pytest.raises(MockConfigError, match="no test case 'Nope'.*HappyPath"):
+    with pytest.raises(MockConfigError, match=r"no test case 'Nope'.*HappyPath"):
         config.test_case("LambdaSQSIntegration", "Nope")
     with pytest.raises(MockConfigError, match="no state machine named 'Other'"):
         config.test_case("Other", "HappyPath")

@@ -3,6 +3,7 @@ mock config defines them, with the history of a real call."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def test_aws_sample_retry_path_uses_one_answer_per_invocation() -> None:
                       "Lambda.TimeoutException"]
     # Back-off of 2, 4 and 8 s: skipped in real time, kept in the history's timestamps.
     scheduled = [e["timestamp"] for e in execution.history if e["type"] == "TaskScheduled"]
-    gaps = [round(b - a) for a, b in zip(scheduled, scheduled[1:], strict=False)]
+    gaps = [round(b - a) for a, b in itertools.pairwise(scheduled)]
     assert gaps[:3] == [2, 4, 8]
 
 
