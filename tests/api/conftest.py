@@ -106,7 +106,8 @@ def free_port() -> int:
         return port
 
 
-def start_server(folder: Path, functions: Path | None) -> tuple[subprocess.Popen[bytes], Server]:
+def start_server(folder: Path, functions: Path | None, extra_env: dict[str, str] | None = None,
+                 ) -> tuple[subprocess.Popen[bytes], Server]:
     port = free_port()
     log = folder / "server.log"
     command = [sys.executable, "-m", "statewright.cli", "serve", "--port", str(port),
@@ -114,7 +115,8 @@ def start_server(folder: Path, functions: Path | None) -> tuple[subprocess.Popen
     if functions is not None:
         command += ["--functions", str(functions)]
     # GetActivityTask's empty polls end after 3 s instead of AWS's 60 s.
-    env = {**os.environ, "STATEWRIGHT_ACTIVITY_POLL_SECONDS": str(ACTIVITY_POLL_SECONDS)}
+    env = {**os.environ, "STATEWRIGHT_ACTIVITY_POLL_SECONDS": str(ACTIVITY_POLL_SECONDS),
+           **(extra_env or {})}
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
                                    env=env)

@@ -111,6 +111,21 @@ class MockConfig:
         return case
 
 
+    def find_test_case(self, name: str) -> TestCase:
+        """The test case ``MACHINE#CASE``, or ``CASE`` when one state machine has it."""
+        machine, hash_sign, case = name.rpartition("#")
+        if hash_sign:
+            return self.test_case(machine, case)
+        owners = sorted(m for m, cases in self.state_machines.items() if name in cases)
+        if len(owners) == 1:
+            return self.state_machines[owners[0]][name]
+        if not owners:
+            raise MockConfigError([("/StateMachines", f"no state machine has a test case "
+                                    f"named '{name}'")])
+        raise MockConfigError([("/StateMachines", f"state machines {', '.join(owners)} all "
+                                f"have a test case '{name}': say which, as MACHINE#{name}")])
+
+
 class MockConfigError(ValueError):
     """A mock config that cannot be used; ``problems`` are (JSON pointer, message) pairs."""
 
@@ -118,8 +133,8 @@ class MockConfigError(ValueError):
         self.problems = problems
         self.source = source
         prefix = f"{source}: " if source else ""
-        super().__init__("; ".join(f"{prefix}{where or '/'}: {what}"
-                                   for where, what in problems))
+        super().__init__(prefix + "; ".join(f"{where or '/'}: {what}"
+                                            for where, what in problems))
 
 
 # ----------------------------------------------------------------------------- loading
