@@ -39,6 +39,7 @@ from statewright.runtime.functions import FunctionRegistry
 from statewright.runtime.mocks import MockConfig, MockConfigError, TestCase
 from statewright.runtime.records import batch_records, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
+from statewright.runtime.teststate import TestStateRequest, TestStateResult, test_state
 from statewright.store.base import (
     ActivityRecord,
     ActivityTaskRecord,
@@ -300,6 +301,11 @@ class Engine:
                 machine.name, name, uuid.uuid4().hex),
             test_case=case,
         )
+
+    def test_state(self, request: TestStateRequest) -> TestStateResult:
+        """TestState: one state run once (``teststate.py``); Tasks call this engine's
+        functions unless mocked."""
+        return test_state(request, self.invoker, self.clock)
 
     def describe_execution(self, arn: str) -> ExecutionRecord:
         parse_execution_arn(arn)

@@ -125,6 +125,8 @@ def run(definition: Definition, input: Any = None, *, handlers: Handlers = None,
 
 _PARSED: dict[str, StateMachine] = {}
 """Definitions parsed so far, by text: a test suite parses each definition once."""
+_FILES: dict[tuple[str, int], StateMachine] = {}
+"""Definition files parsed so far, by path and modification time."""
 _FOLDERS: dict[Path, PythonFunctions] = {}
 """Handler folders loaded so far: their modules stay imported (warm), as on the server."""
 
@@ -134,11 +136,13 @@ def _machine(definition: Definition) -> StateMachine:
         return definition
     if isinstance(definition, Path) or (
             isinstance(definition, str) and not definition.lstrip().startswith("{")):
-        text = Path(definition).read_text(encoding="utf-8")
-    elif isinstance(definition, str):
-        text = definition
-    else:
-        text = json.dumps(definition)
+        path = Path(definition)
+        key = (str(path.resolve()), path.stat().st_mtime_ns)
+        cached = _FILES.get(key)
+        if cached is None:
+            cached = _FILES[key] = _machine(path.read_text(encoding="utf-8"))
+        return cached
+    text = definition if isinstance(definition, str) else json.dumps(definition)
     machine = _PARSED.get(text)
     if machine is None:
         machine = _PARSED[text] = parse(text)
