@@ -215,17 +215,19 @@ def _run(args: argparse.Namespace) -> int:
     state_machine = _load_machine(args.definition)
     data = _load_input(args.input)
     functions = _load_functions(args.functions)
-    test_case = None
+    test_case, machine_arn = None, None
     if args.test_case is not None:
         config = _mock_config(args.mock_config)
         if config is None:
             raise UsageError("--test-case needs --mock-config FILE (or SFN_MOCK_CONFIG)")
         try:
-            test_case = config.find_test_case(args.test_case)
+            machine, test_case = config.find_test_case(args.test_case)
         except MockConfigError as exc:
             raise UsageError(f"--test-case: {exc}") from exc
+        settings = _settings()
+        machine_arn = f"arn:aws:states:{settings.region}:{settings.account}:stateMachine:{machine}"
     result = run_execution(
-        state_machine, data, functions, name=args.name,
+        state_machine, data, functions, name=args.name, state_machine_arn=machine_arn,
         wait_scale=max(0.0, args.wait_scale if args.wait_scale is not None
                        else _settings().wait_scale),
         test_case=test_case,

@@ -29,6 +29,7 @@ def test_run_a_test_case_of_the_aws_sample() -> None:
     assert done.returncode == 0, done.stderr
     described = json.loads(done.stdout)
     assert described["status"] == "SUCCEEDED"
+    assert described["stateMachineArn"].endswith(":stateMachine:LambdaSQSIntegration")
     assert [e["type"] for e in described["events"]].count("TaskFailed") == 3
 
 

@@ -111,14 +111,15 @@ class MockConfig:
         return case
 
 
-    def find_test_case(self, name: str) -> TestCase:
-        """The test case ``MACHINE#CASE``, or ``CASE`` when one state machine has it."""
+    def find_test_case(self, name: str) -> tuple[str, TestCase]:
+        """The state machine name and test case of ``MACHINE#CASE``, or of ``CASE`` when one
+        state machine has it."""
         machine, hash_sign, case = name.rpartition("#")
         if hash_sign:
-            return self.test_case(machine, case)
+            return machine, self.test_case(machine, case)
         owners = sorted(m for m, cases in self.state_machines.items() if name in cases)
         if len(owners) == 1:
-            return self.state_machines[owners[0]][name]
+            return owners[0], self.state_machines[owners[0]][name]
         if not owners:
             raise MockConfigError([("/StateMachines", f"no state machine has a test case "
                                     f"named '{name}'")])
