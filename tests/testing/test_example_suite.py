@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_example_suite_passes() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "examples/order_processing/tests", "-q",
+        [sys.executable, "-m", "pytest", "examples/order_processing/tests", "-q", "-o", "addopts=",
          "-p", "no:cacheprovider"],
         capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
