@@ -99,6 +99,12 @@ class Driver:
         self._static_context: dict[str, Any] | None = None
         self.invocations: dict[str, int] = {}
         """Invocations so far per Task state name (a mocked response answers by number)."""
+        self.skew = 0.0
+        """Virtual minus real time: how far scaled waits moved this execution's clock ahead,
+        so its history shows the waits AWS would record (kept in the cursor)."""
+        self.wait_scale: float | None = None
+        """This execution's own wait scale (its state machine's ``statewright:wait-scale``
+        tag at start); None: the host's."""
         self.test_case: str | None = None
         """The mock config's test case this execution runs (``stateMachineArn#TestCase``),
         kept in the cursor so that every worker answers its Tasks the same way."""
@@ -116,6 +122,8 @@ class Driver:
             "next_event": self._next_event,
             "frames": [frame_to_json(f) for f in self.frames.values() if not f.done],
             "invocations": self.invocations,
+            **({"skew": self.skew} if self.skew else {}),
+            **({"wait_scale": self.wait_scale} if self.wait_scale is not None else {}),
             **({"test_case": self.test_case} if self.test_case is not None else {}),
         }
 
@@ -135,6 +143,8 @@ class Driver:
         driver._next_event = cursor["next_event"]
         driver.invocations = dict(cursor.get("invocations", {}))
         driver.test_case = cursor.get("test_case")
+        driver.skew = cursor.get("skew", 0.0)
+        driver.wait_scale = cursor.get("wait_scale")
         for raw in cursor["frames"]:  # parents come before their children
             parent = driver.frames.get(raw["parent"]) if raw["parent"] is not None else None
             machine = (
@@ -160,10 +170,14 @@ class Driver:
     def resume(self, work: Work, now: float, outcome: Any = None) -> Batch:
         """A work item fell due (``outcome``: a Task's TaskResult/Failure for ``invoke``)."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         frame = self.frames.get(work.frame)
         if not self._current(frame, work):
             return self._finish_batch()  # stale: the frame moved on or was cancelled
+        if work.kind != "invoke" and work.due > self._now:
+            # A scaled timer fired early in real time: the execution's clock jumps to its due.
+            self.skew += work.due - self._now
+            self._now = work.due
         assert frame is not None
         state = frame.machine.states[frame.state]
         ctx = self._ctx(frame)
@@ -206,7 +220,7 @@ class Driver:
         """A callback Task's request went out (its function ran, or nothing needed doing): the
         Task now waits for SendTask*; its TimeoutSeconds and HeartbeatSeconds start."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         frame = self.frames.get(work.frame)
         invoke = work.invoke
         if not self._current(frame, work) or invoke is None:
@@ -228,14 +242,14 @@ class Driver:
             }))
         attempt = sum(frame.retry_counts)
         if invoke.timeout_seconds is not None:
-            self._schedule(Work("task_timeout", frame.id, now + invoke.timeout_seconds,
+            self._schedule(Work("task_timeout", frame.id, self._now + invoke.timeout_seconds,
                                 token=frame.token, attempt=attempt))
         frame.heartbeat_seconds = invoke.heartbeat_seconds
         frame.beats = 0
         # An activity's heartbeat clock starts when a worker takes the task: beats come from
         # the worker, and a queued task has none yet (TimeoutSeconds bounds the queueing).
         if invoke.heartbeat_seconds is not None and resource.kind != "activity":
-            self._schedule(Work("heartbeat", frame.id, now + invoke.heartbeat_seconds,
+            self._schedule(Work("heartbeat", frame.id, self._now + invoke.heartbeat_seconds,
                                 token=frame.token, attempt=attempt, beat=0))
         return self._finish_batch()
 
@@ -251,12 +265,12 @@ class Driver:
         if not isinstance(state, TaskState) or state.resource.kind != "activity":
             return None
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         details = {} if worker_name is None else {"workerName": worker_name}
         self._emit(frame, Event("ActivityStarted", details))
         frame.beats += 1  # a heartbeat timer set before the start (SendTaskHeartbeat) is stale
         if frame.heartbeat_seconds is not None:
-            self._schedule(Work("heartbeat", frame.id, now + frame.heartbeat_seconds,
+            self._schedule(Work("heartbeat", frame.id, self._now + frame.heartbeat_seconds,
                                 token=frame.token, attempt=sum(frame.retry_counts),
                                 beat=frame.beats))
         return self._finish_batch()
@@ -268,7 +282,7 @@ class Driver:
         if frame is None:
             return None
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         state = frame.machine.states[frame.state]
         decision = step.complete(state, frame.input, outcome, frame.retry_counts,
                                  self._ctx(frame))
@@ -282,10 +296,10 @@ class Driver:
         if frame is None:
             return None
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         frame.beats += 1
         if frame.heartbeat_seconds is not None:
-            self._schedule(Work("heartbeat", frame.id, now + frame.heartbeat_seconds,
+            self._schedule(Work("heartbeat", frame.id, self._now + frame.heartbeat_seconds,
                                 token=frame.token, attempt=sum(frame.retry_counts),
                                 beat=frame.beats))
         return self._finish_batch()
@@ -293,7 +307,7 @@ class Driver:
     def started(self, work: Work, now: float) -> Batch:
         """The host began running an ``invoke`` work item: writes its Started event."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         frame = self.frames.get(work.frame)
         if frame is not None and not frame.done and work.invoke is not None:
             self._emit(frame, work.invoke.started)
@@ -302,7 +316,7 @@ class Driver:
     def stop(self, now: float, error: str | None, cause: str | None) -> Batch:
         """StopExecution / a timeout: cancels every frame and ends the execution."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         if self.status == "RUNNING":
             self._cancel_all()
             self.status = "ABORTED"
@@ -314,7 +328,7 @@ class Driver:
     def time_out(self, now: float) -> Batch:
         """The execution's TimeoutSeconds elapsed."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         if self.status == "RUNNING":
             self._cancel_all()
             self.status = "TIMED_OUT"

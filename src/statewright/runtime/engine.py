@@ -65,6 +65,8 @@ R = TypeVar("R")
 
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/statewright"
 
+#: A state machine tag whose value (a number >= 0) is its executions' wait scale.
+WAIT_SCALE_TAG = "statewright:wait-scale"
 #: Largest execution input AWS accepts (UTF-8 bytes).
 MAX_INPUT_BYTES = 262144
 #: How often a waiting GetActivityTask looks at the queue again when no wake-up came: the
@@ -121,6 +123,7 @@ class Engine:
                 f"1 validation error detected: Value '{type}' at 'type' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")
         model = self._parse(definition)
+        _check_wait_scale_tag(tags or {})
         arn = self.partition.state_machine(name)
         now = self.clock()
         record = StateMachineRecord(
@@ -204,6 +207,7 @@ class Engine:
 
     def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
         self._tagged(arn)
+        _check_wait_scale_tag(tags)
         self._call(self.store.set_tags, arn, tags, [])
 
     def untag_resource(self, arn: str, keys: list[str]) -> None:
@@ -243,15 +247,17 @@ class Engine:
                              seed=uuid.uuid4().int & 0xFFFFFFFF)
         driver = Driver(model, info)
         driver.test_case = test_case
+        driver.wait_scale = self._tagged_wait_scale(machine.arn)
         batch = driver.start()
         record = ExecutionRecord(
             arn, machine.arn, machine.revision_id, name, "RUNNING", text, now,
         )
         record = to_record(record, driver)
-        events, work = batch_records(arn, batch, self._scale(now))
+        scaled = self._scale(now, 0.0, driver.wait_scale)
+        events, work = batch_records(arn, batch, scaled)
         timeout = model.machine.timeout_seconds
         if timeout and driver.status == "RUNNING":
-            work.append(WorkItem(0, arn, "timeout", self._scale(now)(now + timeout), "{}"))
+            work.append(WorkItem(0, arn, "timeout", scaled(now + timeout), "{}"))
         stored = self._call(self.store.create_execution, record, events, work)
         if stored != record:
             # The name is taken: AWS starts nothing and answers with the running execution
@@ -271,6 +277,12 @@ class Engine:
                 f"'{state_machine_arn}' names test case '{test_case}', but no mock config is "
                 "loaded: start the server with --mock-config FILE (or SFN_MOCK_CONFIG)")
         return arn, test_case
+
+    def _tagged_wait_scale(self, machine_arn: str) -> float | None:
+        """The state machine's ``statewright:wait-scale`` tag: its executions' own wait scale
+        (fixed when each starts), for tests that share a server."""
+        value = self._call(self.store.get_tags, machine_arn).get(WAIT_SCALE_TAG)
+        return None if value is None else _wait_scale(value)
 
     def _mocks(self, machine_name: str, test_case: str | None) -> TestCase | None:
         """The test case an execution runs; ValidationException when the config lacks it."""
@@ -296,7 +308,8 @@ class Engine:
         model = self._model(machine.arn, machine.revision_id, machine.definition)
         return run_execution(
             model, data, self.invoker or _NoFunctions(), state_machine_arn=machine.arn,
-            name=name, role_arn=machine.role_arn, wait_scale=self.settings.wait_scale,
+            name=name, role_arn=machine.role_arn,
+            wait_scale=_first(self._tagged_wait_scale(machine.arn), self.settings.wait_scale),
             clock=self.clock, execution_arn=self.partition.express_execution(
                 machine.name, name, uuid.uuid4().hex),
             test_case=case,
@@ -478,9 +491,10 @@ class Engine:
                invocations: list[InvocationRecord] | None = None) -> bool:
         """Stores one batch (with the function ``invocations`` whose outcome it applies);
         False when another writer got there first (reload and redo)."""
-        events, work = batch_records(record.arn, batch, self._scale(now))
+        events, work = batch_records(record.arn, batch,
+                                     self._scale(now, driver.skew, driver.wait_scale))
         activities = self._activities.queued(record.arn, batch, now)
-        updated = to_record(record, driver, now)
+        updated = to_record(record, driver, now + driver.skew)
         try:
             self._committer.commit(ApplyRequest(
                 updated, record.version, events, work, done_work, activities, invocations or []))
@@ -490,11 +504,15 @@ class Engine:
 
     # ------------------------------------------------------------------ helpers
 
-    def _scale(self, now: float) -> Callable[[float], float]:
-        """Maps a due time to when the work should really run, applying the wait scale."""
-        scale = self.settings.wait_scale
+    def _scale(self, now: float, skew: float = 0.0, scale: float | None = None
+               ) -> Callable[[float], float]:
+        """Maps a due time on the execution's clock (real time plus ``skew``) to when the
+        work should really run, applying the wait scale (the execution's, else the
+        server's)."""
+        scale = self.settings.wait_scale if scale is None else scale
 
         def due(at: float) -> float:
+            at -= skew
             return at if scale == 1.0 or at <= now else now + (at - now) * scale
 
         return due
@@ -605,3 +623,23 @@ class _NoFunctions:
 
 
 __all__ = ["Engine", "HistoryEvent", "Started", "Work", "to_json"]
+
+
+def _check_wait_scale_tag(tags: dict[str, str]) -> None:
+    if WAIT_SCALE_TAG in tags and _wait_scale(tags[WAIT_SCALE_TAG]) is None:
+        raise errors.ValidationException(
+            f"The tag {WAIT_SCALE_TAG} must be a number >= 0 (0: executions skip Wait and "
+            f"Retry delays), not '{tags[WAIT_SCALE_TAG]}'")
+
+
+def _first(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def _wait_scale(value: str) -> float | None:
+    """A ``statewright:wait-scale`` tag's value as a scale; None when it is not one."""
+    try:
+        scale = float(value)
+    except ValueError:
+        return None
+    return scale if 0 <= scale < float("inf") else None

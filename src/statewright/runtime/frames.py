@@ -245,7 +245,7 @@ def frame_from_json(raw: dict[str, Any], machine: Machine) -> Frame:
 
 def work_to_json(work: Work) -> dict[str, Any]:
     """A work item's payload for the store."""
-    out: dict[str, Any] = {"frame": work.frame, "token": work.token}
+    out: dict[str, Any] = {"frame": work.frame, "token": work.token, "due": work.due}
     if work.attempt or work.beat:
         out["attempt"], out["beat"] = work.attempt, work.beat
     invoke = work.invoke
@@ -276,7 +276,9 @@ def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
         )
     visit = raw.get("visit")
     assert kind in ("invoke", "wake", "retry", "task_timeout", "heartbeat")
-    return Work(kind, raw["frame"], due, invoke, raw["token"],  # type: ignore[arg-type]
+    # ``due`` in the payload is the execution's own (virtual) time; the row's is scaled.
+    return Work(kind, raw["frame"], raw.get("due", due), invoke,  # type: ignore[arg-type]
+                raw["token"],
                 raw.get("attempt", 0), raw.get("beat", 0),
                 None if visit is None else TaskVisit(*visit))
 
