@@ -182,3 +182,25 @@ def test_map_with_a_mocked_result(sfn: Any) -> None:
                             mock={"result": '["a", "b"]'})
     assert answer["status"] == "SUCCEEDED"
     assert json.loads(answer["output"]) == {"items": [1, 2], "shipped": ["a", "b"]}
+
+
+@pytest.mark.parametrize(("mode", "result", "refused"), [
+    (None, {"MessageId": 1}, True),  # STRICT by default
+    ("PRESENT", {"MessageId": "m"}, False),
+    ("PRESENT", {"MessageId": "m", "Nope": 1}, True),
+    ("NONE", {"Nope": 1}, False),
+])
+def test_field_validation_mode(sfn: Any, mode: str | None, result: Any, refused: bool) -> None:
+    state = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+             "Parameters": {"QueueUrl": "q", "MessageBody": "b"}, "End": True}
+    mock: dict[str, Any] = {"result": json.dumps(result)}
+    if mode is not None:
+        mock["fieldValidationMode"] = mode
+    if refused:
+        with pytest.raises(ClientError) as caught:
+            sfn.test_state(definition=json.dumps(state), mock=mock)
+        assert caught.value.response["Error"]["Code"] == "ValidationException"
+        assert "does not match the API's response" in caught.value.response["Error"]["Message"]
+    else:
+        answer = sfn.test_state(definition=json.dumps(state), mock=mock)
+        assert json.loads(answer["output"]) == result

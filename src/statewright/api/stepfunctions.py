@@ -225,7 +225,8 @@ def test_state(engine: Engine, request: Request) -> Output:
         mock=None if mock is None else Mock(
             mock.get("result"),
             None if error_output is None else error_output.get("error", ""),
-            None if error_output is None else error_output.get("cause")),
+            None if error_output is None else error_output.get("cause"),
+            mock.get("fieldValidationMode", "STRICT")),
         retrier_retry_count=configuration.get("retrierRetryCount", 0),
         map_iteration_failure_count=configuration.get("mapIterationFailureCount"),
         error_caused_by_state=configuration.get("errorCausedByState"),

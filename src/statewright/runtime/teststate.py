@@ -11,7 +11,8 @@ the API reference's TestState, MockInput, TestStateConfiguration, InspectionData
   took it: the output is the input with the error placed, ``nextState`` its Next);
 - ``mock``: ``result`` (the service's response, as JSON text) or ``errorOutput`` instead of
   calling the resource; required for Map, Parallel, activity and ``.waitForTaskToken`` Tasks;
-  without it a Task calls the local function;
+  without it a Task calls the local function; ``fieldValidationMode`` checks ``result``
+  against the API's output shape (``mock_shapes.py``);
 - ``inspectionLevel``: INFO gives status, output or error, nextState; DEBUG and TRACE add
   ``inspectionData`` (input, afterInputPath, afterParameters, result, afterResultSelector,
   afterResultPath, variables, errorDetails). TRACE's HTTP request and response concern HTTP
@@ -57,6 +58,7 @@ from statewright.asl.step import (
 )
 from statewright.functions.base import Invoker
 from statewright.runtime.frames import iso8601
+from statewright.runtime.mock_shapes import check_mocked_result
 from statewright.runtime.tasks import run_task
 
 #: The name a lone state's definition is tested under when no ``stateName`` is given.
@@ -73,6 +75,8 @@ class Mock:
     """``errorOutput.error``."""
     cause: str | None = None
     """``errorOutput.cause``."""
+    field_validation_mode: str = "STRICT"
+    """How ``result`` is checked against the mocked API's output shape (``mock_shapes``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +249,14 @@ def _check_mock(state: State, mock: Mock | None) -> None:
             raise errors.ValidationException(
                 f"A mock applies to Task, Map and Parallel states, not to a {state.type} state")
         if mock.result is not None:
-            _json_member(mock.result, "mock result", errors.ValidationException, "")
+            result = _json_member(mock.result, "mock result", errors.ValidationException, "")
+            if isinstance(state, TaskState):
+                problems = check_mocked_result(state.resource, result,
+                                               mock.field_validation_mode)
+                if problems:
+                    raise errors.ValidationException(
+                        "The mock result does not match the API's response "
+                        f"({mock.field_validation_mode}): {'; '.join(problems)}")
         return
     if isinstance(state, MapState | ParallelState):
         raise errors.ValidationException(
