@@ -204,3 +204,33 @@ def test_field_validation_mode(sfn: Any, mode: str | None, result: Any, refused:
     else:
         answer = sfn.test_state(definition=json.dumps(state), mock=mock)
         assert json.loads(answer["output"]) == result
+
+
+MAP = {"Type": "Map", "ItemsPath": "$.items", "ToleratedFailureCount": 1, "MaxConcurrency": 2,
+       "End": True, "ItemProcessor": {"StartAt": "Ship", "States": {"Ship": {
+           "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+           "Parameters": {"FunctionName": "ship"}, "End": True}}}}
+
+
+@pytest.mark.parametrize(("failures", "status"), [(1, "SUCCEEDED"), (2, "FAILED")])
+def test_map_iteration_failures_against_the_tolerated_count(sfn: Any, failures: int,
+                                                            status: str) -> None:
+    answer = sfn.test_state(definition=json.dumps(MAP), input='{"items": [1, 2, 3]}',
+                            inspectionLevel="DEBUG", mock={"result": '["a", null, null]'},
+                            stateConfiguration={"mapIterationFailureCount": failures})
+    assert answer["status"] == status
+    if status == "FAILED":
+        assert answer["error"] == "States.ExceedToleratedFailureThreshold"
+    assert answer["inspectionData"]["toleratedFailureCount"] == 1
+    assert answer["inspectionData"]["maxConcurrency"] == 2
+
+
+def test_error_caused_by_state_must_be_inside_the_map(sfn: Any) -> None:
+    mock = {"errorOutput": {"error": "Boom", "cause": "c"}}
+    answer = sfn.test_state(definition=json.dumps(MAP), input='{"items": []}', mock=mock,
+                            stateConfiguration={"errorCausedByState": "Ship"})
+    assert (answer["status"], answer["error"]) == ("FAILED", "Boom")
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(definition=json.dumps(MAP), input='{"items": []}', mock=mock,
+                       stateConfiguration={"errorCausedByState": "Nope"})
+    assert caught.value.response["Error"]["Code"] == "ValidationException"

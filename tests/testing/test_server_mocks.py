@@ -34,7 +34,9 @@ MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:"
 APPROVALS = {"StartAt": "Ask", "States": {
     "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
             "Parameters": {"MessageBody.$": "$$.Task.Token", "QueueUrl": "q"},
-            "Next": "Poll"},
+            "Next": "Pack"},
+    "Pack": {"Type": "Task", "Next": "Poll",
+             "Resource": f"arn:aws:states:{REGION}:{ACCOUNT}:activity:pack"},
     "Poll": {"Type": "Task", "Next": "Done?",
              "Resource": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:poll"},
     "Done?": {"Type": "Choice", "Default": "Poll",
@@ -50,7 +52,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("mockserver")
     config = json.loads((HERE / "aws_sample_mock_config.json").read_text())
     config["StateMachines"]["Approvals"] = {"TestCases": {"Approved": {
-        "Ask": "Approve", "Poll": "PollTwice"}}}
+        "Ask": "Approve", "Pack": "Packed", "Poll": "PollTwice"}}}
+    config["MockedResponses"]["Packed"] = {"0": {"Return": {"box": 1}}}
     config["MockedResponses"]["Approve"] = {"0": {"Return": {"approved": True}}}
     config["MockedResponses"]["PollTwice"] = {
         "0": {"Return": {"StatusCode": 200, "Payload": {"done": False}}},
@@ -124,12 +127,15 @@ def test_hybrid_path_runs_the_unmocked_state_for_real(sfn: Any) -> None:
     assert "sqs:sendMessage" in described["cause"]
 
 
-def test_mocked_callback_returns_at_once_and_loops_count(sfn: Any) -> None:
+def test_mocked_callback_and_activity_return_at_once_and_loops_count(sfn: Any) -> None:
     described = _start(sfn, "Approved", "Approvals")
     assert described["status"] == "SUCCEEDED"
     entered = [e["stateEnteredEventDetails"]["name"] for e in
                _history(sfn, described["executionArn"]) if e["type"].endswith("StateEntered")]
-    assert entered == ["Ask", "Poll", "Done?", "Poll", "Done?", "End"]
+    assert entered == ["Ask", "Pack", "Poll", "Done?", "Poll", "Done?", "End"]
+    types = [e["type"] for e in _history(sfn, described["executionArn"])]
+    assert types[types.index("ActivityScheduled"):types.index("ActivityScheduled") + 3] == [
+        "ActivityScheduled", "ActivityStarted", "ActivitySucceeded"]
 
 
 def test_express_sync_execution_runs_a_test_case(server: Server, sfn: Any) -> None:

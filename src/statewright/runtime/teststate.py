@@ -22,6 +22,7 @@ the API reference's TestState, MockInput, TestStateConfiguration, InspectionData
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Mapping
@@ -32,7 +33,7 @@ from statewright import errors
 from statewright.asl import InvalidDefinition, parse
 from statewright.asl.context import Ctx
 from statewright.asl.dataflow import effective_input, get_path, place_result
-from statewright.asl.errors import Failure, StatesFailure
+from statewright.asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, Failure, StatesFailure
 from statewright.asl.events import to_json
 from statewright.asl.model import (
     DataState,
@@ -149,6 +150,7 @@ def test_state(request: TestStateRequest, invoker: Invoker | None,
     if not isinstance(variables, dict) or not isinstance(context, dict):
         raise errors.ValidationException("variables and context must be JSON objects")
     _check_mock(state, request.mock)
+    _check_configuration(state, request)
     now = clock()
     ctx = Ctx(now=now, random=random.Random(), context=_context(state, context, now, request),
               variables=dict(variables), entered_event_id=1)
@@ -166,7 +168,7 @@ def test_state(request: TestStateRequest, invoker: Invoker | None,
         case Sleep():  # TestState answers at once; an execution would wait until then
             decision = complete(state, data, None, counts, ctx)
         case Fork():
-            outcome = _fork_outcome(request)
+            outcome = _fork_outcome(state, request)
             failure = outcome if isinstance(outcome, Failure) else None
             decision = complete(state, data, outcome, counts, ctx)
     if failure is None:
@@ -267,6 +269,23 @@ def _check_mock(state: State, mock: Mock | None) -> None:
             "Testing an activity, .sync or .waitForTaskToken Task needs a mock")
 
 
+def _check_configuration(state: State, request: TestStateRequest) -> None:
+    """stateConfiguration's Map and Parallel members apply to those states only."""
+    inner = request.error_caused_by_state
+    if request.map_iteration_failure_count is not None and not isinstance(state, MapState):
+        raise errors.ValidationException("mapIterationFailureCount applies to a Map state")
+    if inner is None:
+        return
+    if not isinstance(state, MapState | ParallelState):
+        raise errors.ValidationException("errorCausedByState applies to Map and Parallel states")
+    if request.mock is None or request.mock.error is None:
+        raise errors.ValidationException("errorCausedByState needs a mocked errorOutput")
+    machines = state.branches if isinstance(state, ParallelState) else (state.processor,)
+    if all(_find(machine.states, inner) is None for machine in machines):
+        raise errors.ValidationException(
+            f"errorCausedByState '{inner}' is not a state inside '{state.name}'")
+
+
 def _context(state: State, given: dict[str, Any], now: float,
              request: TestStateRequest) -> dict[str, Any]:
     """The Context Object: what an execution would hold, overridden by ``context``."""
@@ -304,13 +323,31 @@ def _task_outcome(state: State, invoke: Invoke, mock: Mock | None,
     return outcome
 
 
-def _fork_outcome(request: TestStateRequest) -> Any:
+def _fork_outcome(state: State, request: TestStateRequest) -> Any:
+    """A Map or Parallel state's mocked outcome: its results, or the error. For a Map,
+    ``mapIterationFailureCount`` failed iterations beyond its tolerated threshold fail it, as
+    in an execution (the driver's ``_tolerated``)."""
     mock = request.mock
     assert mock is not None  # _check_mock requires one for Map and Parallel
     if mock.error is not None:
         return Failure(mock.error, mock.cause)
     assert mock.result is not None
-    return json.loads(mock.result)
+    results = json.loads(mock.result)
+    failed = request.map_iteration_failure_count or 0
+    if isinstance(state, MapState) and failed and not _tolerated(state, failed, results):
+        return Failure(EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                       "The specified tolerated failure threshold was exceeded")
+    return results
+
+
+def _tolerated(state: MapState, failed: int, results: Any) -> bool:
+    count = state.tolerated_failure_count
+    if count is not None and count.path is None and failed <= int(count.literal):
+        return True
+    percentage = state.tolerated_failure_percentage
+    if percentage is not None and percentage.path is None and isinstance(results, list):
+        return failed <= math.floor(len(results) * float(percentage.literal) / 100)
+    return False
 
 
 def _failure(outcome: TaskResult | Failure) -> Failure | None:
@@ -364,10 +401,11 @@ def _trace_result(state: State, data: Any, decision: Decision, failure: Failure 
     if not inspection.enabled:
         return
     if isinstance(state, MapState):
-        if state.max_concurrency is not None and state.max_concurrency.path is None:
-            inspection.data["maxConcurrency"] = state.max_concurrency.literal
-        if request.map_iteration_failure_count is not None:
-            inspection.data["toleratedFailureCount"] = request.map_iteration_failure_count
+        for key, expr in (("maxConcurrency", state.max_concurrency),
+                          ("toleratedFailureCount", state.tolerated_failure_count),
+                          ("toleratedFailurePercentage", state.tolerated_failure_percentage)):
+            if expr is not None and expr.path is None and expr.intrinsic is None:
+                inspection.data[key] = expr.literal
     if failure is not None or not isinstance(state, DataState):
         if failure is None and isinstance(decision, Transition | Finish):
             _record_assign(decision, ctx, inspection)
