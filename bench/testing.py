@@ -64,7 +64,7 @@ def main() -> None:
             lambda m: testing.run(definition, ORDER, handlers=EXAMPLE / "functions", mocks=m),
             args.budget)),
     ]
-    print(f"| row | executions/s | median µs |\n|---|---|---|")
+    print("| row | executions/s | median µs |\n|---|---|---|")
     for name, (rate, median) in rows:
         print(f"| {name} | {rate:,.0f} | {median:,.0f} |")
     done = subprocess.run(
