@@ -29,6 +29,7 @@ from statewright.runtime.mocks import (
 )
 from statewright.testing.execution import Execution
 from statewright.testing.runner import Workflow, error, response, result, run
+from statewright.testing.states import test_state
 
 __all__ = [
     "Execution",
@@ -45,4 +46,5 @@ __all__ = [
     "response",
     "result",
     "run",
+    "test_state",
 ]

@@ -30,6 +30,7 @@ class Fixture:
     result = staticmethod(testing.result)
     response = staticmethod(testing.response)
     error = staticmethod(testing.error)
+    test_state = staticmethod(testing.test_state)
     load_mock_config = staticmethod(testing.load_mock_config)
 
     def __init__(self, workflows: dict[tuple[Any, ...], Workflow]) -> None:

@@ -66,7 +66,7 @@ class Workflow:
                  name: str = "statewright-test", wait_scale: float = 0.0) -> None:
         self.state_machine = _machine(definition)
         """The parsed definition."""
-        self.invoker = _invoker(handlers)
+        self.invoker = invoker_for(handlers)
         """What unmocked Lambda Tasks call."""
         self.mock_config = _config(mock_config)
         """Step Functions Local's mock config, for ``run(test_case=...)``."""
@@ -149,7 +149,8 @@ def _machine(definition: Definition) -> StateMachine:
     return machine
 
 
-def _invoker(handlers: Handlers) -> Invoker:
+def invoker_for(handlers: Handlers) -> Invoker:
+    """What unmocked Tasks call, from ``handlers`` (folders are loaded once)."""
     if handlers is None:
         return PythonFunctions()
     if isinstance(handlers, str | Path):
