@@ -77,3 +77,20 @@ def test_the_tag_must_be_a_scale(store: Store) -> None:
     machine = engine.create_state_machine("waits", json.dumps(WAITS))
     with pytest.raises(errors.ValidationException, match="not 'fast'"):
         engine.tag_resource(machine.arn, {WAIT_SCALE_TAG: "fast"})
+
+
+def test_a_scaled_execution_timeout_is_recorded_at_its_full_length(store: Store) -> None:
+    engine = Engine(store, Settings(wait_scale=0.0))
+    machine = engine.create_state_machine("slow", json.dumps({
+        "TimeoutSeconds": 100, "StartAt": "Nap",
+        "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}}))
+    arn = engine.start_execution(machine.arn, "{}").execution_arn
+    worker = Worker(engine, PythonFunctions(), threads=2)
+    worker.drain(time.monotonic() + 60)
+    worker.stop()
+    record = engine.describe_execution(arn)
+    assert record.status == "TIMED_OUT"
+    events = history(engine, arn)
+    assert events[-1].type == "ExecutionTimedOut"
+    assert events[-1].timestamp - events[0].timestamp == pytest.approx(100, abs=1)
+    assert record.stop_date == events[-1].timestamp

@@ -174,6 +174,11 @@ class Driver:
         frame = self.frames.get(work.frame)
         if not self._current(frame, work):
             return self._finish_batch()  # stale: the frame moved on or was cancelled
+        limit = self.state_machine.machine.timeout_seconds
+        if limit and work.kind != "invoke" and work.due > self.info.start_time + limit:
+            # Scaled timers may fire in another order than their times: this one is due past
+            # the execution's TimeoutSeconds, so the execution timed out first.
+            return self.time_out(now)
         if work.kind != "invoke" and work.due > self._now:
             # A scaled timer fired early in real time: the execution's clock jumps to its due.
             self.skew += work.due - self._now
@@ -329,6 +334,11 @@ class Driver:
         """The execution's TimeoutSeconds elapsed."""
         self._batch = Batch()
         self._now = now + self.skew
+        limit = self.state_machine.machine.timeout_seconds
+        if limit and self._now < self.info.start_time + limit:
+            # A scaled timeout fired early in real time: the execution's clock jumps to it.
+            self.skew += self.info.start_time + limit - self._now
+            self._now = self.info.start_time + limit
         if self.status == "RUNNING":
             self._cancel_all()
             self.status = "TIMED_OUT"
