@@ -19,7 +19,7 @@ ALLOWED = {
     "arns": {"errors"},
     "config": set(),
     "testing": {"asl", "runtime", "functions"},
-    "cli": {"asl", "runtime", "functions", "errors", "config", "store", "api", "console"},
+    "cli": {"asl", "runtime", "functions", "errors", "arns", "config", "store", "api", "console"},
     "__init__": {"asl"},
 }
 #: Concrete backends the runtime must never name.
