@@ -76,6 +76,8 @@ DEFAULT_ROLE = "arn:aws:iam::123456789012:role/statewright"
 
 #: A state machine tag whose value (a number >= 0) is its executions' wait scale.
 WAIT_SCALE_TAG = "statewright:wait-scale"
+#: ``Store.server_secret`` name of the console's session key (``session_key``).
+SESSION_KEY_NAME = "console-session-hmac"
 #: Largest execution input AWS accepts (UTF-8 bytes).
 MAX_INPUT_BYTES = 262144
 #: How often a waiting GetActivityTask looks at the queue again when no wake-up came: the
@@ -119,6 +121,7 @@ class Engine:
         self._function_ops = FunctionOps(store, self.functions, self.partition, clock)
         self._activities = ActivityOps(store, self.partition, clock)
         self._token_key: bytes | None = None
+        self._session_key: bytes | None = None
         self._access_keys = AccessKeys(store, self.settings, clock)
         self._iam = IamOps(store, self.partition, clock)
 
@@ -630,6 +633,15 @@ class Engine:
             self._token_key = bytes.fromhex(self._call(
                 self.store.server_secret, TOKEN_KEY_NAME, new_token_key()))
         return self._token_key
+
+    @property
+    def session_key(self) -> bytes:
+        """The key the console signs its login sessions with, shared through the store like
+        the task-token key (read once)."""
+        if self._session_key is None:
+            self._session_key = bytes.fromhex(self._call(
+                self.store.server_secret, SESSION_KEY_NAME, new_token_key()))
+        return self._session_key
 
     def _scale(self, now: float, skew: float = 0.0, scale: float | None = None
                ) -> Callable[[float], float]:
