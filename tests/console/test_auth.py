@@ -22,6 +22,7 @@ import sys
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -169,12 +170,15 @@ def browser_sign_in(page: Any, secured: Secured, secret: str | None = None) -> N
 # ---------------------------------------------------------------------- without a session
 
 def test_without_a_session_the_console_goes_to_the_sign_in_page(
-        secured: Secured, browser_context: tuple[Any, Any, Requests]) -> None:
+        secured: Secured, browser_context: tuple[Any, Any, Requests], screenshots: Path) -> None:
     context, page, _ = browser_context
     for path in ("/", "/console", "/console/", "/console/#/functions"):
         page.goto(secured.server.url + path)
         page.wait_for_url(AT_LOGIN)
         assert page.get_by_role("heading", name="Sign in to the console").is_visible()
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 700})
+        page.screenshot(path=str(screenshots / f"sign-in-{width}.png"))
     assert context.cookies() == []
     # The console's API answers 401 (the page then goes to the sign-in page), reads and
     # writes alike; the static files (no data in them) stay readable for the sign-in page.
@@ -375,7 +379,7 @@ def test_the_aws_api_still_wants_sigv4_beside_the_console(secured: Secured) -> N
 # ---------------------------------------------------------------------- the role
 
 def test_the_state_machine_page_shows_its_role_and_what_it_may_invoke(
-        secured: Secured, browser_context: tuple[Any, Any, Requests]) -> None:
+        secured: Secured, browser_context: tuple[Any, Any, Requests], screenshots: Path) -> None:
     iam = secured.client("iam")
     role = iam.create_role(RoleName="console-orders-role",
                            AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
@@ -402,6 +406,32 @@ def test_the_state_machine_page_shows_its_role_and_what_it_may_invoke(
     assert "checkInventory (allowed)" in text and "processPayment (allowed)" in text
     assert "updateOrderStatus (denied)" in text
 
+    page.screenshot(path=str(screenshots / "role-1400.png"), full_page=True)
+
     page.goto(secured.server.url + "/console/#/state-machine?arn=" + urllib.parse.quote(free))
     page.get_by_role("heading", name="role-free").wait_for()
     assert page.get_by_text("Not enforced", exact=False).is_visible()
+
+
+# ---------------------------------------------------------------------- without keys
+
+def test_without_keys_there_is_no_sign_in_but_other_origins_still_cannot_write(
+        console_server: Server) -> None:
+    answer = raw(console_server, "GET", "/console/login")
+    assert answer.status == 303 and answer.header("location") == "/console/"
+    assert answer.header("set-cookie") is None
+    assert raw(console_server, "GET", "/console/api/overview").status == 200
+    body = json.dumps({"name": "open-cross-origin", "definition": ORDER_DEFINITION})
+    json_type = {"Content-Type": "application/json"}
+    for origin in ({"Origin": "http://evil.example"}, {"Referer": "http://evil.example/x"}):
+        answer = raw(console_server, "POST", "/console/api/state-machine", body,
+                     {**json_type, **origin})
+        assert answer.status == 403, answer.body
+    names = [m["name"] for m in json.loads(
+        raw(console_server, "GET", "/console/api/state-machines").body)["stateMachines"]]
+    assert "open-cross-origin" not in names
+    # The console's own origin (and a script, which sends neither header) may write.
+    answer = raw(console_server, "POST", "/console/api/validate",
+                 json.dumps({"definition": ORDER_DEFINITION}),
+                 {**json_type, "Origin": console_server.url})
+    assert answer.status == 200 and json.loads(answer.body)["result"] == "OK"
