@@ -248,7 +248,8 @@ class _Api:
         # What the role may invoke (function name -> allowed); None: the role is not enforced.
         return {**self._machine_summary(record), "definition": record.definition,
                 "roleArn": record.role_arn, "revisionId": record.revision_id,
-                "rolePermissions": self.engine.role_permissions(arn)}
+                "rolePermissions": self.engine.role_permissions(arn),
+                "iamStrict": self.engine.settings.iam_strict}
 
     def _create(self, body: dict[str, Any]) -> Any:
         name = _text(body, "name")

@@ -27,6 +27,7 @@ from statewright.arns import (
 from statewright.asl import DefinitionError, InvalidDefinition, StateMachine, parse
 from statewright.asl.errors import Failure
 from statewright.asl.events import to_json
+from statewright.asl.resources import classify_resource
 from statewright.asl.step import TaskResult
 from statewright.config import Settings
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
@@ -592,9 +593,12 @@ class Engine:
         return self._call(operation, self._iam)
 
     def role_permissions(self, state_machine_arn: str) -> dict[str, bool] | None:
-        """For the console: which deployed functions the state machine's role may invoke;
-        None when the role is not enforced (it does not exist in statewright's IAM)."""
+        """For the console: which functions (deployed, or named by the definition) the state
+        machine's role may invoke; None when the role is not enforced (it does not exist in
+        statewright's IAM). A function the definition names by ARN is checked on that ARN,
+        as its Tasks are."""
         machine = self.describe_state_machine(state_machine_arn)
+        written = _function_arns(machine.definition)
         names: list[str] = []
         marker: str | None = None
         while True:
@@ -603,7 +607,8 @@ class Engine:
             marker = page.next_token
             if marker is None:
                 break
-        return self._call(self._iam.invocable, machine.role_arn, names)
+        names += sorted(set(written) - set(names))
+        return self._call(self._iam.invocable, machine.role_arn, names, written)
 
     def task_authorizer(self, execution_arn: str
                         ) -> Callable[[str, str | None], Failure | None]:
@@ -782,3 +787,30 @@ def _wait_scale(value: str) -> float | None:
     except ValueError:
         return None
     return scale if 0 <= scale < float("inf") else None
+
+
+def _function_arns(definition: str) -> dict[str, str]:
+    """Function name -> the Lambda ARN a Task of the definition names it by (a function ARN
+    Resource, or lambda:invoke's literal FunctionName ARN); the first one wins."""
+    found: dict[str, str] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, dict):
+            return
+        if node.get("Type") == "Task" and isinstance(node.get("Resource"), str):
+            resource = classify_resource(node["Resource"])
+            if resource.kind != "lambda_function" and resource.service == "lambda":
+                parameters = node.get("Parameters") or node.get("Arguments")
+                named = parameters.get("FunctionName") if isinstance(parameters, dict) else None
+                resource = classify_resource(named if isinstance(named, str) else "")
+            if resource.kind == "lambda_function" and resource.function_name:
+                found.setdefault(resource.function_name, resource.arn)
+        for value in node.values():
+            visit(value)
+
+    visit(json.loads(definition))  # stored definitions are valid JSON
+    return found

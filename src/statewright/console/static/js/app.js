@@ -105,7 +105,7 @@ async function machinePage(params) {
       h("dt", {}, "ARN"), h("dd", { class: "mono" }, machine.arn),
       h("dt", {}, "Type"), h("dd", {}, machine.type),
       h("dt", {}, "Role"), h("dd", { class: "mono" }, machine.roleArn),
-      h("dt", {}, "May invoke"), h("dd", { "data-role-permissions": "" }, rolePermissions(machine.rolePermissions)),
+      h("dt", {}, "May invoke"), h("dd", { "data-role-permissions": "" }, rolePermissions(machine.rolePermissions, machine.iamStrict)),
       h("dt", {}, "Created"), h("dd", {}, formatDate(machine.createdAt)),
       h("dt", {}, "Executions"), h("dd", {}, countsCell(machine.counts))),
     h("section", { "aria-label": "Executions" }, h("h2", {}, "Executions"), filter,
@@ -122,7 +122,10 @@ async function machinePage(params) {
 }
 
 // What the state machine's role may invoke: {function: allowed}, or null (not enforced).
-function rolePermissions(permissions) {
+function rolePermissions(permissions, strict) {
+  if ((permissions === null || permissions === undefined) && strict) {
+    return h("span", { class: "bad-text" }, "Nothing: this role does not exist in statewright's IAM, and the server requires it (serve --iam strict).");
+  }
   if (permissions === null || permissions === undefined) {
     return h("span", { class: "muted" }, "Not enforced: this role does not exist in statewright's IAM, so every Task may invoke every function.");
   }
