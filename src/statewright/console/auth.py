@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from statewright import errors
 from statewright.console.routes import PREFIX, SECURITY_HEADERS, STATIC
 from statewright.runtime.engine import Engine
 
@@ -143,20 +144,25 @@ class Guard:
         self.revoked = _Revoked()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            answer = await self._answer(scope, receive)
+        except errors.AwsError as exc:  # the database is unavailable: say so, don't crash
+            answer = JSONResponse({"error": {"code": exc.code, "message": exc.message}},
+                                  status_code=exc.status, headers={"Cache-Control": "no-store"})
+        await (self.app if answer is None else answer)(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Response | None:
+        """The guard's own answer, or None to let the request through to the console."""
         path: str = scope["path"]
         method: str = scope["method"]
         changes = method not in SAFE_METHODS
         if changes and not same_origin(scope):
-            await _forbidden("The request does not come from the console's origin")(
-                scope, receive, send)
-            return
+            return _forbidden("The request does not come from the console's origin")
         required = await run_in_threadpool(self.engine.access_keys_required)
         if path == LOGIN_PATH:
-            await self._login(scope, receive, send, required)
-            return
+            return await self._login(Request(scope, receive), required)
         if not required or path.startswith(PREFIX + "/static/"):
-            await self.app(scope, receive, send)
-            return
+            return None
         request = Request(scope)
         session = await run_in_threadpool(self._session, request)
         if session is None:
@@ -168,22 +174,18 @@ class Guard:
             else:
                 answer = RedirectResponse(LOGIN_PATH, status_code=303)
             _clear_cookies(answer, scope)
-            await answer(scope, receive, send)
-            return
-        key = self.engine.session_key
+            return answer
         if changes:
             given = request.headers.get(CSRF_HEADER, "")
-            if not hmac.compare_digest(given.encode(), session.csrf_token(key).encode()):
-                await _forbidden("The request lacks the session's CSRF token")(
-                    scope, receive, send)
-                return
+            expected = session.csrf_token(self.engine.session_key)
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                return _forbidden("The request lacks the session's CSRF token")
         if path == LOGOUT_PATH and method == "POST":
             self.revoked.add(session)
             answer = JSONResponse({"signedOut": True}, headers={"Cache-Control": "no-store"})
             _clear_cookies(answer, scope)
-            await answer(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+            return answer
+        return None
 
     def _session(self, request: Request) -> Session | None:
         text = request.cookies.get(SESSION_COOKIE)
@@ -196,17 +198,14 @@ class Guard:
             return None
         return session
 
-    async def _login(self, scope: Scope, receive: Receive, send: Send, required: bool) -> None:
-        request = Request(scope, receive)
+    async def _login(self, request: Request, required: bool) -> Response:
         if not required:  # nothing to sign in to
-            answer: Response = RedirectResponse(PREFIX + "/", status_code=303)
-        elif request.method in ("GET", "HEAD"):
-            answer = _login_page("", 200)
-        elif request.method != "POST":
-            answer = Response(status_code=405, headers={"Allow": "GET, HEAD, POST"})
-        else:
-            answer = await self._sign_in(request, scope)
-        await answer(scope, receive, send)
+            return RedirectResponse(PREFIX + "/", status_code=303)
+        if request.method in ("GET", "HEAD"):
+            return _login_page("", 200)
+        if request.method != "POST":
+            return Response(status_code=405, headers={"Allow": "GET, HEAD, POST"})
+        return await self._sign_in(request, request.scope)
 
     async def _sign_in(self, request: Request, scope: Scope) -> Response:
         raw = b""
