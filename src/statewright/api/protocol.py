@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from statewright.asl.jsonlimits import MAX_DEPTH, too_deep
 from statewright.errors import AwsError
 
 Output = dict[str, Any]
@@ -76,6 +77,9 @@ def decode_body(raw: bytes) -> dict[str, Any]:
     """The request's JSON object; an empty body is an empty request, as botocore sends ``{}``."""
     if not raw.strip():
         return {}
+    if too_deep(raw):
+        raise SerializationException(
+            f"Malformed JSON request body: nested deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:

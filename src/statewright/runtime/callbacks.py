@@ -12,6 +12,8 @@ import binascii
 import json
 from dataclasses import dataclass
 
+from statewright.asl.jsonlimits import too_deep
+
 
 @dataclass(frozen=True, slots=True)
 class TaskToken:
@@ -36,6 +38,8 @@ def decode_token(text: str) -> TaskToken | None:
     """The token's parts, or None when it is not a token statewright made."""
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        if too_deep(raw, 1):
+            return None
         arn, frame, visit, attempt = json.loads(raw)
     except (ValueError, TypeError, binascii.Error):
         return None

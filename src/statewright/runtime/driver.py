@@ -302,6 +302,18 @@ class Driver:
                            self._last_root_event())
         return self._finish_batch()
 
+    def fail(self, now: float, error: str, cause: str) -> Batch:
+        """The host gave up on the execution (its work kept failing): it fails as a whole."""
+        self._batch = Batch()
+        self._now = now
+        if self.status == "RUNNING":
+            self._cancel_all()
+            self.status = "FAILED"
+            self.failure = Failure(error, cause)
+            self._emit_raw(Event("ExecutionFailed", _error_details(error, cause)),
+                           self._last_root_event())
+        return self._finish_batch()
+
     def time_out(self, now: float) -> Batch:
         """The execution's TimeoutSeconds elapsed."""
         self._batch = Batch()

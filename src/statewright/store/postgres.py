@@ -34,6 +34,7 @@ from statewright.store.base import (
     Conflict,
     NotFound,
     StateMachineRecord,
+    StoreBusy,
     StoreError,
 )
 from statewright.store.migrate import load_migrations, pending
@@ -369,6 +370,10 @@ def _describe(url: str) -> str:
     return f"{host}:{port}/{info.get('dbname') or info.get('user') or ''}"
 
 
+#: Lock and serialization failures: the server is up, asking again may succeed.
+_BUSY_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
 def _store_error(exc: psycopg.Error, where: str) -> StoreError:
     """A driver error as a StoreError that says what happened and where."""
     text = str(exc).strip()
@@ -386,6 +391,8 @@ def _store_error(exc: psycopg.Error, where: str) -> StoreError:
         return StoreError(
             f"{where} has no statewright schema, or an older one: run `statewright db migrate`"
         )
+    if (exc.sqlstate or "") in _BUSY_STATES:
+        return StoreBusy(f"PostgreSQL is busy at {where}: {text}")
     if isinstance(exc, psycopg.OperationalError):
         return StoreError(f"lost the connection to PostgreSQL at {where}: {text}")
     return StoreError(f"PostgreSQL error at {where}: {text}")

@@ -31,6 +31,7 @@ from statewright.store.base import (
     Conflict,
     NotFound,
     StateMachineRecord,
+    StoreBusy,
     StoreError,
 )
 from statewright.store.migrate import load_migrations, pending
@@ -336,7 +337,7 @@ def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
     if primary == sqlite3.SQLITE_FULL or "disk is full" in text:
         return StoreError(f"database or disk is full ({path})")
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
-        return StoreError(
+        return StoreBusy(
             f"database is locked: another connection held the write lock "
             f"longer than the busy timeout ({path})"
         )
