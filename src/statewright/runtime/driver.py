@@ -66,6 +66,7 @@ from statewright.runtime.frames import (
     work_from_json,
     work_to_json,
 )
+from statewright.runtime.upgrade import CURSOR_VERSION, upgrade_cursor
 
 #: States that write ``<Type>StateAborted`` when their frame is cancelled or fails in a fork.
 _ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
@@ -103,6 +104,7 @@ class Driver:
     def snapshot(self) -> dict[str, Any]:
         """The driver's whole state as JSON-able data (the execution's cursor)."""
         return {
+            "version": CURSOR_VERSION,
             "status": self.status,
             "output": self.output,
             "failure": None if self.failure is None else [self.failure.error,
@@ -116,7 +118,8 @@ class Driver:
     def restore(
         cls, state_machine: StateMachine, info: ExecutionInfo, cursor: dict[str, Any]
     ) -> Driver:
-        """A driver continuing from ``snapshot()``'s data."""
+        """A driver continuing from ``snapshot()``'s data (of this or any earlier release)."""
+        cursor = upgrade_cursor(cursor)
         # A fresh random stream per resumption: nothing depends on replaying old draws.
         driver = cls(state_machine, info,
                      seed=info.seed ^ (cursor["next_event"] * 2654435761))

@@ -32,6 +32,7 @@ from statewright.runtime.driver import Batch, Work, work_from_json
 from statewright.runtime.engine import Engine, Step
 from statewright.runtime.records import invocation_record
 from statewright.runtime.tasks import Invocation, run_task
+from statewright.runtime.upgrade import NewerFormat
 from statewright.store.base import ExecutionRecord, InvocationRecord, StoreError, WorkItem
 
 log = logging.getLogger("statewright.worker")
@@ -144,6 +145,11 @@ class Worker:
         try:
             fn(item)
         except Exception as exc:  # nothing may kill the pool
+            if isinstance(exc, NewerFormat):
+                # Written by a newer release (this one was rolled back): a newer worker can
+                # carry it on, so it is left, not failed.
+                log.warning("work item %s (%s): %s", item.id, item.kind, exc)
+                return
             if _store_failed(exc):
                 # The database went away: the item's lease expires and it is claimed again
                 # when the database is back; that is no fault of the item.
