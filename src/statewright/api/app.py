@@ -33,6 +33,8 @@ log = logging.getLogger("statewright.api")
 
 #: Operations that may hold their request open for long (GetActivityTask's long poll).
 LONG_POLLS = frozenset({"GetActivityTask"})
+#: Bytes of an oversized body read (and dropped) before answering that it is too large.
+MAX_DRAINED_BYTES = 4 * protocol.MAX_BODY_BYTES
 #: Long polls served at once; more wait for a thread (their clients time out at ~65 s).
 MAX_LONG_POLLS = 256
 
@@ -84,14 +86,17 @@ async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimi
 
 
 async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > protocol.MAX_BODY_BYTES:
-        raise protocol.RequestEntityTooLarge("Request body is too large")
+    """The body, refused past ``MAX_BODY_BYTES`` before anything decodes it. The rest of an
+    oversized body is read and dropped (up to a bound) before the refusal is sent: a client
+    still sending would otherwise see its connection reset instead of the error."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > protocol.MAX_BODY_BYTES:
-            raise protocol.RequestEntityTooLarge("Request body is too large")
-        chunks.append(chunk)
+        if size <= protocol.MAX_BODY_BYTES:
+            chunks.append(chunk)
+        elif size > MAX_DRAINED_BYTES:
+            break
+    if size > protocol.MAX_BODY_BYTES:
+        raise protocol.RequestEntityTooLarge("Request body is too large")
     return b"".join(chunks)
