@@ -64,7 +64,7 @@ def pool(fuzz_server: FuzzServer) -> Pool:
     return Pool([
         machine, execution, activity, waiting, waiting_execution, "fuzzfn", "fuzz-machine",
         machine + ":1", execution.replace(":execution:", ":stateMachine:"),
-        f"arn:aws:lambda:us-east-1:123456789012:function:fuzzfn", ROLE,
+        "arn:aws:lambda:us-east-1:123456789012:function:fuzzfn", ROLE,
         token, '{"orderId": "x"}', "[1, 2, 3]", WAIT, definition, "{}", "null",
     ])
 
