@@ -174,7 +174,7 @@ async def invoke(engine: Engine, request: Request) -> Response:
     if result.function_error is not None:
         headers["X-Amz-Function-Error"] = result.function_error
     if members.get("LogType") == "Tail":
-        tail = result.logs.encode("utf-8")[-TAIL_BYTES:]
+        tail = result.logs.encode("utf-8", "replace")[-TAIL_BYTES:]
         headers["X-Amz-Log-Result"] = base64.b64encode(tail).decode("ascii")
     return Response(result.payload, 200, headers)
 
@@ -345,7 +345,8 @@ def _refuse_unsupported(members: Members) -> None:
 
 def _json(body: Members, status: int = 200) -> Response:
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return Response(text.encode("utf-8"), status, {"Content-Type": CONTENT_TYPE})
+    return Response(text.encode("utf-8", "backslashreplace"), status,
+                    {"Content-Type": CONTENT_TYPE})
 
 
 def failure(error: errors.AwsError, request_id: str) -> Response:
