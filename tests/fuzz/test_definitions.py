@@ -85,7 +85,8 @@ def _mutate(definition: Any, picks: list[tuple[int, int, Any]]) -> Any:
     """Applies each (node index, action, value): replace the node with a hostile value, drop
     it, or add a key holding the value."""
     result = copy.deepcopy(definition)
-    for index, action, value in picks:
+    for index, action, shared in picks:
+        value = copy.deepcopy(shared)  # HOSTILE's lists and dicts are shared: never alias them
         nodes = _nodes(result)
         path = nodes[index % len(nodes)]
         if not path:

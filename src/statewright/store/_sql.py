@@ -129,7 +129,7 @@ class SqlStore:
         rows = self._read(
             self._q["list_state_machines"], {"after_seq": after, "limit": limit + 1}
         )
-        result = _rows.page(rows, limit, lambda r: _rows.encode_token("state-machines", r[9]))
+        result = _rows.page(rows, limit, lambda r: _rows.encode_token("state-machines", r["seq"]))
         return Page([_rows.state_machine(r) for r in result.items], result.next_token)
 
     # ------------------------------------------------------------------ tags
@@ -301,7 +301,7 @@ class SqlStore:
         if token is not None:
             after = _rows.decode_token(token, "activities", (int,))[0]
         rows = self._read(self._q["list_activities"], {"after_seq": after, "limit": limit + 1})
-        result = _rows.page(rows, limit, lambda r: _rows.encode_token("activities", r[4]))
+        result = _rows.page(rows, limit, lambda r: _rows.encode_token("activities", r["seq"]))
         return Page([_rows.activity(r) for r in result.items], result.next_token)
 
     def delete_activity(self, arn: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
@@ -26,6 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from statewright.store import _rows
+from statewright.store._rows import NamedRow
 from statewright.store._sql import SqlStore, tag_params
 from statewright.store.base import (
     AlreadyExists,
@@ -77,7 +78,7 @@ class PostgresStore(SqlStore):
             url,
             min_size=min_connections,
             max_size=max_connections,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "row_factory": _named_rows},
             check=ConnectionPool.check_connection,
             timeout=connect_timeout,
             open=False,
@@ -372,6 +373,12 @@ def _describe(url: str) -> str:
 
 #: Lock and serialization failures: the server is up, asking again may succeed.
 _BUSY_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
+def _named_rows(cursor: Any) -> Callable[[Sequence[Any]], NamedRow]:
+    """psycopg's row factory for ``NamedRow``: columns by name as well as by position."""
+    index = {column.name: i for i, column in enumerate(cursor.description or ())}
+    return lambda values: NamedRow(values, index)
 
 
 def _store_error(exc: psycopg.Error, where: str) -> StoreError:

@@ -95,6 +95,7 @@ class SqliteStore(SqlStore):
             )
         except sqlite3.Error as exc:
             raise _store_error(exc, self.path) from exc
+        conn.row_factory = sqlite3.Row  # columns by name (and position); see _rows.py
         try:
             if not reader:
                 mode = conn.execute(Q["enable_wal"]).fetchone()[0]
