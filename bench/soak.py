@@ -32,15 +32,15 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.api.orders import HISTORIES  # noqa: E402
+
 from statewright.config import Settings  # noqa: E402
 from statewright.runtime.engine import Engine  # noqa: E402
 from statewright.store import open_store  # noqa: E402
-from tests.api.orders import HISTORIES  # noqa: E402
 
 EXAMPLE = REPO / "examples" / "order_processing"
 #: The outcome's key in HISTORIES for a final (status, error).

@@ -137,7 +137,7 @@ def rest_request(operation: OperationModel, members: dict[str, Any]) -> RawReque
         given = members[name]
         location = member.serialization.get("location")
         if location == "uri":
-            quoted = urllib.parse.quote(_text(given), safe="")
+            quoted = urllib.parse.quote(_text(given), safe="", errors="surrogatepass")
             key = member.serialization["name"]
             path = path.replace("{" + key + "}", quoted).replace("{" + key + "+}", quoted)
         elif location == "querystring":
@@ -151,7 +151,7 @@ def rest_request(operation: OperationModel, members: dict[str, Any]) -> RawReque
         else:
             body[name] = given
     if query:
-        path += "?" + urllib.parse.urlencode(query)
+        path += "?" + urllib.parse.urlencode(query, errors="surrogatepass")
     data = raw_body if raw_body is not None else (json.dumps(body).encode() if body else b"")
     headers.setdefault("Content-Type", "application/json")
     return RawRequest(operation.http["method"], path, data, headers)
