@@ -13,7 +13,10 @@ conformance cases (``test_wait_timestamp_path_*``).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,3 +185,20 @@ def test_the_server_fails_the_execution_the_same_way(
         "FAILED", "States.Runtime", WHERE + str(cause))
     types = [e.type for e in history(engine, started.execution_arn)]
     assert types == ["ExecutionStarted", f"{state['Type']}StateEntered", "ExecutionFailed"]
+
+
+def test_statewright_run_prints_the_failure_not_a_traceback(tmp_path: Path) -> None:
+    """The issue's case: ``statewright run`` printed a Python traceback for this definition."""
+    definition = tmp_path / "map.json"
+    definition.write_text(_definition(_map("ToleratedFailurePercentagePath")))
+    done = subprocess.run(
+        [sys.executable, "-m", "statewright.cli", "run", str(definition), "--input",
+         json.dumps(_data({"not": "a number"}))],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1, done.stderr  # the execution FAILED
+    assert "Traceback" not in done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
+    assert result["cause"] == WHERE + ('The ToleratedFailurePercentagePath field refers to '
+                                       'value "{"not":"a number"}" which is not a valid float: $.v')
