@@ -111,6 +111,13 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _url_part(value: Any) -> str:
+    """A URI or query value, cut to 2,000 characters: a request line past the HTTP server's
+    limit (h11: 16 KiB) is refused with 400 before any statewright code sees it, and the
+    client, still sending, sees a reset."""
+    return _text(value)[:2000]
+
+
 def _header(value: Any) -> str:
     """Header values must stay one line of Latin-1 for the client to send them at all."""
     text = _text(value)
@@ -137,11 +144,11 @@ def rest_request(operation: OperationModel, members: dict[str, Any]) -> RawReque
         given = members[name]
         location = member.serialization.get("location")
         if location == "uri":
-            quoted = urllib.parse.quote(_text(given), safe="", errors="surrogatepass")
+            quoted = urllib.parse.quote(_url_part(given), safe="", errors="surrogatepass")
             key = member.serialization["name"]
             path = path.replace("{" + key + "}", quoted).replace("{" + key + "+}", quoted)
         elif location == "querystring":
-            query.append((member.serialization["name"], _text(given)))
+            query.append((member.serialization["name"], _url_part(given)))
         elif location == "header":
             headers[member.serialization["name"]] = _header(given)
         elif member.serialization.get("eventpayload") or name == shape.serialization.get(
