@@ -200,12 +200,14 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzServer
         yield server
         # Afterwards: every started execution ended, an order still runs, a clean stop.
         sfn = server.client()
-        running = still_running(sfn, server.executions, 15)
+        running = still_running(sfn, server.executions, 5)
         for arn in running:  # waiting for a callback or an activity: it stops when asked
             sfn.stop_execution(executionArn=arn, error="fuzz", cause="the fuzz run ended")
         stuck = still_running(sfn, running, 15)
         assert stuck == [], f"executions that did not stop: {stuck[:5]}"
         run_order(server)
+        print(f"\nfuzz: {server.requests} requests, {len(set(server.executions))} executions "
+              f"started (scale {SCALE}, seed {SEED})")
     finally:
         code = _stop(process)
     log = server.log.read_text(errors="replace")

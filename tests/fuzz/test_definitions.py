@@ -121,7 +121,7 @@ VALUES = st.one_of(
 
 
 @seed(SEED)
-@fuzz_settings(40)
+@fuzz_settings(25)
 @given(
     sample=st.integers(0, len(SAMPLES) - 1),
     picks=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 2), VALUES),

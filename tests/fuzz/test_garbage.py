@@ -40,7 +40,7 @@ HOSTILE_BODIES = [
 
 
 @seed(SEED)
-@fuzz_settings(60)
+@fuzz_settings(30)
 @given(target=TARGETS, body=st.one_of(st.sampled_from(HOSTILE_BODIES), st.binary(max_size=300)),
        headers=HEADERS)
 def test_garbage_step_functions_requests(fuzz_server: FuzzServer, target: str, body: bytes,
@@ -54,7 +54,7 @@ def test_garbage_step_functions_requests(fuzz_server: FuzzServer, target: str, b
 
 
 @seed(SEED)
-@fuzz_settings(60)
+@fuzz_settings(30)
 @given(
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]),
     path=st.one_of(

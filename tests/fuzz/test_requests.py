@@ -22,7 +22,7 @@ _SESSION = botocore.session.get_session()
 SFN = _SESSION.get_service_model("stepfunctions")
 LAMBDA = _SESSION.get_service_model("lambda")
 #: Examples per operation in CI (times STATEWRIGHT_FUZZ_SCALE).
-EXAMPLES = 6
+EXAMPLES = 3
 
 WAIT = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}})
 ACTIVITY_TASK = {"StartAt": "A", "States": {"A": {"Type": "Task", "End": True,
