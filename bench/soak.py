@@ -98,8 +98,10 @@ def _rss_mb(pid: int) -> float:
 
 def _descendants(pid: int) -> list[int]:
     found: list[int] = []
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    children: list[str] = []
+    try:  # each thread's children: the worker's task threads start the function processes
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += (task / "children").read_text().split()
     except OSError:
         return found
     for child in map(int, children):
