@@ -83,10 +83,10 @@ class Report:
     drain_seconds: float = 0.0
 
 
-def _rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants."""
+def _rss_mb(pid: int, tree: bool = True) -> float:
+    """Resident memory of ``pid`` (and all its descendants when ``tree``)."""
     total = 0
-    for child in [pid, *_descendants(pid)]:
+    for child in [pid, *(_descendants(pid) if tree else [])]:
         try:
             for line in Path(f"/proc/{child}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -211,7 +211,8 @@ def soak(args: argparse.Namespace) -> Report:
                 ended = len(arns) - running
                 sample = Sample(round(now - began), len(arns) - started_before,
                                 ended - ended_before, running, round(_rss_mb(a.pid), 1),
-                                round(_rss_mb(b.pid), 1), round(_rss_mb(os.getpid()), 1))
+                                round(_rss_mb(b.pid), 1),
+                                round(_rss_mb(os.getpid(), tree=False), 1))
                 started_before, ended_before = len(arns), ended
                 report.samples.append(sample)
                 print(f"| {sample.at} | {sample.started} | {sample.ended} | {sample.running} | "
