@@ -64,6 +64,8 @@ CASES: list[tuple[dict[str, Any], Any, str | None]] = [
      'The SecondsPath parameter cannot be parsed as a long value: $.v == {"a":1}'),
     (_wait("SecondsPath"), -1,
      "The SecondsPath parameter references a negative value: $.v == -1"),
+    ({"Type": "Wait", "SecondsPath": "$.missing", "End": True}, 1,
+     "The SecondsPath parameter does not reference an input value: $.missing"),
     # Wait TimestampPath: an RFC 3339 string with an offset.
     (_wait("TimestampPath"), "2016-03-14T01:59:00Z", None),
     (_wait("TimestampPath"), 12, "The TimestampPath parameter does not reference a valid "
@@ -139,7 +141,7 @@ def _functions() -> PythonFunctions:
 
 def _ids(case: tuple[dict[str, Any], Any, str | None]) -> str:
     state, value, _ = case
-    field = next(k for k, v in state.items() if v == "$.v")
+    field = next(k for k, v in state.items() if str(v).startswith("$."))
     return f"{field}={json.dumps(value)}"
 
 

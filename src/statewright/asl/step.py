@@ -177,8 +177,12 @@ def _choice(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]) -> Dec
 def _wait_until(state: WaitState, data: Any, ctx: Ctx) -> float:
     effective = effective_input(state, data, ctx)
     if state.seconds is not None:
-        value = expr_value(state.seconds, effective, ctx)
-        return ctx.now + values.wait_seconds(value, state.seconds.field, _source(state.seconds))
+        seconds = state.seconds
+        if seconds.path is not None and not seconds.path.exists(effective, ctx):
+            raise StatesFailure(err.RUNTIME, f"The {seconds.field} parameter does not reference "
+                                f"an input value: {seconds.path.text}")
+        value = expr_value(seconds, effective, ctx)
+        return ctx.now + values.wait_seconds(value, seconds.field, _source(seconds))
     assert state.timestamp is not None  # validate guarantees one of the four fields
     value = expr_value(state.timestamp, effective, ctx)
     return values.timestamp(value, state.timestamp.field, _source(state.timestamp))
