@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import REPO, Server
+from tests.api.conftest import Server
+from tests.shared_data import CONFORMANCE, SKIP_REASON
 
-CONFORMANCE = REPO.parent / "shared" / "conformance"
 #: The in-process JSONPath score (tests/conformance) when this test was written: 295/304.
 IN_PROCESS_RATE = 295 / 304
 MARGIN = 0.02
@@ -39,7 +39,7 @@ def _jsonpath_cases() -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.skipif(not (CONFORMANCE / "run.py").is_file(),
-                    reason="../shared/conformance is not beside the repo")
+                    reason=SKIP_REASON)
 def test_jsonpath_conformance_over_http(server: Server, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     done = subprocess.run(

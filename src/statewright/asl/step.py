@@ -70,7 +70,7 @@ from statewright.asl.retry import error_matches, handle_failure
 
 __all__ = [
     "Decision", "Fail", "Finish", "Fork", "Invoke", "RetryLater", "Sleep", "TaskResult",
-    "Transition", "attempt", "complete", "enter", "error_matches",
+    "Transition", "attempt", "complete", "enter", "error_matches", "unsupported",
 ]
 
 T = TypeVar("T")
@@ -78,14 +78,20 @@ T = TypeVar("T")
 # ----------------------------------------------------------------------------- entry points
 
 
+def unsupported(state: State) -> str | None:
+    """Why statewright cannot run ``state`` yet, or None. ``enter`` fails such a state at run
+    time; ``statewright validate`` warns about it (one check, so both go when support lands)."""
+    if state.query_language == "JSONata":
+        # Running a JSONata state with the JSONPath rules would give wrong results quietly.
+        return "statewright does not support the JSONata query language yet; this state needs it"
+    return None
+
+
 def enter(state: State, data: Any, ctx: Ctx) -> Decision:
     """The state is entered with raw input ``data``."""
     events = [state_entered(state.type, state.name, data)]
-    if state.query_language == "JSONata":
-        # Running a JSONata state with the JSONPath rules would give wrong results quietly.
-        failure = Failure(err.RUNTIME, "statewright does not support the JSONata query "
-                          "language yet; this state needs it")
-        return Fail(locate(failure, state, ctx), tuple(events))
+    if (reason := unsupported(state)) is not None:
+        return Fail(locate(Failure(err.RUNTIME, reason), state, ctx), tuple(events))
     try:
         match state:
             case PassState():
@@ -363,11 +369,12 @@ def _decode_result(state: TaskState, outcome: TaskResult, ctx: Ctx) -> Any:
     # (.waitForTaskToken) Task's result is the SendTaskSuccess output itself.
     if (resource.kind == "service" and resource.service == "lambda"
             and resource.api == "invoke" and resource.pattern == "request_response"):
-        return _lambda_invoke_response(value, size, ctx)
+        return _lambda_invoke_response(value, size, ctx, outcome.log_result)
     return value
 
 
-def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx) -> dict[str, Any]:
+def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx, log_result: str | None = None
+                            ) -> dict[str, Any]:
     """The ``arn:aws:states:::lambda:invoke`` result: Lambda's Invoke response, as AWS shapes it."""
     request_id = str(uuid.UUID(int=ctx.random.getrandbits(128), version=4))
     headers = {
@@ -380,8 +387,11 @@ def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx) -> dict[str, Any]
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": request_id,
     }
+    if log_result is not None:
+        headers["X-Amz-Log-Result"] = log_result
     return {
         "ExecutedVersion": "$LATEST",
+        **({"LogResult": log_result} if log_result is not None else {}),
         "Payload": payload,
         "SdkHttpMetadata": {
             "AllHttpHeaders": {k: [v] for k, v in headers.items()},
