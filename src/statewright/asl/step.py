@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from statewright.asl import errors as err
+from statewright.asl import values
 from statewright.asl.context import Ctx
 from statewright.asl.dataflow import (
     assigned_variables,
@@ -65,12 +67,13 @@ from statewright.asl.model import (
     WaitState,
 )
 from statewright.asl.retry import error_matches, handle_failure
-from statewright.asl.timestamps import parse_timestamp_seconds
 
 __all__ = [
     "Decision", "Fail", "Finish", "Fork", "Invoke", "RetryLater", "Sleep", "TaskResult",
     "Transition", "attempt", "complete", "enter", "error_matches", "unsupported",
 ]
+
+T = TypeVar("T")
 
 # ----------------------------------------------------------------------------- entry points
 
@@ -180,25 +183,22 @@ def _choice(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]) -> Dec
 def _wait_until(state: WaitState, data: Any, ctx: Ctx) -> float:
     effective = effective_input(state, data, ctx)
     if state.seconds is not None:
-        seconds = expr_value(state.seconds, effective, ctx)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise StatesFailure(
-                err.RUNTIME,
-                f"The {state.seconds.field} parameter does not reference a valid non-negative "
-                f"integer: {to_json(seconds)}",
-            )
-        return ctx.now + float(seconds)
+        seconds = state.seconds
+        if seconds.path is not None and not seconds.path.exists(effective, ctx):
+            raise StatesFailure(err.RUNTIME, f"The {seconds.field} parameter does not reference "
+                                f"an input value: {seconds.path.text}")
+        value = expr_value(seconds, effective, ctx)
+        return ctx.now + values.wait_seconds(value, seconds.field, _source(seconds))
     assert state.timestamp is not None  # validate guarantees one of the four fields
-    text = expr_value(state.timestamp, effective, ctx)
-    moment = parse_timestamp_seconds(text) if isinstance(text, str) else None
-    if moment is None:
-        where = state.timestamp.path.text if state.timestamp.path else ""
-        raise StatesFailure(
-            err.RUNTIME,
-            f"The {state.timestamp.field} parameter does not reference a valid ISO-8601 "
-            f"extended offset date-time format string: {where} == {text}",
-        )
-    return moment
+    value = expr_value(state.timestamp, effective, ctx)
+    return values.timestamp(value, state.timestamp.field, _source(state.timestamp))
+
+
+def _source(expr: Expr) -> str:
+    """Where a value came from, as AWS quotes it in a cause: the path of a ``*Path`` field."""
+    if expr.path is not None:
+        return expr.path.text
+    return to_json(expr.literal) if expr.intrinsic is None else ""
 
 
 def _fail_failure(state: FailState, data: Any, ctx: Ctx) -> Failure:
@@ -231,14 +231,7 @@ def _attempt(state: State, data: Any, ctx: Ctx, events: list[Event]) -> Decision
 def _seconds(expr: Expr | None, data: Any, ctx: Ctx) -> float | None:
     if expr is None:
         return None
-    value = expr_value(expr, data, ctx)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise StatesFailure(
-            err.RUNTIME,
-            f"The {expr.field} parameter does not reference a valid positive integer: "
-            f"{to_json(value)}",
-        )
-    return float(value)
+    return float(values.task_seconds(expr_value(expr, data, ctx), expr.field))
 
 
 def _region(ctx: Ctx) -> str:
@@ -444,11 +437,11 @@ def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Deci
                 ctx, context={**base, "Map": {"Item": {"Index": index, "Value": item}}}
             )
             inputs[index] = state.item_selector.evaluate(effective, item_ctx)
-    concurrency = _count(state.max_concurrency, effective, ctx) or 0
-    tolerated_count = _count(state.tolerated_failure_count, effective, ctx)
-    percentage = None
-    if state.tolerated_failure_percentage is not None:
-        percentage = float(expr_value(state.tolerated_failure_percentage, effective, ctx))
+    concurrency = _checked(values.max_concurrency, state.max_concurrency, effective, ctx) or 0
+    tolerated_count = _checked(
+        values.tolerated_failure_count, state.tolerated_failure_count, effective, ctx)
+    percentage = _checked(
+        values.tolerated_failure_percentage, state.tolerated_failure_percentage, effective, ctx)
     events.append(Event("MapStateStarted", {"length": len(inputs)}))
     distributed = state.mode == "DISTRIBUTED"
     if distributed:
@@ -459,17 +452,13 @@ def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Deci
     )
 
 
-def _count(expr: Expr | None, data: Any, ctx: Ctx) -> int | None:
+def _checked(
+    check: Callable[[Any, str, str], T], expr: Expr | None, data: Any, ctx: Ctx
+) -> T | None:
+    """The field's value through its check (``asl/values.py``); None when the field is absent."""
     if expr is None:
         return None
-    value = expr_value(expr, data, ctx)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StatesFailure(
-            err.RUNTIME,
-            f"The {expr.field} parameter does not reference a valid non-negative integer: "
-            f"{to_json(value)}",
-        )
-    return value
+    return check(expr_value(expr, data, ctx), expr.field, _source(expr))
 
 
 def _map_run_arn(state: MapState, ctx: Ctx) -> str:
