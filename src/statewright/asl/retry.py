@@ -12,6 +12,8 @@ from statewright.asl.errors import Failure, StatesFailure
 from statewright.asl.events import Event
 from statewright.asl.model import DataState
 from statewright.asl.paths import PathNotFound
+from statewright.asl.step_jsonata import assign, bindings
+from statewright.asl.step_jsonata import output as jsonata_output
 
 
 def error_matches(names: tuple[str, ...], error: str | None) -> bool:
@@ -63,6 +65,12 @@ def handle_failure(
         if failure.cause is not None:
             error_output["Cause"] = failure.cause
         try:
+            if catcher.jsonata is not None:  # $states.errorOutput; Output defaults to it
+                names = bindings(data, ctx, errorOutput=error_output)
+                assigned = assign(catcher.jsonata, names, ctx)
+                output = jsonata_output(catcher.jsonata, names, ctx, error_output)
+                events.append(exited_event(state, output, assigned))
+                return Transition(catcher.next, output, tuple(events), assigned)
             output = data if catcher.result_path is None else catcher.result_path.set(
                 data, error_output
             )

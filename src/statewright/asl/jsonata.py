@@ -1,0 +1,328 @@
+"""JSONata for JSONata-language states: the only module that imports the JSONata library.
+
+A JSONata field holds any JSON value; a string that is wholly ``{% <expression> %}`` is an
+expression, evaluated when the state runs (nested in objects and arrays too). ``compile_value``
+turns such a value into a tree compiled once, at parse time; ``Value.evaluate(env, ...)``
+builds the result for one state run.
+
+INTERFACE (other modules rely on it):
+
+- ``compile_value(value, field) -> Value``: raises ``ExpressionSyntaxError`` when an expression
+  does not compile (the message is the library's, ``S0207: Unexpected end of expression``).
+- ``Value.evaluate(bindings, ctx) -> Any``: ``bindings`` maps names without ``$`` (the
+  variables, ``states``) to values. Raises ``StatesFailure(States.QueryEvaluationError)`` with
+  AWS's cause when an expression fails, returns nothing (undefined), or runs out of budget.
+- ``Value.is_constant``: no expression anywhere.
+- ``is_expression(value)``: a whole ``{% %}`` string.
+
+The library is jsonatapy (a Rust JSONata): bench/README.md has the comparison that chose it.
+
+AWS's dialect (JSONata 2.0.6, Step Functions developer guide, "Transforming data"):
+``$eval`` is not available; Step Functions adds ``$partition``, ``$range``, ``$hash``,
+``$random`` (optionally seeded: java.util.Random, as AWS runs a JVM), ``$uuid`` and ``$parse``.
+``$now``/``$millis`` read ``Ctx.now`` and ``$random``/``$uuid`` read ``Ctx.random``, so the core
+stays free of clocks and global randomness. The causes AWS writes (floci-io/floci#2736 and
+#2689, measured against AWS; conformance cases for "returned nothing"):
+``The JSONata expression '<expr>' specified for the field '<field>' threw an error during
+evaluation. <CODE>: <message>`` and ``... returned nothing (undefined).``; nested fields are
+named ``Output/key`` and ``Arguments/list[0]``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import jsonatapy
+
+from statewright.asl.context import Ctx
+from statewright.asl.errors import QUERY_EVALUATION_ERROR, ExpressionSyntaxError, StatesFailure
+from statewright.asl.events import to_json
+from statewright.asl.jvm import JavaRandom
+
+__all__ = [
+    "BUDGET_MS",
+    "MAX_RECURSION",
+    "MAX_SEQUENCE",
+    "Query",
+    "Value",
+    "compile_value",
+    "is_expression",
+    "type_name",
+]
+
+#: Wall-clock budget of one expression evaluation: a runaway expression fails the state with
+#: States.QueryEvaluationError instead of holding a worker.
+BUDGET_MS = 1000
+#: Deepest recursion an expression may reach (a self-calling lambda).
+MAX_RECURSION = 500
+#: Longest sequence an expression may build (``[1..10000000]``), jsonata-js's range bound.
+MAX_SEQUENCE = 10_000_000
+
+_HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
+                    "SHA-512": "sha512"}
+
+
+def is_expression(value: Any) -> bool:
+    """A string that is wholly ``{% ... %}`` (AWS evaluates nothing else)."""
+    return isinstance(value, str) and len(value) >= 4 and value.startswith("{%") and (
+        value.endswith("%}"))
+
+
+def type_name(value: Any) -> str:
+    """The JSON type as AWS names it in "Expected 'array', but was 'boolean'"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+# --- Step Functions' functions ----------------------------------------------------------------
+
+
+class _FunctionError(Exception):
+    """A Step Functions function refused its arguments; the message is the cause tail."""
+
+
+#: The Ctx of the evaluation in progress, for the functions that read time or randomness.
+_CTX: contextvars.ContextVar[Ctx | None] = contextvars.ContextVar("statewright_jsonata_ctx",
+                                                                  default=None)
+
+
+def _ctx() -> Ctx:
+    ctx = _CTX.get()
+    return ctx if ctx is not None else Ctx()
+
+
+def _integer(value: Any, function: str, position: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise _FunctionError(f"Argument {position} of function ${function} must be an integer")
+    return int(value)
+
+
+def _partition(array: Any, size: Any = None) -> list[Any]:
+    if not isinstance(array, list):
+        raise _FunctionError("Argument 1 of function $partition must be an array")
+    chunk = _integer(size, "partition", 2)
+    if chunk <= 0:
+        raise _FunctionError("Argument 2 of function $partition must be a positive integer")
+    return [array[i:i + chunk] for i in range(0, len(array), chunk)]
+
+
+def _range(start: Any, end: Any = None, step: Any = None) -> list[int] | int:
+    first, last = _integer(start, "range", 1), _integer(end, "range", 2)
+    stride = _integer(step, "range", 3)
+    if stride == 0:
+        raise _FunctionError("Argument 3 of function $range must not be zero")
+    # The end is included when a step lands on it (AWS docs: $range(0, 10, 2) -> [0..10]).
+    values = range(first, last + (1 if stride > 0 else -1), stride)
+    if len(values) > MAX_SEQUENCE:
+        raise _FunctionError(f"$range would create more than {MAX_SEQUENCE} items")
+    # AWS returns a one-item range as the item itself (conformance: $range(1, 9, 9) is 1),
+    # as a JSONata sequence of one would be.
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _hash(text: Any, algorithm: Any = None) -> str:
+    if not isinstance(text, str):
+        raise _FunctionError("Argument 1 of function $hash must be a string")
+    name = _HASH_ALGORITHMS.get(algorithm) if isinstance(algorithm, str) else None
+    if name is None:
+        raise _FunctionError(
+            "Argument 2 of function $hash must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512")
+    return hashlib.new(name, text.encode("utf-8")).hexdigest()
+
+
+def _random(seed: Any = None) -> float:
+    if seed is None:
+        return _ctx().random.random()
+    return JavaRandom(_integer(seed, "random", 1)).next_double()
+
+
+def _uuid() -> str:
+    return str(uuid.UUID(int=_ctx().random.getrandbits(128), version=4))
+
+
+def _parse(text: Any) -> Any:
+    if not isinstance(text, str):
+        raise _FunctionError("Argument 1 of function $parse must be a string")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise _FunctionError(f"Argument 1 of function $parse is not valid JSON: {exc}") from exc
+
+
+def _eval(*args: Any) -> Any:
+    raise _FunctionError("The function $eval is not supported")
+
+
+def _millis() -> int:
+    return int(_ctx().now * 1000)
+
+
+def _now(picture: Any = None, timezone: Any = None) -> str:
+    moment = datetime.fromtimestamp(_millis() / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+_ADDED: dict[str, Callable[..., Any]] = {
+    "partition": _partition, "range": _range, "hash": _hash, "uuid": _uuid, "parse": _parse,
+}
+_REPLACED: dict[str, Callable[..., Any]] = {
+    "random": _random, "eval": _eval, "millis": _millis, "now": _now,
+}
+
+
+# --- compiled values --------------------------------------------------------------------------
+
+
+class Value(Protocol):
+    """A compiled JSONata field value."""
+
+    @property
+    def is_constant(self) -> bool: ...
+
+    def evaluate(self, bindings: dict[str, Any], ctx: Ctx) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Constant:
+    value: Any
+    is_constant: bool = True
+
+    def evaluate(self, bindings: dict[str, Any], ctx: Ctx) -> Any:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One ``{% expression %}``."""
+
+    text: str
+    """The expression as AWS quotes it in causes (inside the delimiters, trimmed)."""
+    field: str
+    """The field it sits in, as AWS names it (``Output/total``, ``Choices[0]/Condition``)."""
+    compiled: Any
+    """The library's compiled expression."""
+    is_constant: bool = False
+
+    def evaluate(self, bindings: dict[str, Any], ctx: Ctx) -> Any:
+        token = _CTX.set(ctx)
+        try:
+            text = self.compiled.evaluate_json_or_none(None, bindings)
+        except ValueError as exc:
+            raise self._failure(str(exc)) from exc
+        except _FunctionError as exc:  # pragma: no cover - the library wraps host errors
+            raise self._failure(str(exc)) from exc
+        finally:
+            _CTX.reset(token)
+        if text is None:
+            raise StatesFailure(
+                QUERY_EVALUATION_ERROR,
+                f"The JSONata expression '{self.text}' specified for the field '{self.field}' "
+                "returned nothing (undefined).",
+            )
+        return _decode(text)
+
+    def _failure(self, message: str) -> StatesFailure:
+        message = _library_message(message)
+        return StatesFailure(
+            QUERY_EVALUATION_ERROR,
+            f"The JSONata expression '{self.text}' specified for the field '{self.field}' threw "
+            f"an error during evaluation. {message}",
+        )
+
+
+def _decode(text: str) -> Any:
+    value = json.loads(text)
+    return value
+
+
+def _library_message(message: str) -> str:
+    """The library's message as AWS writes the tail: ``<CODE>: <message>``."""
+    prefix = "host function raised "
+    if message.startswith(prefix):
+        # A Step Functions function refused its arguments: its own message, without the class.
+        rest = message[len(prefix):]
+        _, _, tail = rest.partition(": ")
+        return tail or rest
+    if message.startswith("D1012"):
+        return f"D1012: The expression ran longer than its budget of {BUDGET_MS} ms"
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class _Object:
+    items: tuple[tuple[str, Value], ...]
+    is_constant: bool = False
+
+    def evaluate(self, bindings: dict[str, Any], ctx: Ctx) -> Any:
+        return {key: node.evaluate(bindings, ctx) for key, node in self.items}
+
+
+@dataclass(frozen=True, slots=True)
+class _Array:
+    items: tuple[Value, ...]
+    is_constant: bool = False
+
+    def evaluate(self, bindings: dict[str, Any], ctx: Ctx) -> Any:
+        return [node.evaluate(bindings, ctx) for node in self.items]
+
+
+def compile_query(text: str, field: str) -> Query:
+    """``{% expression %}`` (the delimiters included) compiled for ``field``."""
+    body = text[2:-2].strip()
+    if not body:
+        raise ExpressionSyntaxError(f"The JSONata expression in '{field}' is empty")
+    try:
+        compiled = jsonatapy.compile(body, timeout=BUDGET_MS, max_stack_depth=MAX_RECURSION,
+                                     max_sequence_length=MAX_SEQUENCE)
+    except ValueError as exc:
+        message = str(exc).removeprefix("Parse error: ")
+        raise ExpressionSyntaxError(message) from exc
+    for name, function in _ADDED.items():
+        compiled.register(name, function)
+    for name, function in _REPLACED.items():
+        compiled.register_override(name, function)
+    return Query(body, field, compiled)
+
+
+def compile_value(value: Any, field: str) -> Value:
+    """Any JSON value of a JSONata field; ``{% %}`` strings become queries."""
+    if is_expression(value):
+        return compile_query(value, field)
+    if isinstance(value, dict):
+        items = tuple((k, compile_value(v, f"{field}/{k}")) for k, v in value.items())
+        if all(node.is_constant for _, node in items):
+            return _Constant(value)
+        return _Object(items)
+    if isinstance(value, list):
+        nodes = tuple(compile_value(v, f"{field}[{i}]") for i, v in enumerate(value))
+        if all(node.is_constant for node in nodes):
+            return _Constant(value)
+        return _Array(nodes)
+    return _Constant(value)
+
+
+def describe(value: Any) -> str:
+    """A value as AWS prints it after "for value: " (compact JSON)."""
+    return to_json(value)
+
+
+def is_whole_number(value: Any) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, int | float)
+            and math.isfinite(value) and value == int(value))
