@@ -34,6 +34,7 @@ import contextvars
 import hashlib
 import json
 import math
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -216,17 +217,15 @@ class Query:
     """The expression as AWS quotes it in causes (inside the delimiters, trimmed)."""
     field: str
     """The field it sits in, as AWS names it (``Output/total``, ``Choices[0]/Condition``)."""
-    compiled: Any
-    """The library's compiled expression."""
     is_constant: bool = False
 
     def evaluate(self, bindings: dict[str, Any], ctx: Ctx) -> Any:
         token = _CTX.set(ctx)
         try:
-            text = self.compiled.evaluate_json_or_none(None, bindings)
-        except ValueError as exc:
-            raise self._failure(str(exc)) from exc
-        except _FunctionError as exc:  # pragma: no cover - the library wraps host errors
+            text = _compiled(self.text).evaluate_json_or_none(None, bindings)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # the library's errors, and a Rust panic (BaseException)
             raise self._failure(str(exc)) from exc
         finally:
             _CTX.reset(token)
@@ -283,22 +282,43 @@ class _Array:
         return [node.evaluate(bindings, ctx) for node in self.items]
 
 
+# The library's compiled expressions are bound to the thread that compiled them (a PyO3
+# "unsendable" class: using one elsewhere panics). Parsing compiles each expression once, which
+# checks it and fills the parsing thread's cache; any other thread (the runtime's workers)
+# compiles each expression text once for itself, on first use.
+_THREAD = threading.local()
+
+
+def _compiled(body: str) -> Any:
+    cache: dict[str, Any] | None = getattr(_THREAD, "cache", None)
+    if cache is None:
+        cache = _THREAD.cache = {}
+    compiled = cache.get(body)
+    if compiled is None:
+        compiled = cache[body] = _compile(body)
+    return compiled
+
+
+def _compile(body: str) -> Any:
+    try:
+        compiled = jsonatapy.compile(body, timeout=BUDGET_MS, max_stack_depth=MAX_RECURSION,
+                                     max_sequence_length=MAX_SEQUENCE)
+    except ValueError as exc:
+        raise ExpressionSyntaxError(str(exc).removeprefix("Parse error: ")) from exc
+    for name, function in _ADDED.items():
+        compiled.register(name, function)
+    for name, function in _REPLACED.items():
+        compiled.register_override(name, function)
+    return compiled
+
+
 def compile_query(text: str, field: str) -> Query:
     """``{% expression %}`` (the delimiters included) compiled for ``field``."""
     body = text[2:-2].strip()
     if not body:
         raise ExpressionSyntaxError(f"The JSONata expression in '{field}' is empty")
-    try:
-        compiled = jsonatapy.compile(body, timeout=BUDGET_MS, max_stack_depth=MAX_RECURSION,
-                                     max_sequence_length=MAX_SEQUENCE)
-    except ValueError as exc:
-        message = str(exc).removeprefix("Parse error: ")
-        raise ExpressionSyntaxError(message) from exc
-    for name, function in _ADDED.items():
-        compiled.register(name, function)
-    for name, function in _REPLACED.items():
-        compiled.register_override(name, function)
-    return Query(body, field, compiled)
+    _compiled(body)
+    return Query(body, field)
 
 
 def compile_value(value: Any, field: str) -> Value:
