@@ -295,3 +295,28 @@ def test_a_bad_expression_is_refused_at_parse_time() -> None:
         state({"Type": "Pass", "End": True, "Output": {"x": "{% 1 + %}"}})
     assert raised.value.errors[0].location == "/States/S/Output"
     assert raised.value.errors[0].code == "SCHEMA_VALIDATION_FAILED"
+
+
+# --- Variables: names and limits -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["JSONata", "JSONPath"])
+def test_states_is_a_reserved_variable_name(language: str) -> None:
+    # [docs] $states is reserved; [ours] the message.
+    with pytest.raises(InvalidDefinition) as raised:
+        state({"Type": "Pass", "End": True, "Assign": {"states": 1}}, top=language)
+    assert [(e.message, e.location) for e in raised.value.errors] == [
+        ("The variable name 'states' is reserved", "/States/S/Assign/states")]
+
+
+@pytest.mark.parametrize(("assign", "message"), [
+    ({"big": "{% $pad('', 262144, 'x') %}"}, "over the limit of 262144 bytes per variable"),
+    ({"a": "{% $pad('', 140000, 'x') %}", "b": "{% $pad('', 140000, 'x') %}"},
+     "over the limit of 262144 bytes per Assign"),
+])
+def test_variable_size_limits(assign: dict[str, str], message: str) -> None:
+    # [docs] 256 KiB per variable and per Assign; States.DataLimitExceeded as for outputs.
+    decision = step.enter(state({"Type": "Pass", "End": True, "Assign": assign}), {}, ctx())
+    assert isinstance(decision, Fail)
+    assert decision.failure.error == "States.DataLimitExceeded"
+    assert message in str(decision.failure.cause)

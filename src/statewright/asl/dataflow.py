@@ -64,6 +64,8 @@ def exited_event(state: State, output: Any, assigned: dict[str, Any] | None = No
     """The state's Exited event; an output over 256 KiB fails the state instead, as on AWS."""
     event = state_exited(state.type, state.name, output, assigned)
     assert event.details is not None
+    if assigned:
+        check_variable_sizes(event.details["assignedVariables"])
     text = event.details["output"]
     if len(text) * 4 > MAX_PAYLOAD_BYTES and len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
         raise StatesFailure(
@@ -72,6 +74,33 @@ def exited_event(state: State, output: Any, assigned: dict[str, Any] | None = No
             "number of bytes service limit.",
         )
     return event
+
+
+#: Workflow variable limits (Step Functions developer guide, "Passing data between states with
+#: variables"): 256 KiB per variable and per Assign, in UTF-8 bytes of the JSON text.
+MAX_VARIABLE_BYTES = 262144
+MAX_ASSIGN_BYTES = 262144
+
+
+def check_variable_sizes(assigned_json: dict[str, str]) -> None:
+    """An assignment over AWS's limits fails the state (States.DataLimitExceeded, as for an
+    output over 256 KiB; the wording is ours)."""
+    total = 0
+    for name, text in assigned_json.items():
+        size = len(text.encode("utf-8"))
+        total += size
+        if size > MAX_VARIABLE_BYTES:
+            raise StatesFailure(
+                err.DATA_LIMIT_EXCEEDED,
+                f"The value assigned to the variable '{name}' is {size} bytes, over the limit "
+                f"of {MAX_VARIABLE_BYTES} bytes per variable.",
+            )
+    if total > MAX_ASSIGN_BYTES:
+        raise StatesFailure(
+            err.DATA_LIMIT_EXCEEDED,
+            f"The variables assigned by one state are {total} bytes, over the limit of "
+            f"{MAX_ASSIGN_BYTES} bytes per Assign.",
+        )
 
 
 def leave(
