@@ -72,6 +72,10 @@ def test_an_undefined_assignment_fails_with_evaluation_failed() -> None:
                                  "Assign": {"result": "{% $doesNotExist %}"}}), {}, ctx())
     assert isinstance(decision, Fail)
     assert [e.type for e in decision.events] == ["PassStateEntered", "EvaluationFailed"]
+    # botocore: evaluationFailedEventDetails {error, cause, location (the field), state}
+    assert decision.events[1].details == {
+        "error": QUERY_EVALUATION_ERROR, "cause": decision.failure.cause,
+        "location": "Assign/result", "state": "S"}
     assert decision.failure == Failure(
         QUERY_EVALUATION_ERROR,
         "An error occurred while executing the state 'S' (entered at the event id #0). The "
@@ -297,7 +301,7 @@ def test_a_bad_expression_is_refused_at_parse_time() -> None:
     assert raised.value.errors[0].code == "SCHEMA_VALIDATION_FAILED"
 
 
-# --- Variables: names and limits -------------------------------------------------------------------
+# --- Variables: names and limits ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("language", ["JSONata", "JSONPath"])

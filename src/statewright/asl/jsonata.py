@@ -234,6 +234,7 @@ class Query:
                 QUERY_EVALUATION_ERROR,
                 f"The JSONata expression '{self.text}' specified for the field '{self.field}' "
                 "returned nothing (undefined).",
+                location=self.field,
             )
         return _decode(text)
 
@@ -243,6 +244,7 @@ class Query:
             QUERY_EVALUATION_ERROR,
             f"The JSONata expression '{self.text}' specified for the field '{self.field}' threw "
             f"an error during evaluation. {message}",
+            location=self.field,
         )
 
 

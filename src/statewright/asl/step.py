@@ -100,14 +100,14 @@ def enter(state: State, data: Any, ctx: Ctx) -> Decision:
             case TaskState() | ParallelState() | MapState():
                 return _attempt(state, data, ctx, events)
     except StatesFailure as exc:
-        return _fault(state, data, exc.failure, (), ctx, events)
+        return _fault(state, data, exc, (), ctx, events)
     raise TypeError(f"unknown state type {type(state).__name__}")
 
 
 def _fault(
     state: State,
     data: Any,
-    failure: Failure,
+    fault: StatesFailure,
     retry_counts: tuple[int, ...],
     ctx: Ctx,
     events: list[Event],
@@ -117,11 +117,13 @@ def _fault(
     """A runtime fault of the state's own fields. A JSONata evaluation error is recorded as an
     ``EvaluationFailed`` event and, on a Task, Parallel or Map, meets Retry and Catch (a Map
     whose Items fail writes ``EvaluationFailed``, ``MapStateFailed``: conformance cases)."""
+    failure, location = fault.failure, fault.location
     located = locate(failure, state, ctx)
     if failure.error != err.QUERY_EVALUATION_ERROR:
         return Fail(located, tuple(events))
+    where = {"location": location} if location else {}
     events.append(Event("EvaluationFailed", {
-        **error_details(located.error, located.cause), "state": state.name,
+        **error_details(located.error, located.cause), **where, "state": state.name,
     }))
     if isinstance(state, DataState):
         final = []
@@ -153,7 +155,7 @@ def complete(
                 assigned = assigned_variables(state, effective_input(state, data, ctx), ctx)
                 return leave(state, result, assigned, (exited_event(state, result, assigned),))
             except StatesFailure as exc:
-                return _fault(state, data, exc.failure, retry_counts, ctx, [])
+                return _fault(state, data, exc, retry_counts, ctx, [])
         case TaskState():
             return _complete_task(state, data, outcome, retry_counts, ctx)
         case ParallelState() | MapState():
@@ -292,7 +294,7 @@ def _attempt(state: State, data: Any, ctx: Ctx, events: list[Event]) -> Decision
             case MapState():
                 return _fork_map(state, data, ctx, events)
     except StatesFailure as exc:
-        return _fault(state, data, exc.failure, (), ctx, events)
+        return _fault(state, data, exc, (), ctx, events)
     raise TypeError(f"state type {state.type} has nothing to attempt")
 
 
@@ -415,7 +417,7 @@ def _complete_task(
         return _succeed(state, data, decoded, ctx, events)
     except StatesFailure as exc:
         if exc.failure.error == err.QUERY_EVALUATION_ERROR:
-            return _fault(state, data, exc.failure, retry_counts, ctx, events, started=True)
+            return _fault(state, data, exc, retry_counts, ctx, events, started=True)
         return handle_failure(
             state, data, locate(exc.failure, state, ctx), retry_counts, ctx, events
         )
@@ -612,7 +614,7 @@ def _complete_fork(
         return _succeed(state, data, outcome, ctx, events)
     except StatesFailure as exc:
         if exc.failure.error == err.QUERY_EVALUATION_ERROR:
-            return _fault(state, data, exc.failure, retry_counts, ctx, events, started=True)
+            return _fault(state, data, exc, retry_counts, ctx, events, started=True)
         return handle_failure(
             state, data, locate(exc.failure, state, ctx), retry_counts, ctx, events
         )

@@ -63,6 +63,7 @@ def evaluate_typed(value: Value, names: dict[str, Any], ctx: Ctx, expected: str)
             err.QUERY_EVALUATION_ERROR,
             f"{described} returned an unexpected result type. Expected '{expected}', but was "
             f"'{type_name(result)}' for value: {to_json(result)}",
+            location=field,
         )
     return result
 
