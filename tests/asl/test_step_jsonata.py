@@ -324,3 +324,18 @@ def test_variable_size_limits(assign: dict[str, str], message: str) -> None:
     assert isinstance(decision, Fail)
     assert decision.failure.error == "States.DataLimitExceeded"
     assert message in str(decision.failure.cause)
+
+
+def test_a_sub_machine_takes_the_machines_language_not_its_states() -> None:
+    # As validate checks it: a JSONata Map in a JSONPath machine keeps JSONPath inside.
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "QueryLanguage": "JSONata", "End": True,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {
+            "Type": "Pass", "Parameters": {"v.$": "$.x"}, "End": True}}}}}}
+    inner = parse(definition).machine.states["M"]
+    assert inner.query_language == "JSONata"
+    processor = inner.processor  # type: ignore[attr-defined]
+    assert processor.states["P"].query_language == "JSONPath"
+    decision = step.enter(processor.states["P"], {"x": 1}, ctx())
+    assert isinstance(decision, Finish)
+    assert decision.output == {"v": 1}

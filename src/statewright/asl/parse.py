@@ -63,8 +63,9 @@ def parse(definition: str | dict[str, Any]) -> StateMachine:
     faults = validate(decoded)
     if faults:
         raise InvalidDefinition(faults)
-    builder = _Builder()
-    machine = builder.machine(decoded, "", decoded.get("QueryLanguage", "JSONPath"))
+    top: QueryLanguage = decoded.get("QueryLanguage", "JSONPath")
+    builder = _Builder(top)
+    machine = builder.machine(decoded, "", top)
     if builder.faults:
         raise InvalidDefinition(builder.faults)
     return StateMachine(machine, decoded)
@@ -73,8 +74,12 @@ def parse(definition: str | dict[str, Any]) -> StateMachine:
 class _Builder:
     """Builds the model, collecting compile faults with their locations."""
 
-    def __init__(self) -> None:
+    def __init__(self, top: QueryLanguage) -> None:
         self.faults: list[DefinitionError] = []
+        # States in a Parallel branch or a Map's processor inherit the machine's language, not
+        # the enclosing state's (as validate checks them: the States Language spec treats the
+        # scopes as independent).
+        self.top: QueryLanguage = top
 
     def compiled(self, location: str, compile_fn: Callable[[], T]) -> T | None:
         try:
@@ -222,7 +227,7 @@ class _Builder:
                 return ParallelState(
                     **common,
                     branches=tuple(
-                        self.machine(b, f"{where}/Branches[{i}]", language)
+                        self.machine(b, f"{where}/Branches[{i}]", self.top)
                         for i, b in enumerate(raw["Branches"])
                     ),
                 )
@@ -243,7 +248,7 @@ class _Builder:
             selector_key = ""  # in JSONata fields
         return MapState(
             **common,
-            processor=self.machine(processor_raw, f"{where}/{processor_key}", language),
+            processor=self.machine(processor_raw, f"{where}/{processor_key}", self.top),
             mode=config.get("Mode", "INLINE"),
             items_path=self.path(raw, "ItemsPath", where),
             item_selector=self.template(raw, selector_key, where) if selector_key else None,
