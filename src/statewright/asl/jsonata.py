@@ -34,6 +34,7 @@ import contextvars
 import hashlib
 import json
 import math
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -217,12 +218,22 @@ class Query:
     """The expression as AWS quotes it in causes (inside the delimiters, trimmed)."""
     field: str
     """The field it sits in, as AWS names it (``Output/total``, ``Choices[0]/Condition``)."""
+    names: frozenset[str] = frozenset()
+    """The ``$names`` the expression mentions: only these bindings are handed to the library,
+    which converts every value it is given (a variable can only be reached by its name, since
+    ``$eval`` is not available)."""
+    states_keys: frozenset[str] | None = None
+    """The members of ``$states`` it reads (``input``...); None: ``$states`` is used whole."""
     is_constant: bool = False
 
     def evaluate(self, bindings: dict[str, Any], ctx: Ctx) -> Any:
+        scoped = {name: bindings[name] for name in self.names if name in bindings}
+        if self.states_keys is not None and "states" in scoped:
+            states = scoped["states"]
+            scoped["states"] = {k: states[k] for k in self.states_keys if k in states}
         token = _CTX.set(ctx)
         try:
-            text = _compiled(self.text).evaluate_json_or_none(None, bindings)
+            text = _compiled(self.text).evaluate_json_or_none(None, scoped)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # the library's errors, and a Rust panic (BaseException)
@@ -320,7 +331,15 @@ def compile_query(text: str, field: str) -> Query:
     if not body:
         raise ExpressionSyntaxError(f"The JSONata expression in '{field}' is empty")
     _compiled(body)
-    return Query(body, field)
+    names = frozenset(_NAME.findall(body))
+    members = _STATES_MEMBER.findall(body)
+    whole = len(_STATES.findall(body)) != len(members)
+    return Query(body, field, names, None if whole else frozenset(members))
+
+
+_NAME = re.compile(r"\$(\w+)")
+_STATES = re.compile(r"\$states\b")
+_STATES_MEMBER = re.compile(r"\$states\s*\.\s*(\w+)\b")
 
 
 def compile_value(value: Any, field: str) -> Value:
