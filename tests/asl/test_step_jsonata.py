@@ -294,11 +294,20 @@ def test_a_jsonata_state_in_a_jsonpath_machine() -> None:
     assert decision.output == 4
 
 
-def test_a_bad_expression_is_refused_at_parse_time() -> None:
+@pytest.mark.parametrize(("spec", "message", "location"), [
+    ({"Output": {"x": "{% 1 + %}"}}, "Unexpected end of expression", "/States/S/Output/x"),
+    ({"Assign": {"a": ["{% 'open %}"]}},
+     "String literal must be terminated by a matching quote", "/States/S/Assign/a[0]"),
+])
+def test_a_bad_expression_is_refused_at_parse_time(spec: dict[str, Any], message: str,
+                                                   location: str) -> None:
+    # [floci #2745, measured] INVALID_JSONATA_EXPRESSION, the parser's message without its
+    # code, at the expression's own field.
     with pytest.raises(InvalidDefinition) as raised:
-        state({"Type": "Pass", "End": True, "Output": {"x": "{% 1 + %}"}})
-    assert raised.value.errors[0].location == "/States/S/Output"
-    assert raised.value.errors[0].code == "SCHEMA_VALIDATION_FAILED"
+        state({"Type": "Pass", "End": True, **spec})
+    fault = raised.value.errors[0]
+    assert (fault.code, fault.message, fault.location) == (
+        "INVALID_JSONATA_EXPRESSION", message, location)
 
 
 # --- Variables: names and limits ---------------------------------------------------------

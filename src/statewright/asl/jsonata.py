@@ -53,6 +53,7 @@ __all__ = [
     "BUDGET_MS",
     "MAX_RECURSION",
     "MAX_SEQUENCE",
+    "JsonataSyntaxError",
     "Query",
     "Value",
     "compile_value",
@@ -94,6 +95,20 @@ def type_name(value: Any) -> str:
 
 
 # --- Step Functions' functions ----------------------------------------------------------------
+
+
+class JsonataSyntaxError(ExpressionSyntaxError):
+    """An expression does not parse. AWS refuses the definition with the code
+    ``INVALID_JSONATA_EXPRESSION``, the parser's message without its code, at the field's own
+    location (floci-io/floci#2745, measured: ``Unexpected end of expression at
+    /States/Main/Output``)."""
+
+    code = "INVALID_JSONATA_EXPRESSION"
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+        """The field as AWS names it (``Output/v``)."""
 
 
 class _FunctionError(Exception):
@@ -329,8 +344,12 @@ def compile_query(text: str, field: str) -> Query:
     """``{% expression %}`` (the delimiters included) compiled for ``field``."""
     body = text[2:-2].strip()
     if not body:
-        raise ExpressionSyntaxError(f"The JSONata expression in '{field}' is empty")
-    _compiled(body)
+        raise JsonataSyntaxError("The JSONata expression is empty", field)  # [ours]
+    try:
+        _compiled(body)
+    except ExpressionSyntaxError as exc:
+        message = re.sub(r"^[A-Z]\d{4}: ", "", exc.message)
+        raise JsonataSyntaxError(message, field) from exc
     names = frozenset(_NAME.findall(body))
     members = _STATES_MEMBER.findall(body)
     whole = len(_STATES.findall(body)) != len(members)

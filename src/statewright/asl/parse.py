@@ -19,7 +19,7 @@ from statewright.asl.errors import (
     InvalidDefinition,
 )
 from statewright.asl.intrinsics import compile_intrinsic, is_intrinsic
-from statewright.asl.jsonata import Value, compile_value, is_expression
+from statewright.asl.jsonata import JsonataSyntaxError, Value, compile_value, is_expression
 from statewright.asl.model import (
     Catcher,
     ChoiceBranch,
@@ -127,19 +127,25 @@ class _Builder:
             return None
         return self.compiled(f"{where}/{key}", lambda: compile_template(raw[key]))
 
-    def value(self, raw: dict[str, Any], key: str, where: str, field: str = "") -> Value | None:
-        """A JSONata field: any JSON value, its ``{% %}`` strings compiled."""
+    def value(self, raw: dict[str, Any], key: str, state: str, field: str = "") -> Value | None:
+        """A JSONata field: any JSON value, its ``{% %}`` strings compiled. ``field`` is its
+        name under the state (``Catch[0]/Output``); a fault is located at the expression's own
+        nested field, under the state's location ``state``."""
         if key not in raw:
             return None
-        name = field or key
-        return self.compiled(f"{where}/{key}", lambda: compile_value(raw[key], name))
+        try:
+            return compile_value(raw[key], field or key)
+        except JsonataSyntaxError as exc:
+            self.faults.append(DefinitionError(exc.code, exc.message, f"{state}/{exc.field}"))
+            return None
 
     def jsonata_fields(self, raw: dict[str, Any], where: str, prefix: str = "") -> JsonataFields:
         """Output, Assign, Arguments, Items, ItemSelector; ``prefix`` names a rule or catcher in
         causes (``Catch[0]/Output``)."""
+        state = where.removesuffix("/" + prefix.rstrip("/")) if prefix else where
         return JsonataFields(
             **{
-                attr: self.value(raw, key, where, prefix + key)
+                attr: self.value(raw, key, state, prefix + key)
                 for attr, key in (("arguments", "Arguments"), ("output", "Output"),
                                   ("assign", "Assign"), ("items", "Items"),
                                   ("item_selector", "ItemSelector"))
@@ -287,7 +293,8 @@ class _Builder:
             prefix = where.rsplit("/", 1)[-1] + "/"  # Choices[0]/, as AWS names the fields
             return ChoiceBranch(
                 rule=_NEVER, next=raw["Next"],
-                condition=self.value(raw, "Condition", where, prefix + "Condition"),
+                condition=self.value(raw, "Condition", where.rsplit("/", 1)[0],
+                                     prefix + "Condition"),
                 jsonata=self.jsonata_fields(raw, where, prefix),
             )
         rule = self.compiled(where, lambda: compile_rule(raw, top_level=True))
