@@ -27,20 +27,23 @@ from tests.conftest import PostgresServer
 from tests.runtime.helpers import history
 
 EXECUTIONS = 200
+#: The first executions pause briefly; the rest long enough (15 s at the tests' wait scale)
+#: that a kill after the first ones finish always lands mid-flight, however loaded the machine.
+SHORT_PAUSE, LONG_PAUSE, SHORT_PAUSED = 5, 150, 40
 SLOW_HANDLER = '''
 import time
 
 
 def handler(event, context):
     time.sleep(0.02)
-    return {"n": event["n"], "steps": event.get("steps", 0) + 1}
+    return {"n": event["n"], "pause": event["pause"], "steps": event.get("steps", 0) + 1}
 '''
 DEFINITION = {
     "StartAt": "First",
     "States": {
         "First": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:slow",
                   "Next": "Pause"},
-        "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Second"},
+        "Pause": {"Type": "Wait", "SecondsPath": "$.pause", "Next": "Second"},
         "Second": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:slow",
                    "Next": "Done"},
         "Done": {"Type": "Pass", "End": True},
@@ -110,8 +113,13 @@ def workers_factory(tmp_path: Path, functions_dir: Path) -> Iterator[Callable[[s
 
 def _start_executions(engine: Engine) -> list[str]:
     machine = engine.create_state_machine("crashy", json.dumps(DEFINITION))
-    return [engine.start_execution(machine.arn, json.dumps({"n": i}), f"e-{i}").execution_arn
+    return [engine.start_execution(machine.arn, json.dumps({"n": i, "pause": _pause(i)}),
+                                   f"e-{i}").execution_arn
             for i in range(EXECUTIONS)]
+
+
+def _pause(n: int) -> int:
+    return SHORT_PAUSE if n < SHORT_PAUSED else LONG_PAUSE
 
 
 def _statuses(engine: Engine, arns: list[str]) -> dict[str, int]:
@@ -136,7 +144,7 @@ def _assert_all_complete(engine: Engine, arns: list[str]) -> None:
         record = engine.describe_execution(arn)
         assert record.status == "SUCCEEDED", (arn, record.error, record.cause)
         n = int(arn.rsplit("-", 1)[1])
-        assert json.loads(record.output or "") == {"n": n, "steps": 2}
+        assert json.loads(record.output or "") == {"n": n, "pause": _pause(n), "steps": 2}
         events = history(engine, arn)
         assert [e.id for e in events] == list(range(1, len(events) + 1)), arn
         types = [e.type for e in events]
