@@ -184,7 +184,8 @@ def _parse(text: Any) -> Any:
 
 
 def _eval(*args: Any) -> Any:
-    raise _FunctionError("The function $eval is not supported")
+    # AWS fails $eval with T1006, as if it were not a function (floci-io/floci#2737, measured).
+    raise _FunctionError("T1006: Attempted to invoke a non-function")
 
 
 def _millis() -> int:
