@@ -310,6 +310,29 @@ def test_a_bad_expression_is_refused_at_parse_time(spec: dict[str, Any], message
         "INVALID_JSONATA_EXPRESSION", message, location)
 
 
+@pytest.mark.parametrize(("expression", "name"), [
+    ("phone", "phone"), ("customer.name", "customer"), ("( items[0] )", "items"),
+    ("`odd name`.x", "odd name"),
+])
+def test_a_path_from_a_bare_name_is_refused(expression: str, name: str) -> None:
+    # [floci #2670, measured] expressions run with no context item; AWS refuses a path that
+    # starts from a bare name: UNSUPPORTED_JSONATA_EXPRESSION at the expression's field.
+    with pytest.raises(InvalidDefinition) as raised:
+        state({"Type": "Pass", "End": True, "Output": {"v": "{% " + expression + " %}"}})
+    fault = raised.value.errors[0]
+    assert (fault.code, fault.message, fault.location) == (
+        "UNSUPPORTED_JSONATA_EXPRESSION",
+        f"Reference to '{name}' at the top level is not supported.", "/States/S/Output/v")
+
+
+@pytest.mark.parametrize("expression", [
+    "true", "null", "$states.input.a", "function($x){ $x }", "[1, 2]", "{'a': 1}", "'text'",
+    "($x := 1; $x)",
+])
+def test_expressions_not_starting_from_a_bare_name_are_accepted(expression: str) -> None:
+    state({"Type": "Pass", "End": True, "Output": "{% " + expression + " %}"})
+
+
 # --- Variables: names and limits ---------------------------------------------------------
 
 

@@ -111,6 +111,16 @@ class JsonataSyntaxError(ExpressionSyntaxError):
         """The field as AWS names it (``Output/v``)."""
 
 
+class JsonataReferenceError(JsonataSyntaxError):
+    """An expression that starts from a bare name (``phone.number``): AWS evaluates with no
+    context item, so such a path could only read nothing, and AWS refuses the definition
+    (floci-io/floci#2670, measured: ``UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at
+    the top level is not supported. at /States/E/Output/v``). Only an expression whose first
+    step is a bare name is caught here; a bare name deeper in (``1 + phone``) is not."""
+
+    code = "UNSUPPORTED_JSONATA_EXPRESSION"
+
+
 class _FunctionError(Exception):
     """A Step Functions function refused its arguments; the message is the cause tail."""
 
@@ -351,6 +361,11 @@ def compile_query(text: str, field: str) -> Query:
     except ExpressionSyntaxError as exc:
         message = re.sub(r"^[A-Z]\d{4}: ", "", exc.message)
         raise JsonataSyntaxError(message, field) from exc
+    first = _LEADING_NAME.match(body)
+    name = first and (first.group(1) or first.group(2))
+    if first and name not in _KEYWORDS:
+        raise JsonataReferenceError(
+            f"Reference to '{name}' at the top level is not supported.", field)
     names = frozenset(_NAME.findall(body))
     members = _STATES_MEMBER.findall(body)
     whole = len(_STATES.findall(body)) != len(members)
@@ -358,6 +373,9 @@ def compile_query(text: str, field: str) -> Query:
 
 
 _NAME = re.compile(r"\$(\w+)")
+#: A bare name (or a backquoted one) as the expression's first step, after any parentheses.
+_LEADING_NAME = re.compile(r"[\s(]*(?:([A-Za-z_]\w*)|`([^`]*)`)(?!\w)(?!\s*\()")
+_KEYWORDS = frozenset({"true", "false", "null", "function", "and", "or", "in"})
 _STATES = re.compile(r"\$states\b")
 _STATES_MEMBER = re.compile(r"\$states\s*\.\s*(\w+)\b")
 
