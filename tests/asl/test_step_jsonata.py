@@ -251,11 +251,14 @@ def test_map_items_and_item_selector() -> None:
         Items="{% $states.input.list %}",
         ItemSelector={"v": "{% $states.context.Map.Item.Value %}",
                       "i": "{% $states.context.Map.Item.Index %}"},
-        MaxConcurrency="{% 2 %}", ToleratedFailureCount="{% 1 %}"),
-        {"list": ["a", "b"]}, ctx())
+        MaxConcurrency="{% 2 %}", ToleratedFailureCount="{% 1 %}",
+        ToleratedFailurePercentage="{% $states.input.pct %}"),
+        {"list": ["a", "b"], "pct": 12.5}, ctx())
     assert isinstance(decision, Fork)
-    assert decision.inputs == ({"v": "a", "i": 0}, {"v": "b", "i": 1})
+    assert decision.inputs == ({"v": "a", "i": 0}, {"v": "b", "i": 1})  # [docs] Map.Item
+    # [docs] MaxConcurrency and the tolerated failures may be expressions
     assert (decision.max_concurrency, decision.tolerated_failure_count) == (2, 1)
+    assert decision.tolerated_failure_percentage == 12.5
 
 
 @pytest.mark.parametrize(("items", "cause"), [
