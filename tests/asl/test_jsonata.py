@@ -148,3 +148,10 @@ def test_expressions_run_in_any_thread() -> None:
     thread.start()
     thread.join()
     assert results == [11]
+
+
+def test_integers_beyond_64_bits_are_numbers_too() -> None:
+    # JSON allows any integer; JSONata's numbers are doubles (the library takes 64-bit ints).
+    names = {"states": {"input": {"big": 2**70, "list": [2**64]}}}
+    assert evaluate("{% $states.input.big %}", names=names) == float(2**70)
+    assert evaluate("{% $states.input.list[0] %}", names=names) == float(2**64)

@@ -259,7 +259,7 @@ class Query:
             scoped["states"] = {k: states[k] for k in self.states_keys if k in states}
         token = _CTX.set(ctx)
         try:
-            text = _compiled(self.text).evaluate_json_or_none(None, scoped)
+            text = _evaluate(_compiled(self.text), scoped)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # the library's errors, and a Rust panic (BaseException)
@@ -283,6 +283,26 @@ class Query:
             f"an error during evaluation. {message}",
             location=self.field,
         )
+
+
+def _evaluate(compiled: Any, bindings: dict[str, Any]) -> str | None:
+    try:
+        return compiled.evaluate_json_or_none(None, bindings)  # type: ignore[no-any-return]
+    except OverflowError:
+        # The library takes 64-bit integers only; JSON allows any. JSONata's numbers are
+        # doubles anyway, so larger integers are handed over as such (rare: retried, not
+        # walked on every call).
+        return compiled.evaluate_json_or_none(None, _as_doubles(bindings))  # type: ignore[no-any-return]
+
+
+def _as_doubles(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_doubles(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+        return float(value)
+    return value
 
 
 def _decode(text: str) -> Any:
