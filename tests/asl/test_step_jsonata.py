@@ -374,3 +374,27 @@ def test_a_sub_machine_takes_the_machines_language_not_its_states() -> None:
     decision = step.enter(processor.states["P"], {"x": 1}, ctx())
     assert isinstance(decision, Finish)
     assert decision.output == {"v": 1}
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"TimeoutSeconds": "{% 1.5 %}"},
+     "'TimeoutSeconds' returned an unexpected result type. Expected 'integer', but was 'number' "
+     "for value: 1.5"),
+    ({"TimeoutSeconds": "{% 0 %}"}, "Expected 'positive integer', but was 'number' for value: 0"),
+    ({"HeartbeatSeconds": "{% '5' %}"},
+     "Expected 'integer', but was 'string' for value: \"5\""),
+])
+def test_integer_fields_need_integers(fields: dict[str, Any], message: str) -> None:
+    # [ours] the wording follows AWS's type error for Items; the error is the JSONata one.
+    decision = step.enter(task(Arguments={"FunctionName": "f"}, **fields), {}, ctx())
+    assert isinstance(decision, Fail)
+    assert decision.failure.error == QUERY_EVALUATION_ERROR
+    assert message in str(decision.failure.cause)
+
+
+def test_wait_seconds_must_be_a_non_negative_integer() -> None:
+    wait = state({"Type": "Wait", "Seconds": "{% -1 %}", "Next": "End"})
+    decision = step.enter(wait, {}, ctx())
+    assert isinstance(decision, Fail)
+    assert "Expected 'non-negative integer', but was 'number' for value: -1" in str(
+        decision.failure.cause)

@@ -65,7 +65,13 @@ from statewright.asl.model import (
     WaitState,
 )
 from statewright.asl.retry import error_matches, handle_failure
-from statewright.asl.step_jsonata import assign, bindings, evaluate_typed, query_value
+from statewright.asl.step_jsonata import (
+    assign,
+    bindings,
+    evaluate_typed,
+    integer_value,
+    query_value,
+)
 from statewright.asl.step_jsonata import output as jsonata_output
 from statewright.asl.timestamps import parse_timestamp_seconds
 
@@ -241,11 +247,11 @@ def _choice_jsonata(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]
 def _wait_until(state: WaitState, data: Any, ctx: Ctx) -> float:
     scope = bindings(data, ctx) if state.jsonata else effective_input(state, data, ctx)
 
-    def value(expr: Expr) -> Any:
-        return _field_value(expr, scope, ctx)
+    def value(expr: Expr, integer_from: int | None = None) -> Any:
+        return _field_value(expr, scope, ctx, integer_from)
 
     if state.seconds is not None:
-        seconds = value(state.seconds)
+        seconds = value(state.seconds, 0)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise StatesFailure(
                 err.RUNTIME,
@@ -298,16 +304,21 @@ def _attempt(state: State, data: Any, ctx: Ctx, events: list[Event]) -> Decision
     raise TypeError(f"state type {state.type} has nothing to attempt")
 
 
-def _field_value(expr: Expr, data: Any, ctx: Ctx) -> Any:
+def _field_value(expr: Expr, data: Any, ctx: Ctx, integer_from: int | None = None) -> Any:
     """A literal/``...Path``/JSONata field; ``data`` is the effective input (JSONPath) or the
-    expression's bindings (JSONata)."""
-    return query_value(expr, data, ctx) if expr.query is not None else expr_value(expr, data, ctx)
+    expression's bindings (JSONata). A JSONata expression of an integer field (``integer_from``
+    its least value) that gives anything else is a States.QueryEvaluationError."""
+    if expr.query is None:
+        return expr_value(expr, data, ctx)
+    if integer_from is None:
+        return query_value(expr, data, ctx)
+    return integer_value(expr, data, ctx, integer_from)
 
 
 def _seconds(expr: Expr | None, data: Any, ctx: Ctx) -> float | None:
     if expr is None:
         return None
-    value = _field_value(expr, data, ctx)
+    value = _field_value(expr, data, ctx, 1)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise StatesFailure(
             err.RUNTIME,
@@ -576,7 +587,7 @@ def _map_fork(
 def _count(expr: Expr | None, data: Any, ctx: Ctx) -> int | None:
     if expr is None:
         return None
-    value = _field_value(expr, data, ctx)
+    value = _field_value(expr, data, ctx, 0)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise StatesFailure(
             err.RUNTIME,

@@ -25,7 +25,7 @@ from statewright.asl.events import to_json
 from statewright.asl.jsonata import Value, type_name
 from statewright.asl.model import Expr, JsonataFields
 
-__all__ = ["assign", "bindings", "evaluate_typed", "output", "query_value"]
+__all__ = ["assign", "bindings", "evaluate_typed", "integer_value", "output", "query_value"]
 
 
 def bindings(data: Any, ctx: Ctx, **states: Any) -> dict[str, Any]:
@@ -73,3 +73,23 @@ def query_value(expr: Expr, names: dict[str, Any], ctx: Ctx) -> Any:
     if expr.query is not None:
         return expr.query.evaluate(names, ctx)
     return expr.literal
+
+
+def integer_value(expr: Expr, names: dict[str, Any], ctx: Ctx, minimum: int) -> int:
+    """An expression that must give an integer of at least ``minimum`` (``TimeoutSeconds``,
+    ``Seconds``, ``MaxConcurrency``...). [ours] in the pattern of AWS's type error above."""
+    value = query_value(expr, names, ctx)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        expected = "integer"
+    elif value < minimum:
+        expected = "positive integer" if minimum > 0 else "non-negative integer"
+    else:
+        return int(value)
+    text = getattr(expr.query, "text", None)
+    raise StatesFailure(
+        err.QUERY_EVALUATION_ERROR,
+        f"The JSONata expression '{text}' specified for the field '{expr.field}' returned an "
+        f"unexpected result type. Expected '{expected}', but was '{type_name(value)}' for "
+        f"value: {to_json(value)}",
+        location=expr.field,
+    )
