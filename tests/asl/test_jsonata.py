@@ -94,6 +94,9 @@ ERRORS = [
     ("{% $parse('{') %}", "is not valid JSON", "[ours] bad JSON text"),
     ("{% ($f := function($n){ $f($n + 1) }; $f(0)) %}", "D1012",
      "[ours] the time budget ends a runaway expression"),
+    ("{% $count([1..900000]) %}", "D2015",
+     "[floci #2737] AWS refuses a 900,000-item sequence (memory)"),
+    ("{% $range(1, 900000, 1) %}", "more than 800000 items", "[ours] $range, likewise"),
 ]
 
 

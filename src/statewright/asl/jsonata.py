@@ -66,8 +66,9 @@ __all__ = [
 BUDGET_MS = 1000
 #: Deepest recursion an expression may reach (a self-calling lambda).
 MAX_RECURSION = 500
-#: Longest sequence an expression may build (``[1..10000000]``), jsonata-js's range bound.
-MAX_SEQUENCE = 10_000_000
+#: Longest sequence an expression may build: AWS fails ``[1..900000]`` for memory
+#: (floci-io/floci#2737, measured) where jsonata-js would allow 10,000,000.
+MAX_SEQUENCE = 800_000
 
 _HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
                     "SHA-512": "sha512"}
