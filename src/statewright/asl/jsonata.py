@@ -2,13 +2,14 @@
 
 A JSONata field holds any JSON value; a string that is wholly ``{% <expression> %}`` is an
 expression, evaluated when the state runs (nested in objects and arrays too). ``compile_value``
-turns such a value into a tree compiled once, at parse time; ``Value.evaluate(env, ...)``
+turns such a value into a tree compiled once, at parse time; ``Value.evaluate(bindings, ctx)``
 builds the result for one state run.
 
 INTERFACE (other modules rely on it):
 
-- ``compile_value(value, field) -> Value``: raises ``ExpressionSyntaxError`` when an expression
-  does not compile (the message is the library's, ``S0207: Unexpected end of expression``).
+- ``compile_value(value, field) -> Value``: raises ``JsonataSyntaxError`` (an
+  ``ExpressionSyntaxError`` carrying AWS's code and the nested field) when an expression does
+  not parse (``Unexpected end of expression``) or starts from a bare name.
 - ``Value.evaluate(bindings, ctx) -> Any``: ``bindings`` maps names without ``$`` (the
   variables, ``states``) to values. Raises ``StatesFailure(States.QueryEvaluationError)`` with
   AWS's cause when an expression fails, returns nothing (undefined), or runs out of budget.
@@ -33,7 +34,6 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-import math
 import re
 import threading
 import uuid
@@ -46,16 +46,17 @@ import jsonatapy
 
 from statewright.asl.context import Ctx
 from statewright.asl.errors import QUERY_EVALUATION_ERROR, ExpressionSyntaxError, StatesFailure
-from statewright.asl.events import to_json
 from statewright.asl.jvm import JavaRandom
 
 __all__ = [
     "BUDGET_MS",
     "MAX_RECURSION",
     "MAX_SEQUENCE",
+    "JsonataReferenceError",
     "JsonataSyntaxError",
     "Query",
     "Value",
+    "compile_query",
     "compile_value",
     "is_expression",
     "type_name",
@@ -274,7 +275,7 @@ class Query:
                 "returned nothing (undefined).",
                 location=self.field,
             )
-        return _decode(text)
+        return json.loads(text)
 
     def _failure(self, message: str) -> StatesFailure:
         message = _library_message(message)
@@ -303,11 +304,6 @@ def _as_doubles(value: Any) -> Any:
         return [_as_doubles(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
         return float(value)
-    return value
-
-
-def _decode(text: str) -> Any:
-    value = json.loads(text)
     return value
 
 
@@ -417,12 +413,3 @@ def compile_value(value: Any, field: str) -> Value:
         return _Array(nodes)
     return _Constant(value)
 
-
-def describe(value: Any) -> str:
-    """A value as AWS prints it after "for value: " (compact JSON)."""
-    return to_json(value)
-
-
-def is_whole_number(value: Any) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, int | float)
-            and math.isfinite(value) and value == int(value))
