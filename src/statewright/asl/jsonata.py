@@ -343,6 +343,7 @@ class _Array:
 # checks it and fills the parsing thread's cache; any other thread (the runtime's workers)
 # compiles each expression text once for itself, on first use.
 _THREAD = threading.local()
+_CACHE_SIZE = 20_000
 
 
 def _compiled(body: str) -> Any:
@@ -351,6 +352,8 @@ def _compiled(body: str) -> Any:
         cache = _THREAD.cache = {}
     compiled = cache.get(body)
     if compiled is None:
+        if len(cache) >= _CACHE_SIZE:  # a long-lived worker meets many definitions: start over
+            cache.clear()
         compiled = cache[body] = _compile(body)
     return compiled
 
