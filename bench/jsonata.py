@@ -13,7 +13,8 @@ Rows (bench/README.md, "JSONata"):
 - parsing ``bench/pass_choice_jsonata.json`` against ``bench/pass_choice.json``;
 - whole executions of those two workflows (4 states, no Task), executions per second.
 
-Latencies are medians of back-to-back batches of about 20 µs each, as in ``asl_core.py``.
+Latencies are medians of back-to-back batches of about 20 µs each, as in ``asl_core.py``;
+each row alternates the two sides over three rounds and keeps each side's quietest round.
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ def latency(call: Callable[[], object], budget: float) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
+def paired(ours: Callable[[], object], twin: Callable[[], object], budget: float
+           ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Both latencies, measured in three alternating rounds; each side's quietest round wins
+    (on a shared machine the load changes between rounds, so alternating keeps it fair)."""
+    rounds = [(latency(ours, budget / 3), latency(twin, budget / 3)) for _ in range(3)]
+    return min(r[0] for r in rounds), min(r[1] for r in rounds)
+
+
 def executions_per_second(machine: StateMachine, budget: float) -> float:
     functions = PythonFunctions()
     for _ in range(20):
@@ -106,22 +115,23 @@ def main() -> None:
     for label, (jsonata_state, jsonpath_state) in pairs.items():
         for state in (jsonata_state, jsonpath_state):
             assert isinstance(enter(state, INPUT, ctx), Transition), label
-        ours = latency(lambda s=jsonata_state: enter(s, INPUT, ctx), budget)  # type: ignore[misc]
-        twin = latency(lambda s=jsonpath_state: enter(s, INPUT, ctx), budget)  # type: ignore[misc]
+        ours, twin = paired(lambda s=jsonata_state: enter(s, INPUT, ctx),  # type: ignore[misc]
+                            lambda s=jsonpath_state: enter(s, INPUT, ctx),  # type: ignore[misc]
+                            budget)
         print(f"{label:<36} {ours[0]:>8.1f} / {ours[1]:>6.1f} {twin[0]:>8.1f} / {twin[1]:>6.1f}"
               f" {ours[0] / twin[0]:>6.1f}x")
     jsonata_text = (BENCH / "pass_choice_jsonata.json").read_text()
     jsonpath_text = (BENCH / "pass_choice.json").read_text()
-    ours = latency(lambda: parse(jsonata_text), budget)
-    twin = latency(lambda: parse(jsonpath_text), budget)
+    ours, twin = paired(lambda: parse(jsonata_text), lambda: parse(jsonpath_text), budget)
     print(f"{'parse the pass/choice workflow':<36} {ours[0]:>8.1f} / {ours[1]:>6.1f} "
           f"{twin[0]:>8.1f} / {twin[1]:>6.1f} {ours[0] / twin[0]:>6.1f}x")
     jsonata_machine, jsonpath_machine = parse(jsonata_text), parse(jsonpath_text)
     functions = PythonFunctions()
     same = (run_execution(jsonata_machine, INPUT, functions, wait_scale=0).output
             == run_execution(jsonpath_machine, INPUT, functions, wait_scale=0).output)
-    ours_rate = executions_per_second(jsonata_machine, budget * 2)
-    twin_rate = executions_per_second(jsonpath_machine, budget * 2)
+    rates = [(executions_per_second(jsonata_machine, budget / 2),
+              executions_per_second(jsonpath_machine, budget / 2)) for _ in range(4)]
+    ours_rate, twin_rate = max(r[0] for r in rates), max(r[1] for r in rates)
     print(f"{'pass/choice executions per second':<36} {ours_rate:>17,.0f} {twin_rate:>17,.0f} "
           f"{twin_rate / ours_rate:>6.1f}x  (same output: {same})")
 
