@@ -111,6 +111,8 @@ class JsonataSyntaxError(ExpressionSyntaxError):
         super().__init__(message)
         self.field = field
         """The field as AWS names it (``Output/v``)."""
+        self.also: list[JsonataSyntaxError] = []
+        """The other faults of the same value (``compile_value``)."""
 
 
 class JsonataReferenceError(JsonataSyntaxError):
@@ -401,18 +403,32 @@ _STATES_MEMBER = re.compile(r"\$states\s*\.\s*(\w+)\b")
 
 
 def compile_value(value: Any, field: str) -> Value:
-    """Any JSON value of a JSONata field; ``{% %}`` strings become queries."""
+    """Any JSON value of a JSONata field; ``{% %}`` strings become queries. Raises the first
+    ``JsonataSyntaxError``, carrying every other one in ``also``, so a definition's faults are
+    all reported at once."""
+    faults: list[JsonataSyntaxError] = []
+    compiled = _compile_value(value, field, faults)
+    if faults:
+        faults[0].also = faults[1:]
+        raise faults[0]
+    return compiled
+
+
+def _compile_value(value: Any, field: str, faults: list[JsonataSyntaxError]) -> Value:
     if is_expression(value):
-        return compile_query(value, field)
+        try:
+            return compile_query(value, field)
+        except JsonataSyntaxError as exc:
+            faults.append(exc)
+            return _Constant(None)
     if isinstance(value, dict):
-        items = tuple((k, compile_value(v, f"{field}/{k}")) for k, v in value.items())
+        items = tuple((k, _compile_value(v, f"{field}/{k}", faults)) for k, v in value.items())
         if all(node.is_constant for _, node in items):
             return _Constant(value)
         return _Object(items)
     if isinstance(value, list):
-        nodes = tuple(compile_value(v, f"{field}[{i}]") for i, v in enumerate(value))
+        nodes = tuple(_compile_value(v, f"{field}[{i}]", faults) for i, v in enumerate(value))
         if all(node.is_constant for node in nodes):
             return _Constant(value)
         return _Array(nodes)
     return _Constant(value)
-

@@ -136,7 +136,9 @@ class _Builder:
         try:
             return compile_value(raw[key], field or key)
         except JsonataSyntaxError as exc:
-            self.faults.append(DefinitionError(exc.code, exc.message, f"{state}/{exc.field}"))
+            for fault in (exc, *exc.also):
+                self.faults.append(
+                    DefinitionError(fault.code, fault.message, f"{state}/{fault.field}"))
             return None
 
     def jsonata_fields(self, raw: dict[str, Any], where: str, prefix: str = "") -> JsonataFields:
