@@ -157,8 +157,9 @@ def complete(
                     assigned = assign(state.jsonata, names, ctx)
                     result = jsonata_output(state.jsonata, names, ctx, data)
                     return leave(state, result, assigned, (exited_event(state, result, assigned),))
-                result = state_output(state, effective_input(state, data, ctx), ctx)
-                assigned = assigned_variables(state, effective_input(state, data, ctx), ctx)
+                effective = effective_input(state, data, ctx)
+                assigned = assigned_variables(state, effective, ctx)
+                result = state_output(state, effective, ctx)
                 return leave(state, result, assigned, (exited_event(state, result, assigned),))
             except StatesFailure as exc:
                 return _fault(state, data, exc, retry_counts, ctx, [])
