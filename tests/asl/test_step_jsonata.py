@@ -398,3 +398,12 @@ def test_wait_seconds_must_be_a_non_negative_integer() -> None:
     assert isinstance(decision, Fail)
     assert "Expected 'non-negative integer', but was 'number' for value: -1" in str(
         decision.failure.cause)
+
+
+def test_a_jsonpath_wait_assigns_too() -> None:
+    # [docs] Assign is allowed on Wait in both languages; JSONPath reads the effective input.
+    wait = state({"Type": "Wait", "Seconds": 1, "Next": "End", "Assign": {"w.$": "$.s"}},
+                 top="JSONPath")
+    decision = step.complete(wait, {"s": 5}, None, (), ctx())
+    assert isinstance(decision, Transition)
+    assert (decision.output, decision.assigned) == ({"s": 5}, {"w": 5})
