@@ -22,7 +22,7 @@ import pytest
 
 from statewright.asl.context import Ctx
 from statewright.asl.errors import QUERY_EVALUATION_ERROR, ExpressionSyntaxError, StatesFailure
-from statewright.asl.jsonata import compile_value, is_expression
+from statewright.asl.jsonata import compile_query, compile_value, is_expression
 
 NAMES: dict[str, Any] = {
     "states": {"input": {"a": 1, "list": [3, 1, 2], "text": "Hi", "nothing": None},
@@ -158,3 +158,21 @@ def test_integers_beyond_64_bits_are_numbers_too() -> None:
     names = {"states": {"input": {"big": 2**70, "list": [2**64]}}}
     assert evaluate("{% $states.input.big %}", names=names) == float(2**70)
     assert evaluate("{% $states.input.list[0] %}", names=names) == float(2**64)
+
+
+@pytest.mark.parametrize(("text", "names", "states_keys", "context_keys"), [
+    ("{% $states.context.Map.Item.Value %}", {"states"}, {"context"}, {"Map"}),
+    ("{% $states.input.a + $total %}", {"states", "total"}, {"input"}, set()),
+    ("{% $states.context %}", {"states"}, {"context"}, None),
+    ("{% $keys($states) %}", {"states", "keys"}, None, set()),
+])
+def test_only_the_named_bindings_are_handed_over(text: str, names: set[str],
+                                                 states_keys: set[str] | None,
+                                                 context_keys: set[str] | None) -> None:
+    # The library converts every value it is given: a Map's ItemSelector reading
+    # $states.context.Map must not convert the whole execution input once per item.
+    query = compile_query(text, "Output")
+    assert query.names == names
+    assert query.states_keys == (None if states_keys is None else frozenset(states_keys))
+    assert query.context_keys == (None if context_keys is None else frozenset(context_keys))
+    assert evaluate("{% $states.input.a + $total %}") == 11  # and the values still arrive

@@ -254,6 +254,10 @@ class Query:
     ``$eval`` is not available)."""
     states_keys: frozenset[str] | None = None
     """The members of ``$states`` it reads (``input``...); None: ``$states`` is used whole."""
+    context_keys: frozenset[str] | None = None
+    """The members of ``$states.context`` it reads (``Map``...); None: all of them (the
+    Context Object holds the whole execution input, which a Map's ItemSelector should not
+    convert once per item)."""
     is_constant: bool = False
 
     def evaluate(self, bindings: dict[str, Any], ctx: Ctx) -> Any:
@@ -261,6 +265,10 @@ class Query:
         if self.states_keys is not None and "states" in scoped:
             states = scoped["states"]
             scoped["states"] = {k: states[k] for k in self.states_keys if k in states}
+            context = states.get("context")
+            if self.context_keys is not None and isinstance(context, dict):
+                scoped["states"]["context"] = {
+                    k: context[k] for k in self.context_keys if k in context}
         token = _CTX.set(ctx)
         try:
             text = _evaluate(_compiled(self.text), scoped)
@@ -391,7 +399,10 @@ def compile_query(text: str, field: str) -> Query:
     names = frozenset(_NAME.findall(body))
     members = _STATES_MEMBER.findall(body)
     whole = len(_STATES.findall(body)) != len(members)
-    return Query(body, field, names, None if whole else frozenset(members))
+    context = _CONTEXT_MEMBER.findall(body)
+    whole_context = members.count("context") != len(context)
+    return Query(body, field, names, None if whole else frozenset(members),
+                 None if whole_context else frozenset(context))
 
 
 _NAME = re.compile(r"\$(\w+)")
@@ -400,6 +411,7 @@ _LEADING_NAME = re.compile(r"[\s(]*(?:([A-Za-z_]\w*)|`([^`]*)`)(?!\w)(?!\s*\()")
 _KEYWORDS = frozenset({"true", "false", "null", "function", "and", "or", "in"})
 _STATES = re.compile(r"\$states\b")
 _STATES_MEMBER = re.compile(r"\$states\s*\.\s*(\w+)\b")
+_CONTEXT_MEMBER = re.compile(r"\$states\s*\.\s*context\s*\.\s*(\w+)\b")
 
 
 def compile_value(value: Any, field: str) -> Value:
