@@ -407,3 +407,17 @@ def test_a_jsonpath_wait_assigns_too() -> None:
     decision = step.complete(wait, {"s": 5}, None, (), ctx())
     assert isinstance(decision, Transition)
     assert (decision.output, decision.assigned) == ({"s": 5}, {"w": 5})
+
+
+def test_all_variables_together_are_limited_to_10_mib() -> None:
+    # [docs] 10 MiB for an execution's variables; here the scope a state sees.
+    scope = {f"v{i}": "x" * 260_000 for i in range(40)}  # 40 x 254 KiB: just under 10 MiB
+    fits = step.enter(state({"Type": "Pass", "End": True, "Assign": {"n": 1}}), {},
+                      ctx(**scope))
+    assert isinstance(fits, Finish)
+    over = step.enter(state({"Type": "Pass", "End": True,
+                             "Assign": {"more": "{% $pad('', 200000, 'x') %}"}}), {},
+                      ctx(**scope))
+    assert isinstance(over, Fail)
+    assert over.failure.error == "States.DataLimitExceeded"
+    assert "over the limit of 10485760 bytes" in str(over.failure.cause)

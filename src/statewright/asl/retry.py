@@ -69,7 +69,7 @@ def handle_failure(
                 names = bindings(data, ctx, errorOutput=error_output)
                 assigned = assign(catcher.jsonata, names, ctx)
                 output = jsonata_output(catcher.jsonata, names, ctx, error_output)
-                events.append(exited_event(state, output, assigned))
+                events.append(exited_event(state, output, assigned, ctx))
                 return Transition(catcher.next, output, tuple(events), assigned)
             output = data if catcher.result_path is None else catcher.result_path.set(
                 data, error_output
@@ -78,7 +78,7 @@ def handle_failure(
             if catcher.assign is not None:
                 value = catcher.assign.evaluate(error_output, ctx)
                 assigned = value if isinstance(value, dict) else None
-            events.append(exited_event(state, output, assigned))
+            events.append(exited_event(state, output, assigned, ctx))
         except (StatesFailure, PathNotFound) as exc:
             inner = exc.failure if isinstance(exc, StatesFailure) else Failure(
                 err.RESULT_PATH_MATCH_FAILURE, str(exc)

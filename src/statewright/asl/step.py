@@ -156,11 +156,12 @@ def complete(
                     names = bindings(data, ctx)
                     assigned = assign(state.jsonata, names, ctx)
                     result = jsonata_output(state.jsonata, names, ctx, data)
-                    return leave(state, result, assigned, (exited_event(state, result, assigned),))
+                    event = exited_event(state, result, assigned, ctx)
+                    return leave(state, result, assigned, (event,))
                 effective = effective_input(state, data, ctx)
                 assigned = assigned_variables(state, effective, ctx)
                 result = state_output(state, effective, ctx)
-                return leave(state, result, assigned, (exited_event(state, result, assigned),))
+                return leave(state, result, assigned, (exited_event(state, result, assigned, ctx),))
             except StatesFailure as exc:
                 return _fault(state, data, exc, retry_counts, ctx, [])
         case TaskState():
@@ -178,13 +179,13 @@ def _succeed(
         names = bindings(data, ctx, result=result)
         assigned = assign(state.jsonata, names, ctx)
         final = jsonata_output(state.jsonata, names, ctx, result)
-        events.append(exited_event(state, final, assigned))
+        events.append(exited_event(state, final, assigned, ctx))
         return leave(state, final, assigned, tuple(events))
     if state.result_selector is not None:
         result = state.result_selector.evaluate(result, ctx)
     assigned = assigned_variables(state, result, ctx)
     output = state_output(state, place_result(state, data, result), ctx)
-    events.append(exited_event(state, output, assigned))
+    events.append(exited_event(state, output, assigned, ctx))
     return leave(state, output, assigned, tuple(events))
 
 
@@ -196,7 +197,7 @@ def _pass(state: PassState, data: Any, ctx: Ctx, events: list[Event]) -> Decisio
         names = bindings(data, ctx)
         assigned = assign(state.jsonata, names, ctx)
         result = jsonata_output(state.jsonata, names, ctx, data)
-        events.append(exited_event(state, result, assigned))
+        events.append(exited_event(state, result, assigned, ctx))
         return leave(state, result, assigned, tuple(events))
     effective = effective_input(state, data, ctx)
     if state.parameters is not None:
@@ -223,7 +224,7 @@ def _choice(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]) -> Dec
         value = assign.evaluate(effective, ctx)
         assigned = value if isinstance(value, dict) else None
     output = state_output(state, effective, ctx)
-    events.append(exited_event(state, output, assigned))
+    events.append(exited_event(state, output, assigned, ctx))
     return Transition(target, output, tuple(events), assigned)
 
 
@@ -241,7 +242,7 @@ def _choice_jsonata(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]
         target, fields = state.default, state.jsonata
     assigned = assign(fields, names, ctx)
     result = jsonata_output(fields, names, ctx, data)
-    events.append(exited_event(state, result, assigned))
+    events.append(exited_event(state, result, assigned, ctx))
     return Transition(target, result, tuple(events), assigned)
 
 
