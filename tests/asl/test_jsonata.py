@@ -77,6 +77,9 @@ def test_now_and_millis_read_ctx_now() -> None:
     # The core reads no clock: $now/$millis are the step's time.
     assert evaluate("{% $millis() %}", Ctx(now=1.25)) == 1250
     assert evaluate("{% $now() %}", Ctx(now=86400.5)) == "1970-01-02T00:00:00.500Z"
+    # JSONata: $now(picture, timezone) formats the same instant as $fromMillis does
+    assert evaluate("{% $now('[Y0001]-[M01]-[D01]') %}", Ctx(now=86400 * 365)) == "1971-01-01"
+    assert evaluate("{% $now('[H01]:[m01]', '+0100') %}", Ctx(now=3600)) == "02:00"
 
 
 # (expression, the cause's tail, what AWS does)

@@ -207,8 +207,14 @@ def _millis() -> int:
 
 
 def _now(picture: Any = None, timezone: Any = None) -> str:
-    moment = datetime.fromtimestamp(_millis() / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if picture is None and timezone is None:
+        moment = datetime.fromtimestamp(_millis() / 1000, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # $now(picture, timezone) is $fromMillis of the same instant (JSONata's definition).
+    expression = "$fromMillis($m, $p)" if timezone is None else "$fromMillis($m, $p, $t)"
+    names = {"m": _millis(), "p": picture, **({} if timezone is None else {"t": timezone})}
+    formatted = _compiled(expression).evaluate_json_or_none(None, names)
+    return str(json.loads(formatted)) if formatted is not None else ""
 
 
 _ADDED: dict[str, Callable[..., Any]] = {
