@@ -421,3 +421,15 @@ def test_all_variables_together_are_limited_to_10_mib() -> None:
     assert isinstance(over, Fail)
     assert over.failure.error == "States.DataLimitExceeded"
     assert "over the limit of 10485760 bytes" in str(over.failure.cause)
+
+
+def test_a_catcher_whose_output_fails_fails_the_state() -> None:
+    # A catcher's own expression error is not caught again; it is written as EvaluationFailed.
+    caught = task(Catch=[{"ErrorEquals": ["States.ALL"], "Next": "End",
+                          "Output": "{% $states.errorOutput.nope %}"}])
+    decision = step.complete(caught, {}, Failure("Boom", "c"), (), ctx())
+    assert isinstance(decision, Fail)
+    assert decision.failure.error == QUERY_EVALUATION_ERROR
+    assert "'Catch[0]/Output' returned nothing (undefined)" in str(decision.failure.cause)
+    assert decision.events[-1].type == "EvaluationFailed"
+    assert decision.events[-1].details["location"] == "Catch[0]/Output"

@@ -9,7 +9,7 @@ from statewright.asl.context import Ctx
 from statewright.asl.dataflow import exited_event, locate
 from statewright.asl.decisions import Decision, Fail, RetryLater, Transition
 from statewright.asl.errors import Failure, StatesFailure
-from statewright.asl.events import Event
+from statewright.asl.events import Event, error_details
 from statewright.asl.model import DataState
 from statewright.asl.paths import PathNotFound
 from statewright.asl.step_jsonata import assign, bindings
@@ -83,6 +83,13 @@ def handle_failure(
             inner = exc.failure if isinstance(exc, StatesFailure) else Failure(
                 err.RESULT_PATH_MATCH_FAILURE, str(exc)
             )
-            return Fail(locate(inner, state, ctx), tuple(events))
+            located = locate(inner, state, ctx)
+            if inner.error == err.QUERY_EVALUATION_ERROR:  # as step writes it for the state
+                location = exc.location if isinstance(exc, StatesFailure) else None
+                where = {"location": location} if location else {}
+                events.append(Event("EvaluationFailed", {
+                    **error_details(located.error, located.cause), **where, "state": state.name,
+                }))
+            return Fail(located, tuple(events))
         return Transition(catcher.next, output, tuple(events), assigned)
     return Fail(failure, tuple(events))
