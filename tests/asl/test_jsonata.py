@@ -50,6 +50,8 @@ FUNCTIONS = [
     ("{% $user.name %}", "ann", "[docs] a field of a variable"),
     ("{% $states.context.Execution.Name %}", "run-1", "[docs] $states.context"),
     ("{% $states.input.nothing %}", None, "null is a value, not undefined"),
+    ("{% [1, null, {'a': null}] %}", [1, None, {"a": None}], "nulls inside values stay"),
+    ("{% 1/0 %}", None, "[floci #2737] AWS gives a value for 1/0, not an error; JSON: null"),
 ]
 
 

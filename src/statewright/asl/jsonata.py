@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import math
 import re
 import threading
 import uuid
@@ -277,21 +278,21 @@ class Query:
                     k: context[k] for k in self.context_keys if k in context}
         token = _CTX.set(ctx)
         try:
-            text = _evaluate(_compiled(self.text), scoped)
+            value = _evaluate(_compiled(self.text), scoped)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # the library's errors, and a Rust panic (BaseException)
             raise self._failure(str(exc)) from exc
         finally:
             _CTX.reset(token)
-        if text is None:
+        if value is _UNDEFINED:
             raise StatesFailure(
                 QUERY_EVALUATION_ERROR,
                 f"The JSONata expression '{self.text}' specified for the field '{self.field}' "
                 "returned nothing (undefined).",
                 location=self.field,
             )
-        return json.loads(text)
+        return value
 
     def _failure(self, message: str) -> StatesFailure:
         message = _library_message(message)
@@ -303,14 +304,27 @@ class Query:
         )
 
 
-def _evaluate(compiled: Any, bindings: dict[str, Any]) -> str | None:
+#: What an expression that returns nothing gives (JSON has no undefined; AWS fails the state).
+_UNDEFINED = object()
+
+
+def _evaluate(compiled: Any, bindings: dict[str, Any]) -> Any:
+    """The expression's value, or ``_UNDEFINED``."""
     try:
-        return compiled.evaluate_json_or_none(None, bindings)  # type: ignore[no-any-return]
+        value = compiled.evaluate(None, bindings)
     except OverflowError:
         # The library takes 64-bit integers only; JSON allows any. JSONata's numbers are
         # doubles anyway, so larger integers are handed over as such (rare: retried, not
         # walked on every call).
-        return compiled.evaluate_json_or_none(None, _as_doubles(bindings))  # type: ignore[no-any-return]
+        bindings = _as_doubles(bindings)
+        value = compiled.evaluate(None, bindings)
+    # evaluate() gives None for null and undefined alike; the JSON form tells them apart.
+    # (Evaluating straight to Python objects is faster than through JSON text.)
+    if value is None and compiled.evaluate_json_or_none(None, bindings) is None:
+        return _UNDEFINED
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # 1/0: JSON has no infinity (the library's JSON form is null too)
+    return value
 
 
 def _as_doubles(value: Any) -> Any:
