@@ -259,3 +259,22 @@ def open_backend(backend: str, request: pytest.FixtureRequest) -> Store:
 def store(request: pytest.FixtureRequest) -> Store:
     """The contract tests' store: each runs once per backend."""
     return open_backend(str(request.param), request)
+
+
+# ----------------------------------------------------------------------------- ../shared
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """With STATEWRIGHT_REQUIRE_SHARED set (CI), a skip for missing ../shared is a failure."""
+    from tests.shared_data import SKIP_REASON, required
+
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not (report.skipped and required()):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if SKIP_REASON in reason:
+        report.outcome = "failed"
+        report.longrepr = (f"{reason} -- and STATEWRIGHT_REQUIRE_SHARED is set (CI): "
+                           "the recorded cases must not silently drop out")

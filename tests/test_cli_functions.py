@@ -16,7 +16,7 @@ from statewright.cli import _EchoedLogs
 from statewright.functions.base import InvokeResult
 from tests.test_cli import ORDER, REPO, statewright
 
-SEED = REPO.parent / "shared" / "seed"
+SEED = ORDER / "javascript"  # the tutorial's original handlers
 
 
 def test_deploy_list_delete(tmp_path: Path) -> None:
@@ -38,11 +38,10 @@ def test_deploy_list_delete(tmp_path: Path) -> None:
     assert "function checkInventory unchanged" in again.stderr
     assert json.loads(again.stdout)["RevisionId"] == configuration["RevisionId"]
 
-    if SEED.is_dir():
-        node = statewright("functions", "deploy", "pay", str(SEED / "processPayment.mjs"),
-                           "--db", db)
-        assert node.returncode == 0, node.stderr
-        assert json.loads(node.stdout)["Runtime"] == "nodejs20.x"
+    node = statewright("functions", "deploy", "pay", str(SEED / "processPayment.mjs"),
+                       "--db", db)
+    assert node.returncode == 0, node.stderr
+    assert json.loads(node.stdout)["Runtime"] == "nodejs20.x"
 
     listed = statewright("functions", "list", "--db", db)
     lines = listed.stdout.splitlines()

@@ -18,7 +18,7 @@ ALLOWED = {
     "errors": set(),
     "arns": {"errors"},
     "config": set(),
-    "cli": {"asl", "runtime", "functions", "errors", "config", "store", "api", "console"},
+    "cli": {"asl", "runtime", "functions", "errors", "arns", "config", "store", "api", "console"},
     "__init__": {"asl"},
 }
 #: Concrete backends the runtime must never name.

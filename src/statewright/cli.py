@@ -10,27 +10,38 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
+import math
 import os
 import signal
 import sys
-from collections.abc import Iterator
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from statewright import __version__
+from statewright.arns import check_name
 from statewright.asl import InvalidDefinition, StateMachine, parse, validate
 from statewright.asl.events import to_json
+from statewright.asl.model import Machine, MapState, ParallelState, TaskState
+from statewright.asl.step import unsupported
 from statewright.config import Settings
 from statewright.errors import AwsError
 from statewright.functions.base import Invoker, InvokeResult
 from statewright.functions.bundle import BundleError, bundle, folder_functions
+from statewright.functions.folder import FolderFunctions
 from statewright.functions.inprocess import PythonFunctions
 from statewright.functions.process import ProcessFunctions
-from statewright.runtime.engine import Engine
+from statewright.runtime.driver import HistoryEvent
+from statewright.runtime.engine import MAX_INPUT_BYTES, Engine
 from statewright.runtime.functions import FunctionRegistry
 from statewright.runtime.sync import ExecutionResult, run_execution
+from statewright.runtime.tasks import unsupported_resource
 from statewright.runtime.worker import Worker
 from statewright.store.base import Store, StoreError
 
@@ -58,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run AWS Step Functions state machines unchanged, on your own machine.",
     )
     parser.add_argument("--version", action="version", version=f"statewright {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
         "run",
@@ -108,7 +119,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="print what each function invocation logged to stderr")
     worker.add_argument("--endpoint-url", default=os.environ.get("STATEWRIGHT_ENDPOINT_URL"),
                         help="the statewright API its functions' AWS SDKs should call "
-                        "(AWS_ENDPOINT_URL inside functions; default $STATEWRIGHT_ENDPOINT_URL)")
+                        "(AWS_ENDPOINT_URL_SFN and AWS_ENDPOINT_URL_LAMBDA inside functions; "
+                        "default $STATEWRIGHT_ENDPOINT_URL)")
     worker.add_argument("--lease-seconds", type=float, default=30.0,
                         help="how long claimed work stays this worker's without a heartbeat; "
                         "a crashed worker's work is taken over after it (default 30)")
@@ -126,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8083, help="port (default 8083)")
+    serve.add_argument("--port", type=_port, default=8083, help="port (default 8083)")
     _db_option(serve)
     serve.add_argument("--functions", metavar="DIR",
                        help="deploy every handler in DIR at start, as the Lambda API would: "
@@ -151,11 +163,22 @@ def _parser() -> argparse.ArgumentParser:
     _function_commands(commands)
 
     db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="{migrate}")
     migrate = db_commands.add_parser("migrate", help="create or upgrade the schema")
     _db_option(migrate)
     migrate.set_defaults(handler=_migrate)
     return parser
+
+
+def _port(text: str) -> int:
+    """A TCP port number, for argparse (which prints the message and exits 2)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
 
 
 def _endpoint_url(args: argparse.Namespace) -> str | None:
@@ -190,18 +213,83 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     state_machine = _load_machine(args.definition)
     data = _load_input(args.input)
-    functions = _load_functions(args.functions)
-    result = run_execution(
-        state_machine, data, functions, name=args.name,
-        wait_scale=max(0.0, args.wait_scale if args.wait_scale is not None
-                       else _settings().wait_scale)
-    )
+    if args.name is not None:
+        try:  # the server's rule, so a name that runs here also starts there
+            check_name(args.name)
+        except AwsError as exc:
+            raise UsageError(f"--name: {exc.message} (1-80 characters; no spaces, brackets, "
+                             "wildcards, punctuation like ?*\"#%\\^|~`$&,;:/ or control "
+                             "characters)") from exc
+    wait_scale = _wait_scale(args.wait_scale if args.wait_scale is not None
+                             else _settings().wait_scale)
+    with _load_functions(args.functions) as functions, _progress() as on_events:
+        result = run_execution(state_machine, data, functions, name=args.name,
+                               wait_scale=wait_scale, on_events=on_events)
     described = describe(result, with_history=args.history)
-    if args.json or not sys.stdout.isatty():
-        print(json.dumps(described, indent=2, ensure_ascii=False))
-    else:
-        _print_summary(result, described)
-    return 0 if result.status == "SUCCEEDED" else 1
+    code = 0 if result.status == "SUCCEEDED" else 1
+    try:
+        if args.json or not sys.stdout.isatty():
+            print(json.dumps(described, indent=2, ensure_ascii=False))
+        else:
+            _print_summary(result, described)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `run ... | head -1`: the reader left; the execution's status stands
+        _stdout_to_devnull()
+    return code
+
+
+def _stdout_to_devnull() -> None:
+    """After a broken pipe: later writes (and the flush at exit) go nowhere, quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _wait_scale(value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"--wait-scale must be a number of 0 or more, not {value:g}")
+    return value
+
+
+#: Seconds of silence before ``run`` shows progress on a terminal.
+PROGRESS_AFTER_SECONDS = 1.0
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[list[HistoryEvent]], None] | None]:
+    """On a terminal (stderr), a line showing the current state and the time elapsed, once
+    an execution runs longer than a moment (a long Wait, a slow handler); erased at the end."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    began = time.monotonic()
+    current = ["(starting)"]
+    stop = threading.Event()
+    shown = [False]
+
+    def on_events(events: list[HistoryEvent]) -> None:
+        for event in events:
+            if event.type.endswith("StateEntered") and event.details:
+                current[0] = str(event.details.get("name", current[0]))
+
+    def show() -> None:
+        while not stop.wait(0.5):
+            elapsed = time.monotonic() - began
+            if elapsed >= PROGRESS_AFTER_SECONDS:
+                sys.stderr.write(f"\r\x1b[Krunning: {current[0]} ({elapsed:.0f} s)")
+                sys.stderr.flush()
+                shown[0] = True
+
+    thread = threading.Thread(target=show, name="statewright-progress", daemon=True)
+    thread.start()
+    try:
+        yield on_events
+    finally:
+        stop.set()
+        thread.join()
+        if shown[0]:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
 def describe(result: ExecutionResult, *, with_history: bool = False) -> dict[str, Any]:
@@ -236,22 +324,37 @@ def _iso(epoch: float) -> str:
 
 def _print_summary(result: ExecutionResult, described: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
+    # No highlighter (it coloured digits inside ARNs at random) and no wrapping (an ARN cut
+    # at 80 columns cannot be copied).
+    console = Console(highlight=False, soft_wrap=True)
     colour = {"SUCCEEDED": "green", "FAILED": "red"}.get(result.status, "yellow")
-    console.print(f"[bold {colour}]{result.status}[/]  {described['executionArn']}")
+    duration = result.stop_time - result.info.start_time
+    console.print(f"[bold {colour}]{result.status}[/] in {_duration(duration)}  "
+                  f"{escape(described['executionArn'])}")
     if "output" in described:
         console.print_json(described["output"])
     if "error" in described or "cause" in described:
-        console.print(f"[red]error:[/] {described.get('error')}")
-        console.print(f"[red]cause:[/] {described.get('cause')}")
+        console.print(f"[red]error:[/] {escape(str(described.get('error')))}")
+        console.print(f"[red]cause:[/] {escape(str(described.get('cause')))}")
     if "events" in described:
         table = Table("id", "prev", "type", "details")
         for event in result.events:
             detail = json.dumps(event.details, ensure_ascii=False) if event.details else ""
             table.add_row(str(event.id), str(event.previous_event_id), event.type, detail[:100])
         console.print(table)
+
+
+def _duration(seconds: float) -> str:
+    """``0.12 s``, ``4.5 s``, ``2 min 5 s``."""
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
 
 
 # ----------------------------------------------------------------------------- validate
@@ -266,18 +369,41 @@ def _validate(args: argparse.Namespace) -> int:
                    "message": f"Invalid JSON: {exc}", "location": "/"}]
     else:
         errors = validate(decoded)
+        machine = None
         if not errors:
             try:
-                parse(decoded)
+                machine = parse(decoded)
             except InvalidDefinition as exc:
                 errors = exc.errors
         faults = [
             {"severity": "ERROR", "code": e.code, "message": e.message, "location": e.location}
             for e in errors
         ]
-    print(json.dumps({"result": "FAIL" if faults else "OK", "diagnostics": faults,
+        if machine is not None:
+            faults += _unsupported(machine.machine, "")
+    failed = any(fault["severity"] == "ERROR" for fault in faults)
+    print(json.dumps({"result": "FAIL" if failed else "OK", "diagnostics": faults,
                       "truncated": False}, indent=2, ensure_ascii=False))
-    return 1 if faults else 0
+    return 1 if failed else 0
+
+
+def _unsupported(machine: Machine, prefix: str) -> list[dict[str, str]]:
+    """WARNING diagnostics for states statewright cannot run yet (AWS would run them): the
+    same checks that fail them at run time."""
+    found = []
+    for name, state in machine.states.items():
+        location = f"{prefix}/States/{name}"
+        reasons = [unsupported(state)]
+        if isinstance(state, TaskState):
+            reasons.append(unsupported_resource(state.resource))
+        found += [{"severity": "WARNING", "code": "UNSUPPORTED_BY_STATEWRIGHT",
+                   "message": reason, "location": location} for reason in reasons if reason]
+        if isinstance(state, ParallelState):
+            for i, branch in enumerate(state.branches):
+                found += _unsupported(branch, f"{location}/Branches[{i}]")
+        elif isinstance(state, MapState):
+            found += _unsupported(state.processor, f"{location}/ItemProcessor")
+    return found
 
 
 # ----------------------------------------------------------------------------- durable
@@ -332,12 +458,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     options: dict[str, Any] = {"db": args.db, "lease_seconds": max(1.0, args.lease_seconds)}
     if args.wait_scale is not None:
-        options["wait_scale"] = max(0.0, args.wait_scale)
+        options["wait_scale"] = _wait_scale(args.wait_scale)
     settings = _settings(**options)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         # SigV4 verification is not implemented yet: anyone who reaches the port can use it.
         print(f"statewright: warning: serving on {args.host} without request signing checks",
               file=sys.stderr)
+    _check_port_free(args.host, args.port)
     store = _open_store(args.db)
     try:
         try:
@@ -354,7 +481,8 @@ def _serve(args: argparse.Namespace) -> int:
             # the store closes instead of the process dying on the spot.
             signal.signal(signal.SIGTERM, _terminated)
             try:
-                print(f"statewright serving http://{args.host}:{args.port}", file=sys.stderr)
+                print(f"statewright serving http://{args.host}:{args.port} "
+                      f"(database: {_shown_db(args.db)})", file=sys.stderr)
                 with contextlib.suppress(_Terminated):
                     uvicorn.run(create_app(engine), host=args.host, port=args.port,
                                 access_log=args.access_log, log_level="info")
@@ -363,6 +491,40 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fails before anything starts (or gets deployed) when the port cannot be listened on."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            in_use = exc.errno == errno.EADDRINUSE
+            raise UsageError(
+                f"cannot listen on {host}:{port}: "
+                + ("the port is in use (another statewright serve?); stop that program or "
+                   "choose another --port" if in_use else str(exc.strerror or exc))) from exc
+
+
+def _shown_db(url: str) -> str:
+    """The database a command uses, as a URL without its password."""
+    if not url:
+        from statewright.store import default_path
+
+        return f"sqlite:///{default_path()}"
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 @contextlib.contextmanager
@@ -433,7 +595,8 @@ def _function_commands(commands: Any) -> None:
         "functions", help="deploy, list and delete functions (as the Lambda API does)",
         description="Manage the functions stored in the database, which every server and "
         "worker using it runs. The Lambda API (boto3, `aws lambda`) does the same.")
-    actions = group.add_subparsers(dest="functions_command", required=True)
+    actions = group.add_subparsers(dest="functions_command", required=True,
+                                   metavar="{deploy,list,delete}")
 
     deploy = actions.add_parser(
         "deploy", help="create or update a function",
@@ -568,19 +731,40 @@ def _load_machine(path: str) -> StateMachine:
 
 def _load_input(value: str) -> Any:
     text = _read(value[1:]) if value.startswith("@") else value
+    size = len(text.encode("utf-8"))
+    if size > MAX_INPUT_BYTES:  # as StartExecution refuses it (InvalidExecutionInput)
+        raise UsageError(f"the input is {size} bytes; executions take at most "
+                         f"{MAX_INPUT_BYTES} bytes (256 KiB), as on AWS")
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise UsageError(f"the input is not JSON: {exc}") from exc
+        hint = ""
+        if not value.startswith("@") and (value.endswith(".json") or Path(value).is_file()):
+            hint = f"; did you mean @{value} (read the input from that file)?"
+        raise UsageError(f"the input is not JSON: {exc}{hint}") from exc
 
 
-def _load_functions(directory: str | None) -> PythonFunctions:
+@contextlib.contextmanager
+def _load_functions(directory: str | None) -> Iterator[Invoker]:
     if directory is None:
-        return PythonFunctions()
+        yield PythonFunctions()
+        return
     folder = Path(directory)
     if not folder.is_dir():
         raise UsageError(f"--functions {directory}: not a folder")
-    return PythonFunctions.from_directory(folder, echo_logs=True)
+    try:
+        functions = FolderFunctions(folder, echo_logs=True)
+    except (BundleError, OSError) as exc:
+        raise UsageError(f"--functions {directory}: {exc}") from exc
+    try:
+        if functions.node is None and functions.node_functions():
+            print(f"statewright: warning: {', '.join(functions.node_functions())} "
+                  "(JavaScript) need Node.js, and no `node` program is on PATH: install "
+                  "Node.js 18 or later, or their Tasks fail with Runtime.NodeNotFound",
+                  file=sys.stderr)
+        yield functions
+    finally:
+        functions.close()
 
 
 if __name__ == "__main__":

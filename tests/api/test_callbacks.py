@@ -81,13 +81,19 @@ def test_callback_errors(sfn: Any, unique: str) -> None:
 
 def test_a_function_calls_the_server_back_with_its_sdk(server: Server, sfn: Any,
                                                        unique: str) -> None:
-    """Functions get placeholder credentials and AWS_ENDPOINT_URL (this server), so the
-    classic callback pattern runs unchanged: the handler itself sends SendTaskSuccess."""
+    """Functions get placeholder credentials and AWS_ENDPOINT_URL_SFN/_LAMBDA (this server),
+    so the classic callback pattern runs unchanged: the handler itself sends
+    SendTaskSuccess; its other services keep their normal endpoints."""
     lam = server.lambda_client()
     lam.create_function(FunctionName=unique, **python_function("""
+        import os
+
         import boto3
 
         def handler(event, context):
+            # AWS_ENDPOINT_URL would send S3 and DynamoDB here too: not set.
+            assert "AWS_ENDPOINT_URL" not in os.environ
+            assert boto3.client("s3").meta.endpoint_url == "https://s3.amazonaws.com"
             boto3.client("stepfunctions").send_task_success(
                 taskToken=event["token"], output='{"approved": true}')
             return {}

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import REPO, Server
+from tests.api.conftest import Server
+from tests.shared_data import CONFORMANCE, SKIP_REASON
 
-CONFORMANCE = REPO.parent / "shared" / "conformance"
 #: The in-process JSONPath score (tests/conformance) when this test was written: 295/304.
 IN_PROCESS_RATE = 295 / 304
 MARGIN = 0.02
@@ -67,7 +67,7 @@ def results(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 
 
 @pytest.mark.skipif(not (CONFORMANCE / "run.py").is_file(),
-                    reason="../shared/conformance is not beside the repo")
+                    reason=SKIP_REASON)
 def test_jsonata_conformance_over_http(results: dict[str, Any]) -> None:
     scored = [results[case_id] for case_id in _jsonata_and_variables_cases()]
     passed = sum(r["outcome"] == "passed" for r in scored)
@@ -88,7 +88,7 @@ def test_jsonata_conformance_over_http(results: dict[str, Any]) -> None:
 
 
 @pytest.mark.skipif(not (CONFORMANCE / "run.py").is_file(),
-                    reason="../shared/conformance is not beside the repo")
+                    reason=SKIP_REASON)
 def test_jsonpath_conformance_over_http(results: dict[str, Any]) -> None:
     scored = [results[case_id] for case_id in _jsonpath_cases()]
     passed = sum(r["outcome"] == "passed" for r in scored)

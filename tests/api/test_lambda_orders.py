@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import EXAMPLE, REPO, Server, start_server, stop_and_check
+from tests.api.conftest import EXAMPLE, Server, start_server, stop_and_check
 from tests.api.lambda_helpers import ROLE, zipped
 from tests.api.orders import CAUSES, HISTORIES, LAMBDA
 
 ORDERS = 200
-SEED = REPO.parent / "shared" / "seed"
+SEED = EXAMPLE / "javascript"  # the tutorial's original handlers
 NAMES = ("checkInventory", "processPayment", "updateOrderStatus")
 #: Each handler's dice: 90% in stock, 90% paid. Expected shares 81%, 10%, 9%; the bounds are
 #: about four standard deviations wide for 200 orders, so a correct engine fails them about
@@ -117,7 +117,6 @@ def test_the_tutorial_with_the_python_handlers(bare_server: Server) -> None:
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-@pytest.mark.skipif(not SEED.is_dir(), reason="../shared/seed is not beside the repo")
 def test_the_tutorial_with_the_original_javascript_handlers(bare_server: Server) -> None:
     files = {name: SEED / f"{name}.mjs" for name in NAMES}
     print(_run_the_tutorial(bare_server, "nodejs20.x", files))

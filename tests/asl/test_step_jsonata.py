@@ -433,3 +433,17 @@ def test_a_catcher_whose_output_fails_fails_the_state() -> None:
     assert "'Catch[0]/Output' returned nothing (undefined)" in str(decision.failure.cause)
     assert decision.events[-1].type == "EvaluationFailed"
     assert decision.events[-1].details["location"] == "Catch[0]/Output"
+
+
+def test_jsonata_is_no_longer_unsupported_but_an_item_reader_is() -> None:
+    # `statewright validate` warns, and enter fails, with step.unsupported's reason.
+    assert step.unsupported(state({"Type": "Pass", "End": True, "Output": 1})) is None
+    reader = state({"Type": "Map", "End": True, "ItemReader": {
+        "Resource": "arn:aws:states:::s3:getObject", "Arguments": {"Bucket": "b", "Key": "k"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}})
+    reason = step.unsupported(reader)
+    assert reason is not None and "ItemReader in a Distributed Map" in reason
+    decision = step.enter(reader, [], ctx())
+    assert isinstance(decision, Fail)
+    assert reason in str(decision.failure.cause)

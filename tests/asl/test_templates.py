@@ -24,8 +24,7 @@ import pytest
 from statewright.asl.context import Ctx
 from statewright.asl.errors import RUNTIME, ExpressionSyntaxError, StatesFailure
 from statewright.asl.templates import compile_template
-
-CASES = FsPath(__file__).resolve().parents[3] / "shared" / "conformance" / "cases"
+from tests.shared_data import CASES, SKIP_REASON
 
 CTX = Ctx(
     context={"Execution": {"Id": "arn:exec", "Name": "run-1"}, "Map": {"Item": {"Index": 3}}},
@@ -217,7 +216,7 @@ def test_intrinsic_values(template: Any, expected: Any) -> None:
 def _pass_parameter_cases() -> list[FsPath]:
     """Recorded one-state Pass machines whose Parameters hold paths only (no intrinsics)."""
     if not CASES.is_dir():
-        return []
+        return [pytest.param(None, id="no-shared-cases", marks=pytest.mark.skip(SKIP_REASON))]
     found = []
     for file in sorted(CASES.glob("*.json")):
         case = json.loads(file.read_text())
@@ -233,8 +232,9 @@ def _pass_parameter_cases() -> list[FsPath]:
     return found
 
 
-@pytest.mark.skipif(not CASES.is_dir(), reason="../shared/conformance is not beside the repo")
-@pytest.mark.parametrize("file", _pass_parameter_cases(), ids=lambda f: f.name[:60])
+@pytest.mark.skipif(not CASES.is_dir(), reason=SKIP_REASON)
+@pytest.mark.parametrize("file", _pass_parameter_cases(),
+                         ids=lambda f: f.name[:60] if f else "none")
 def test_recorded_pass_parameters(file: FsPath) -> None:
     case = json.loads(file.read_text())
     (state,) = case["definition"]["States"].values()

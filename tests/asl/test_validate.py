@@ -7,7 +7,6 @@ Rows whose message is None assert code and location only: AWS's wording for them
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,12 @@ from statewright.asl.errors import (
 from statewright.asl.intrinsics import compile_intrinsic
 from statewright.asl.paths import compile_path
 from statewright.asl.validate import validate
+from tests.shared_data import CASES as SHARED_CASES
+from tests.shared_data import case_params
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CASES_DIR = REPO_ROOT.parent / "shared" / "conformance" / "cases"
-SEED = REPO_ROOT.parent / "shared" / "seed" / "definition.json"
+CASES_DIR = SHARED_CASES
+SEED = REPO_ROOT / "examples" / "order_processing" / "definition.json"  # the tutorial's
 
 SV = "SCHEMA_VALIDATION_FAILED"
 MTT = "MISSING_TRANSITION_TARGET"
@@ -902,15 +903,6 @@ def test_deep_nesting_is_refused_not_raised() -> None:
     assert codes == {"TOO_DEEPLY_NESTED"}
 
 
-def test_order_workflow_validates_well_under_a_millisecond() -> None:
-    definition = json.loads(SEED.read_text())
-    runs = 200
-    started = time.perf_counter()
-    for _ in range(runs):
-        validate(definition)
-    assert (time.perf_counter() - started) / runs < 0.001
-
-
 # --- every definition AWS accepted in the recorded conformance cases -------------------------
 
 
@@ -956,8 +948,8 @@ def _needs_full_jsonpath(definition: Any) -> bool:
 CASES = sorted(CASES_DIR.glob("*.json"))
 
 
-@pytest.mark.skipif(not CASES, reason=f"no conformance cases at {CASES_DIR}")
-@pytest.mark.parametrize("case", CASES, ids=[c.stem[:90] for c in CASES])
+@pytest.mark.parametrize("case", CASES or case_params("*.json"),
+                         ids=[c.stem[:90] for c in CASES] or None)
 def test_conformance_definitions_validate_clean(case: Path) -> None:
     definition = json.loads(case.read_text())["definition"]
     if not INTRINSICS_READY and _needs_intrinsics(definition):

@@ -1,6 +1,7 @@
 """Runs the AWS-recorded conformance cases (``../shared/conformance/cases``) through
-``statewright run`` in this process and scores them as ``../shared/conformance/run.py`` does:
-outcome (status + output, or error + cause) and the exact sequence of history event types.
+``statewright run``'s machinery in this process and scores them as
+``../shared/conformance/run.py`` does: outcome (status + output, or error + cause) and the
+exact sequence of history event types.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from statewright.cli import main
+from statewright.asl import InvalidDefinition, parse
+from statewright.cli import describe
+from statewright.functions.inprocess import FunctionSpec, PythonFunctions
+from statewright.runtime.sync import run_execution
+from tests.shared_data import CONFORMANCE
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "conformance"
+SHARED = CONFORMANCE
 CASES = SHARED / "cases"
 FUNCTIONS = SHARED / "functions"
 
@@ -149,27 +154,25 @@ def sort_parallel_blocks(types: list[str]) -> list[str]:
 
 
 def run_case(case: dict[str, Any], workdir: Path) -> Score:
-    """Runs one case through ``statewright run --json --history``."""
+    """Runs one case as ``statewright run --json --history`` does, its functions deployed as
+    the recordings deployed them (below)."""
     name = "conformance-exec"
     variables = variables_for(case, name)
-    definition = workdir / "definition.json"
-    definition.write_text(substitute(json.dumps(case["definition"]), variables))
-    functions = _functions_dir(case, workdir)
-    argv = ["run", str(definition), "--input", substitute(case["input"], variables),
-            "--name", name, "--json", "--history", "--wait-scale", "0"]
-    if functions is not None:
-        argv += ["--functions", str(functions)]
-    out, err = io.StringIO(), io.StringIO()
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(argv)
+        machine = parse(substitute(json.dumps(case["definition"]), variables))
+        data = json.loads(substitute(case["input"], variables))
+    except (InvalidDefinition, ValueError) as exc:
+        return Score(case["id"], False, False if case.get("history_types") else None,
+                     f"rejected: {str(exc)[:300]}")
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err):
+            result = run_execution(machine, data, _functions(case, workdir), name=name,
+                                   wait_scale=0)
     except Exception as exc:
         return Score(case["id"], False, False if case.get("history_types") else None,
                      f"crash: {type(exc).__name__}: {exc}")
-    if code == 2:
-        return Score(case["id"], False, False if case.get("history_types") else None,
-                     f"rejected: {err.getvalue().strip()[:300]}")
-    described = json.loads(out.getvalue())
+    described = describe(result, with_history=True)
     expected = case["expected"]
     diffs = []
     if described["status"] != expected["status"]:
@@ -199,22 +202,17 @@ def run_case(case: dict[str, Any], workdir: Path) -> Score:
                  "; ".join(diffs))
 
 
-def _functions_dir(case: dict[str, Any], workdir: Path) -> Path | None:
-    """A folder holding the case's functions as NAME.py (NAME as the definition calls it)."""
-    functions = case.get("lambda_functions")
-    if not functions:
-        return None
-    folder = workdir / "functions"
-    folder.mkdir(exist_ok=True)
-    for old in folder.glob("*.py"):
-        old.unlink()
-    for fn, spec in functions.items():
-        source = (SHARED / spec["file"]).read_text()
-        handler = spec["handler"].split(".", 1)[1]
-        if handler != "handler":
-            source += f"\n\nhandler = {handler}\n"
-        (folder / f"{fn}.py").write_text(source)
-    return folder
+def _functions(case: dict[str, Any], workdir: Path) -> PythonFunctions:
+    """The case's functions, each deployed as the recordings did: its file as ``handler.py``
+    of a package of its own (so stack traces read ``/var/task/handler.py``, line numbers
+    kept), handler ``handler.handler``."""
+    specs = []
+    for fn, spec in case.get("lambda_functions", {}).items():
+        folder = workdir / "functions" / fn
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "handler.py").write_text((SHARED / spec["file"]).read_text())
+        specs.append(FunctionSpec(fn, folder / "handler.py"))
+    return PythonFunctions(specs)
 
 
 def run_all(cases: list[dict[str, Any]], workdir: Path) -> Iterator[Score]:

@@ -8,6 +8,7 @@ Every failing case is printed (run with ``-s`` or see the assertion message); no
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,60 +17,32 @@ from tests.conformance.harness import (
     load_cases,
     load_jsonata_and_variables_cases,
     run_all,
+    run_case,
 )
+from tests.shared_data import SKIP_REASON, have_cases
 
 OUTCOME_BAR = 0.95
 HISTORY_BAR = 0.90
 
-#: Cases we knowingly fail, with why. They still count as failures in the score.
-KNOWN_GAPS = {
-    # The recorded causes carry the Lambda stack trace of the recording's own handler file
-    # ('File "/var/task/handler.py", line 2'); the published handler file has a docstring and
-    # another name, so its trace reads 'raise_exception.py", line 3'. Error names, messages
-    # and cause shapes match.
-    "test_no_such_function": "stack trace of a different handler file",
-    "test_raise_exception": "stack trace of a different handler file",
-    "test_raise_custom_exception": "stack trace of a different handler file",
-    "test_lambda_invoke_with_retry_base": "stack trace of a different handler file",
-    "test_lambda_invoke_with_retry_extended_input": "stack trace of a different handler file",
-    "test_lambda_service_invoke_with_retry_extended_input": "stack trace of a different file",
-    "test_retry_interval_features": "stack trace of a different handler file",
-}
 
-
-#: JSONata/variables cases we knowingly fail, with why (they count as failures in the score).
-JSONATA_KNOWN_GAPS = {
-    # The same Lambda stack trace difference as above (in-process the trace names the
-    # function's own file; over HTTP the file is deployed as handler.py).
-    "test_assign_in_catch_state": "stack trace of a different handler file",
-    "test_catch_error_variable_sampling[TASK_CATCH_ERROR_VARIABLE_SAMPLING_TO_JSONPATH]":
-        "stack trace of a different handler file",
-    "test_parallel_catch_error[PARALLEL_CATCH_ERROR_OUTPUT_WITH_RETRY]":
-        "stack trace of a different handler file",
-    "test_parallel_catch_error[PARALLEL_CATCH_ERROR_VARIABLE_SAMPLING]":
-        "stack trace of a different handler file",
-}
-
-
-@pytest.mark.skipif(not CASES.is_dir(), reason="../shared/conformance is not beside the repo")
+@pytest.mark.skipif(not CASES.is_dir(), reason=SKIP_REASON)
 def test_jsonpath_conformance_score(tmp_path: Path) -> None:
-    _score(load_cases(), tmp_path, KNOWN_GAPS, minimum=250)
+    _score(load_cases(), tmp_path, minimum=250)
 
 
-@pytest.mark.skipif(not CASES.is_dir(), reason="../shared/conformance is not beside the repo")
+@pytest.mark.skipif(not CASES.is_dir(), reason=SKIP_REASON)
 def test_jsonata_conformance_score(tmp_path: Path) -> None:
-    """The JSONata and variables cases, Lambda-backed ones included, at the same bar."""
-    _score(load_jsonata_and_variables_cases(), tmp_path, JSONATA_KNOWN_GAPS, minimum=80)
+    """The JSONata and variables cases (issue 8), Lambda-backed ones included, at the same bar."""
+    _score(load_jsonata_and_variables_cases(), tmp_path, minimum=80)
 
 
-def _score(cases: list[dict[str, object]], tmp_path: Path, gaps: dict[str, str],
-           minimum: int) -> None:
+def _score(cases: list[dict[str, Any]], tmp_path: Path, minimum: int) -> None:
     scores = list(run_all(cases, tmp_path))
     outcomes = sum(s.outcome_ok for s in scores)
     compared = [s for s in scores if s.history_ok is not None]
     histories = sum(bool(s.history_ok) for s in compared)
     failures = [
-        f"{'KNOWN GAP ' if _known(s.case_id, gaps) else ''}{s.case_id}: {s.reason}"
+        f"{s.case_id}: {s.reason}"
         for s in scores if not s.outcome_ok or s.history_ok is False
     ]
     report = (
@@ -83,6 +56,19 @@ def _score(cases: list[dict[str, object]], tmp_path: Path, gaps: dict[str, str],
     assert histories / len(compared) >= HISTORY_BAR, report
 
 
-def _known(case_id: str, gaps: dict[str, str]) -> bool:
-    name = case_id.rsplit("::", 1)[-1]
-    return any(name.split("::")[-1].startswith(gap) or gap in name for gap in gaps)
+def _lambda_cases() -> list[Any]:
+    if not have_cases():
+        return [pytest.param(None, id="no-shared-cases", marks=pytest.mark.skip(SKIP_REASON))]
+    return [
+        pytest.param(case, id=case["id"].rsplit("::", 1)[-1])
+        for case in load_cases() + load_cases(jsonata=True)
+        if case.get("category") == "lambda"
+    ]
+
+
+@pytest.mark.parametrize("case", _lambda_cases())
+def test_lambda_case_matches_aws(case: dict[str, Any], tmp_path: Path) -> None:
+    """Every AWS-recorded case that calls Lambda functions, JSONata ones included: output or
+    error and cause exactly (stack traces included), and the history's event types."""
+    score = run_case(case, tmp_path)
+    assert score.outcome_ok and score.history_ok is not False, score.reason

@@ -17,7 +17,8 @@ import pytest
 from statewright.functions.base import FunctionConfig
 from statewright.functions.process import ProcessFunctions
 
-SEED = Path("/work/shared/seed")
+#: The tutorial's original JavaScript handlers.
+SEED = Path(__file__).resolve().parents[2] / "examples" / "order_processing" / "javascript"
 
 
 class Deployment:

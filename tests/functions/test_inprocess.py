@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from statewright.functions.context import LambdaContext
-from statewright.functions.inprocess import PythonFunctions
+from statewright.functions.inprocess import FunctionSpec, PythonFunctions
 
 
 def _chatty(tag: str) -> Any:
@@ -60,3 +60,34 @@ def test_import_errors_and_unmarshallable_results_are_function_errors(tmp_path: 
     assert json.loads(broken.payload)["errorType"] == "Runtime.ImportModuleError"
     odd = functions.invoke("odd", {})
     assert json.loads(odd.payload)["errorType"] == "Runtime.MarshalError"
+
+
+def test_stack_traces_name_the_file_as_deployed_with_real_line_numbers(tmp_path: Path) -> None:
+    # Lambda mounts the package at /var/task: AWS-recorded causes read
+    # 'File "/var/task/handler.py", line 2, in handler' (../shared/conformance/README.md).
+    (tmp_path / "handler.py").write_text(
+        "import failing_helper\n\n\ndef handler(event, context):\n"
+        "    return failing_helper.fail()\n")
+    (tmp_path / "failing_helper.py").write_text('def fail():\n    raise ValueError("no")\n')
+    functions = PythonFunctions([FunctionSpec("fn", tmp_path / "handler.py")])
+    error = json.loads(functions.invoke("fn", {}).payload)
+    assert [frame.splitlines()[:2] for frame in error["stackTrace"]] == [
+        ['  File "/var/task/handler.py", line 5, in handler', "    return failing_helper.fail()"],
+        ['  File "/var/task/failing_helper.py", line 2, in fail', '    raise ValueError("no")'],
+    ]
+
+
+def test_load_errors_are_those_of_lambdas_python_runtime(tmp_path: Path) -> None:
+    # The process runner (python_runner.py) answers the same; a syntax error is
+    # Runtime.UserCodeSyntaxError on Lambda, not an import error.
+    (tmp_path / "syntax.py").write_text("def handler(event, context)\n    return 1\n")
+    (tmp_path / "raises.py").write_text("X = 1\nraise RuntimeError('at import')\n")
+    functions = PythonFunctions.from_directory(tmp_path)
+    syntax = json.loads(functions.invoke("syntax", {}).payload)
+    assert syntax["errorType"] == "Runtime.UserCodeSyntaxError"
+    assert syntax["errorMessage"].startswith("Syntax error in module 'syntax': ")
+    raises = json.loads(functions.invoke("raises", {}).payload)
+    assert (raises["errorType"], raises["errorMessage"]) == ("RuntimeError", "at import")
+    assert raises["stackTrace"] == [
+        '  File "/var/task/raises.py", line 2, in <module>\n'
+        "    raise RuntimeError('at import')\n"]

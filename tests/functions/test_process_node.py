@@ -312,4 +312,7 @@ def test_without_node_a_node_function_fails_clearly(
         error = error_of(functions.invoke("n", {}))
     assert error["errorType"] == "Runtime.NodeNotFound"
     assert str(error["errorMessage"]).startswith("RequestId: ")
-    assert "node executable" in str(error["errorMessage"])
+    # In the user's terms: what is missing and what to do, no internal API.
+    assert "function n (nodejs20.x) needs Node.js, and no `node` program is on PATH" in str(
+        error["errorMessage"])
+    assert "ProcessFunctions" not in str(error["errorMessage"])

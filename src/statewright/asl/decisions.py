@@ -124,3 +124,6 @@ class TaskResult:
     """The response payload: JSON text (a function's return value or error object)."""
     function_error: str | None = None
     """Set (e.g. ``Unhandled``) when the payload is a function error object."""
+    log_result: str | None = None
+    """Lambda's LogResult (base64 of the log's last 4 KB) when the call asked for
+    ``LogType: Tail``."""

@@ -77,15 +77,27 @@ from statewright.asl.timestamps import parse_timestamp_seconds
 
 __all__ = [
     "Decision", "Fail", "Finish", "Fork", "Invoke", "RetryLater", "Sleep", "TaskResult",
-    "Transition", "attempt", "complete", "enter", "error_matches",
+    "Transition", "attempt", "complete", "enter", "error_matches", "unsupported",
 ]
 
 # ----------------------------------------------------------------------------- entry points
 
 
+def unsupported(state: State) -> str | None:
+    """Why statewright cannot run ``state`` yet, or None. ``enter`` fails such a state at run
+    time; ``statewright validate`` warns about it (one check, so both go when support lands)."""
+    if isinstance(state, MapState) and state.extra:
+        # Say so rather than run the Map over the wrong items.
+        return (f"statewright does not support {', '.join(sorted(state.extra))} in a "
+                "Distributed Map yet: the items must come from the state input (ItemsPath)")
+    return None
+
+
 def enter(state: State, data: Any, ctx: Ctx) -> Decision:
     """The state is entered with raw input ``data``."""
     events = [state_entered(state.type, state.name, data)]
+    if (reason := unsupported(state)) is not None:
+        return Fail(locate(Failure(err.RUNTIME, reason), state, ctx), tuple(events))
     try:
         match state:
             case PassState():
@@ -472,11 +484,12 @@ def _decode_result(state: TaskState, outcome: TaskResult, ctx: Ctx) -> Any:
     # (.waitForTaskToken) Task's result is the SendTaskSuccess output itself.
     if (resource.kind == "service" and resource.service == "lambda"
             and resource.api == "invoke" and resource.pattern == "request_response"):
-        return _lambda_invoke_response(value, size, ctx)
+        return _lambda_invoke_response(value, size, ctx, outcome.log_result)
     return value
 
 
-def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx) -> dict[str, Any]:
+def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx, log_result: str | None = None
+                            ) -> dict[str, Any]:
     """The ``arn:aws:states:::lambda:invoke`` result: Lambda's Invoke response, as AWS shapes it."""
     request_id = str(uuid.UUID(int=ctx.random.getrandbits(128), version=4))
     headers = {
@@ -489,8 +502,11 @@ def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx) -> dict[str, Any]
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": request_id,
     }
+    if log_result is not None:
+        headers["X-Amz-Log-Result"] = log_result
     return {
         "ExecutedVersion": "$LATEST",
+        **({"LogResult": log_result} if log_result is not None else {}),
         "Payload": payload,
         "SdkHttpMetadata": {
             "AllHttpHeaders": {k: [v] for k, v in headers.items()},
@@ -518,12 +534,6 @@ def _fork_parallel(state: ParallelState, data: Any, ctx: Ctx, events: list[Event
 
 
 def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
-    if state.extra:  # say so rather than run the Map over the wrong items
-        raise StatesFailure(
-            err.RUNTIME,
-            f"statewright does not support {', '.join(sorted(state.extra))} in a Distributed "
-            "Map yet: the items must come from the state input (ItemsPath)",
-        )
     if state.jsonata is not None:
         return _fork_map_jsonata(state, data, ctx, events)
     effective = effective_input(state, data, ctx)

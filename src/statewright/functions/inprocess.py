@@ -83,9 +83,7 @@ class PythonFunctions:
         except FunctionNotFound:
             raise
         except Exception as exc:
-            return self._error("Runtime.ImportModuleError",
-                               f"Unable to import module '{name}': {exc}", request_id, "",
-                               began)
+            return self._init_error(name, exc, request_id, began)
         deadline = time.monotonic() + (timeout or DEFAULT_TIMEOUT)
         context = LambdaContext(name, request_id, deadline)
         out = io.StringIO()
@@ -100,7 +98,7 @@ class PythonFunctions:
                 "errorMessage": str(exc),
                 "errorType": type(exc).__name__,
                 "requestId": request_id,
-                "stackTrace": _stack_trace(exc),
+                "stackTrace": _stack_trace(exc, self._task_root(name)),
             }
             return self._result(json.dumps(error).encode(), out.getvalue(), "Unhandled",
                                 request_id, began)
@@ -112,6 +110,29 @@ class PythonFunctions:
                                f"Unable to marshal response: {exc}", request_id,
                                out.getvalue(), began)
         return self._result(body, out.getvalue(), None, request_id, began)
+
+    def _init_error(self, name: str, exc: Exception, request_id: str, began: float
+                    ) -> InvokeResult:
+        """What Lambda's Python runtime reports when the handler's module fails to load
+        (the process runner, python_runner.py, answers the same)."""
+        spec = self._specs.get(name)
+        module = spec.file.stem if spec is not None else name
+        if isinstance(exc, SyntaxError):
+            return self._error("Runtime.UserCodeSyntaxError",
+                               f"Syntax error in module '{module}': {exc}", request_id, "",
+                               began)
+        if isinstance(exc, ImportError):
+            return self._error("Runtime.ImportModuleError",
+                               f"Unable to import module '{module}': {exc}", request_id, "",
+                               began)
+        error = {"errorMessage": str(exc), "errorType": type(exc).__name__, "requestId": "",
+                 "stackTrace": _stack_trace(exc, self._task_root(name))}
+        return self._result(json.dumps(error).encode(), "", "Unhandled", request_id, began)
+
+    def _task_root(self, name: str) -> Path | None:
+        """The folder a function's file is in: what Lambda would mount at /var/task."""
+        spec = self._specs.get(name)
+        return spec.file.resolve().parent if spec is not None else None
 
     def _error(self, error_type: str, message: str, request_id: str, logs: str, began: float
                ) -> InvokeResult:
@@ -136,7 +157,7 @@ class PythonFunctions:
         folder = str(spec.file.resolve().parent)
         if folder not in sys.path:  # as on Lambda, modules beside the handler import
             sys.path.insert(0, folder)
-        module = _load_module(f"statewright_fn_{name}", spec.file)
+        module = _load_module(f"statewright_fn_{name}", spec.file.resolve())
         found = getattr(module, spec.handler, None)
         if not callable(found):
             raise FunctionNotFound(f"{name} (no callable {spec.handler!r} in {spec.file})")
@@ -197,7 +218,22 @@ def _load_module(module_name: str, file: Path) -> ModuleType:
     return module
 
 
-def _stack_trace(exc: BaseException) -> list[str]:
-    """The handler's frames, formatted as Lambda's Python runtime does (engine frames left out)."""
-    frames = traceback.extract_tb(exc.__traceback__)[1:]
-    return traceback.format_list(frames)
+#: Where Lambda mounts a function's code: stack traces name files under it.
+SHOWN_TASK_ROOT = "/var/task/"
+_THIS_FILE = str(Path(__file__).resolve())
+
+
+def _stack_trace(exc: BaseException, task_root: Path | None) -> list[str]:
+    """The handler's frames, formatted as Lambda's Python runtime does (statewright's and the
+    import machinery's frames left out), files of the function's folder named as deployed
+    (``/var/task/handler.py``)."""
+    kept = []
+    prefix = str(task_root).rstrip("/") + "/" if task_root is not None else None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename in (__file__, _THIS_FILE) or frame.filename.startswith("<frozen "):
+            continue
+        # extract_tb has read each line already, so renaming the file loses nothing.
+        if prefix is not None and frame.filename.startswith(prefix):
+            frame.filename = SHOWN_TASK_ROOT + frame.filename[len(prefix):]
+        kept.append(frame)
+    return traceback.format_list(kept)

@@ -201,8 +201,9 @@ class ProcessFunctions:
             if self._node is None:
                 return _Unavailable(
                     "Runtime.NodeNotFound",
-                    f"the {config.runtime} runtime needs the node executable, which is not on "
-                    "PATH; install Node.js or pass ProcessFunctions(node=...)",
+                    f"function {config.name} ({config.runtime}) needs Node.js, and no `node` "
+                    "program is on PATH; install Node.js 18 or later (e.g. apt-get install "
+                    "nodejs) and start statewright again",
                 )
             # V8 otherwise sizes its heap from the machine's memory and would grow past the
             # function's limit between two memory polls; near the limit it collects harder.
@@ -249,9 +250,12 @@ class ProcessFunctions:
             }
         )
         if self._endpoint_url is not None:
-            # AWS SDKs (boto3 >= 1.28, JS v3) send every service to AWS_ENDPOINT_URL: a
-            # handler's SendTaskSuccess or StartExecution reaches this server, not AWS.
-            env.setdefault("AWS_ENDPOINT_URL", self._endpoint_url)
+            # The service-specific variables of AWS's SDKs (boto3 >= 1.28, the AWS CLI, JS v3,
+            # Java v2, Go v2): a handler's SendTaskSuccess, StartExecution or Invoke reaches
+            # this server, while its S3 or DynamoDB clients keep their normal endpoints
+            # (AWS_ENDPOINT_URL would send every service here). A function's own variables win.
+            for variable in SERVER_ENDPOINT_VARIABLES:
+                env.setdefault(variable, self._endpoint_url)
         return env
 
     def _reap_idle(self) -> None:
@@ -273,6 +277,9 @@ class _Unavailable:
     message: str
     """What to do about it."""
 
+
+#: The variables that point a function's AWS SDK at statewright for the services it serves.
+SERVER_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_LAMBDA")
 
 #: Environment variables a worker inherits from the server.
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")

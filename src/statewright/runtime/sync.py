@@ -66,8 +66,10 @@ def run_execution(
     clock: Callable[[], float] = time.time,
     seed: int | None = None,
     execution_arn: str | None = None,
+    on_events: Callable[[list[HistoryEvent]], None] | None = None,
 ) -> ExecutionResult:
-    """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``."""
+    """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``;
+    ``on_events`` sees each step's history events as they happen (progress displays)."""
     machine_arn = state_machine_arn or (
         f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stateMachine:statewright-local"
     )
@@ -81,7 +83,7 @@ def run_execution(
         seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
     )
     driver = Driver(state_machine, info)
-    runner = _Runner(driver, invoker, wait_scale, clock, start)
+    runner = _Runner(driver, invoker, wait_scale, clock, start, on_events)
     runner.run()
     return ExecutionResult(
         info, driver.status, driver.output, driver.failure, runner.now, runner.events,
@@ -93,7 +95,9 @@ class _Runner:
     def __init__(
         self, driver: Driver, invoker: Invoker, wait_scale: float,
         clock: Callable[[], float], start: float,
+        on_events: Callable[[list[HistoryEvent]], None] | None = None,
     ) -> None:
+        self.on_events = on_events
         self.driver = driver
         self.invoker = invoker
         self.wait_scale = wait_scale
@@ -142,6 +146,8 @@ class _Runner:
 
     def _take(self, batch: Any) -> None:
         self.events.extend(batch.events)
+        if self.on_events is not None and batch.events:
+            self.on_events(list(batch.events))
         for work in batch.work:
             heapq.heappush(self._heap, (work.due, next(self._seq), work))
 
@@ -156,7 +162,8 @@ class _Runner:
                 "or an activity worker): run it on the server (statewright serve), not in "
                 "memory",
             )
-        outcome, invocation = run_task(self.invoker, invoke, self.wait_scale, lambda: self.now)
+        outcome, invocation = run_task(self.invoker, invoke, self.wait_scale, lambda: self.now,
+                                       self.driver.info.execution_arn)
         if invocation is not None:
             self.invocations.append(
                 invocation_record(self.driver.info.execution_arn, work, invocation))
