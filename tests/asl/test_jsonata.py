@@ -3,7 +3,7 @@
 Where the expectations come from:
 
 - ``[docs]``: Step Functions developer guide, "Transforming data with JSONata" (the functions
-  Step Functions adds; ``$eval`` unavailable) and /work/shared/reference/asl-and-api.md 1.2.
+  Step Functions adds; ``$eval`` unavailable) and the project reference asl-and-api.md 1.2.
 - ``[case: ...]``: an execution recorded against AWS in ``../shared/conformance/cases``.
 - ``[floci]``: measured against AWS by floci-io/floci (#2662: ``$random(42)`` is
   ``0.7275636800328681``, java.util.Random; #2736: a failed expression's cause names the

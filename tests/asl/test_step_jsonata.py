@@ -2,7 +2,7 @@
 
 Sources: ``[docs]`` the Step Functions developer guide ("Transforming data with JSONata",
 "Passing data between states with variables") as summarised in
-/work/shared/reference/asl-and-api.md 1.2; ``[case: ...]`` the AWS recordings in
+the project reference asl-and-api.md 1.2; ``[case: ...]`` the AWS recordings in
 ``../shared/conformance/cases``; ``[ours]`` where AWS's wording is unknown.
 """
 
