@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import ipaddress
 import json
 import math
 import os
@@ -37,6 +38,7 @@ from statewright.functions.bundle import BundleError, bundle, folder_functions
 from statewright.functions.folder import FolderFunctions
 from statewright.functions.inprocess import PythonFunctions
 from statewright.functions.process import ProcessFunctions
+from statewright.runtime.access_keys import ServerKeyError
 from statewright.runtime.driver import HistoryEvent
 from statewright.runtime.engine import MAX_INPUT_BYTES, Engine
 from statewright.runtime.functions import FunctionRegistry
@@ -155,12 +157,20 @@ def _parser() -> argparse.ArgumentParser:
                        "without a heartbeat; after a crash, other workers (or the restarted "
                        "server) take it over after this (default 30)")
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    serve.add_argument("--insecure-no-auth", action="store_true",
+                       help="serve a non-loopback --host even though the database holds no "
+                       "access key: anyone who reaches the port may deploy and run code")
+    serve.add_argument("--iam", choices=("permissive", "strict"), default="permissive",
+                       help="permissive (default): a state machine's role is enforced when it "
+                       "exists in statewright's IAM; strict: it must exist and trust "
+                       "states.amazonaws.com, and Tasks of a missing role are denied")
     serve.add_argument("--function-logs", action="store_true",
                        help="print what each function invocation logged (prints, errors) to "
                        "stderr, each line prefixed with the function name")
     serve.set_defaults(handler=_serve)
 
     _function_commands(commands)
+    _key_commands(commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="{migrate}")
@@ -459,11 +469,8 @@ def _serve(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"db": args.db, "lease_seconds": max(1.0, args.lease_seconds)}
     if args.wait_scale is not None:
         options["wait_scale"] = _wait_scale(args.wait_scale)
+    options["iam_strict"] = args.iam == "strict"
     settings = _settings(**options)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        # SigV4 verification is not implemented yet: anyone who reaches the port can use it.
-        print(f"statewright: warning: serving on {args.host} without request signing checks",
-              file=sys.stderr)
     _check_port_free(args.host, args.port)
     store = _open_store(args.db)
     try:
@@ -474,6 +481,7 @@ def _serve(args: argparse.Namespace) -> int:
         with _isolated_functions(store, settings, args.functions, args.function_logs,
                                  _endpoint_url(args)) as (
                 engine, functions):
+            _check_access(engine, args)
             worker = Worker(engine, functions)
             worker.start()
             # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the
@@ -491,6 +499,40 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _check_access(engine: Engine, args: argparse.Namespace) -> None:
+    """Refuses to serve a non-loopback address without access keys (anyone reaching the
+    port could deploy and run code), and checks the server key opens the stored keys."""
+    try:
+        required = engine.access_keys_required()
+        if required:
+            engine.check_server_key()
+    except ServerKeyError as exc:
+        raise UsageError(str(exc)) from exc
+    except AwsError as exc:
+        raise UsageError(exc.message) from exc
+    if required or _is_loopback(args.host):
+        return
+    if not args.insecure_no_auth:
+        raise UsageError(
+            f"refusing to serve on {args.host} without access keys: anyone who can reach the "
+            "port could deploy functions and run them. Create a key with `statewright keys "
+            "create` (same --db), configure it as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for "
+            "your clients, and start again; or pass --insecure-no-auth to serve unsigned "
+            "requests anyway")
+    print(f"statewright: warning: serving on {args.host} with no access key "
+          "(--insecure-no-auth): anyone who reaches the port can deploy and run code",
+          file=sys.stderr)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve anywhere
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -534,11 +576,14 @@ def _isolated_functions(store: Store, settings: Settings, folder: str | None,
     """An engine whose functions (all those deployed in the database) run in warm, isolated
     worker processes with hard timeouts; ``folder``'s handlers are deployed first."""
     registry = FunctionRegistry(store)
+    engines: list[Engine] = []
     functions = ProcessFunctions(registry.resolve, region=settings.region,
-                                 account=settings.account, endpoint_url=endpoint_url)
+                                 account=settings.account, endpoint_url=endpoint_url,
+                                 credentials=lambda: engines[0].function_credentials())
     invoker: Invoker = _EchoedLogs(functions) if echo_logs else functions
     try:
         engine = Engine(store, settings, invoker=invoker, functions=registry)
+        engines.append(engine)
         if folder is not None:
             _deploy_folder(engine, folder)
         yield engine, invoker
@@ -707,6 +752,60 @@ def _configuration(engine: Engine, record: Any) -> dict[str, Any]:
     from statewright.api.lambda_ import configuration  # the API's shape, loaded on demand
 
     return configuration(engine, record)
+
+
+# ----------------------------------------------------------------------------- keys
+
+
+def _key_commands(commands: Any) -> None:
+    group = commands.add_parser(
+        "keys", help="create, list and delete API access keys (SigV4)",
+        description="Once the database holds an access key, every API request (Step "
+        "Functions, Lambda, IAM) must be signed with one, as AWS's are: configure the key as "
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a profile) for boto3 and the AWS CLI. "
+        "Secrets are stored sealed under the server key file ($STATEWRIGHT_SERVER_KEY_FILE, "
+        "default ~/.config/statewright/server.key), which every server of the database needs.")
+    actions = group.add_subparsers(dest="keys_command", required=True)
+    create = actions.add_parser("create", help="create a key; prints its id and secret once")
+    create.add_argument("--name", default="", help="a label shown by `keys list`")
+    _db_option(create)
+    create.set_defaults(handler=_keys_create)
+    listing = actions.add_parser("list", help="list the keys (never their secrets)")
+    _db_option(listing)
+    listing.set_defaults(handler=_keys_list)
+    delete = actions.add_parser("delete", help="delete a key: requests signed with it fail")
+    delete.add_argument("access_key_id", metavar="ACCESS_KEY_ID")
+    _db_option(delete)
+    delete.set_defaults(handler=_keys_delete)
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    def create(engine: Engine) -> None:
+        try:
+            key_id, secret = engine.create_access_key(args.name)
+        except ServerKeyError as exc:
+            raise UsageError(str(exc)) from exc
+        print(json.dumps({"AccessKeyId": key_id, "SecretAccessKey": secret}))
+
+    return _with_engine(args.db, create)
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    def show(engine: Engine) -> None:
+        for record in engine.list_access_keys():
+            print(json.dumps({"AccessKeyId": record.access_key_id, "Name": record.name,
+                              "CreateDate": _iso(record.created_at)}))
+
+    return _with_engine(args.db, show)
+
+
+def _keys_delete(args: argparse.Namespace) -> int:
+    def delete(engine: Engine) -> None:
+        if not engine.delete_access_key(args.access_key_id):
+            raise UsageError(f"no access key {args.access_key_id}")
+        print(f"access key {args.access_key_id} deleted", file=sys.stderr)
+
+    return _with_engine(args.db, delete)
 
 
 # ----------------------------------------------------------------------------- loading

@@ -40,3 +40,11 @@ class Settings:
         default_factory=lambda: _float_env("STATEWRIGHT_ACTIVITY_POLL_SECONDS", 60.0)
     )
     """How long GetActivityTask holds a poll open when no task is queued (AWS: 60 s)."""
+    server_key_file: str = field(
+        default_factory=lambda: os.environ.get("STATEWRIGHT_SERVER_KEY_FILE", ""))
+    """The file holding the key that seals access keys' secrets in the database (created by
+    ``statewright keys create``); empty: ``$XDG_CONFIG_HOME/statewright/server.key``
+    (``~/.config/...``). Every server of one database needs the same file."""
+    iam_strict: bool = False
+    """``serve --iam strict``: a state machine's role must exist in statewright's IAM and
+    trust ``states.amazonaws.com``."""

@@ -32,6 +32,14 @@ The tree (the ASL core's own errors are values; see ``statewright.asl.errors``):
           +-- RequestEntityTooLargeException    a payload or package over Lambda's quota (413)
           +-- PreconditionFailedException       the RevisionId given is not current (412)
           +-- ServiceException                  Lambda's internal failure (HTTP 500)
+          |   IAM's (Query protocol: XML <ErrorResponse>, ``api/iam.py``):
+          +-- NoSuchEntity                      no such role, policy or attachment (404)
+          +-- EntityAlreadyExists               the role or policy name is taken (409)
+          +-- DeleteConflict                    a role with policies, an attached policy (409)
+          +-- MalformedPolicyDocument           a policy that is not valid IAM JSON
+          +-- ValidationError                   a malformed IAM parameter
+          +-- InvalidInput                      an IAM value out of range
+          +-- AccessDeniedException             Step Functions: the role cannot be assumed
 """
 
 from __future__ import annotations
@@ -82,3 +90,13 @@ InvalidRequestContentException = _error("InvalidRequestContentException")
 RequestEntityTooLargeException = _error("RequestEntityTooLargeException", 413)
 PreconditionFailedException = _error("PreconditionFailedException", 412)
 ServiceException = _error("ServiceException", 500)
+
+# IAM's errors (issue 12): codes as IAM's Query protocol sends them.
+NoSuchEntity = _error("NoSuchEntity", 404)
+EntityAlreadyExists = _error("EntityAlreadyExists", 409)
+DeleteConflict = _error("DeleteConflict", 409)
+MalformedPolicyDocument = _error("MalformedPolicyDocument")
+ValidationError = _error("ValidationError")
+InvalidInput = _error("InvalidInput")
+# Step Functions' refusal of a role it cannot assume (``serve --iam strict``).
+AccessDeniedException = _error("AccessDeniedException")

@@ -106,15 +106,18 @@ def free_port() -> int:
         return port
 
 
-def start_server(folder: Path, functions: Path | None) -> tuple[subprocess.Popen[bytes], Server]:
+def start_server(folder: Path, functions: Path | None, *, env: dict[str, str] | None = None,
+                 args: list[str] | None = None) -> tuple[subprocess.Popen[bytes], Server]:
     port = free_port()
     log = folder / "server.log"
     command = [sys.executable, "-m", "statewright.cli", "serve", "--port", str(port),
                "--db", f"sqlite:///{folder / 'db.sqlite'}", "--wait-scale", "0"]
     if functions is not None:
         command += ["--functions", str(functions)]
+    command += args or []
     # GetActivityTask's empty polls end after 3 s instead of AWS's 60 s.
-    env = {**os.environ, "STATEWRIGHT_ACTIVITY_POLL_SECONDS": str(ACTIVITY_POLL_SECONDS)}
+    env = {**os.environ, "STATEWRIGHT_ACTIVITY_POLL_SECONDS": str(ACTIVITY_POLL_SECONDS),
+           **(env or {})}
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
                                    env=env)

@@ -179,6 +179,9 @@ def test_standard_executions_finish_through_raw_calls(server: Server, sfn: Any,
 class _BrokenEngine:
     """Fails as a bug would."""
 
+    def access_keys_required(self) -> bool:
+        return False  # no access keys: requests are not signed
+
     def list_state_machines(self, limit: int, token: str | None) -> Any:
         raise RuntimeError("secret internals /etc/passwd")
 

@@ -109,7 +109,7 @@ def test_an_activity_task_is_queued_and_started_by_its_poller() -> None:
     assert [(w.kind, w.due) for w in submitted.work] == [("task_timeout", 1061.0)]
     (task,) = submitted.activities
     assert (task.activity_name, json.loads(task.input)) == ("review", {"job": 1})
-    token = decode_token(task.token)
+    token = decode_token(task.token, b"")
     assert token is not None
     started = driver.activity_started(token, "worker-1", 1002.0)
     assert started is not None

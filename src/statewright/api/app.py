@@ -5,6 +5,9 @@ Any ``Host`` is accepted, including ``sync-...``: botocore prefixes the host of
 StartSyncExecution (and TestState) with ``sync-`` even for a custom endpoint, and a proxy or a
 wildcard loopback name may pass that on.
 
+IAM's Query-protocol calls (form bodies, no ``X-Amz-Target``) share ``/`` (``iam.py``), and
+every request is checked for a SigV4 signature once access keys exist (``auth.py``).
+
 The Engine is synchronous (it talks to the database), so each operation runs in Starlette's
 thread pool; the event loop only reads requests and writes answers. GetActivityTask holds its
 request up to 60 s while it waits for a task, so long polls run on threads of their own
@@ -24,7 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from statewright.api import lambda_, protocol, shapes
+from statewright.api import iam, lambda_, protocol, shapes
+from statewright.api.auth import SigV4Middleware
 from statewright.api.stepfunctions import OPERATIONS
 from statewright.errors import AwsError
 from statewright.runtime.engine import Engine
@@ -43,6 +47,8 @@ def create_app(engine: Engine) -> Starlette:
     long_polls = anyio.CapacityLimiter(MAX_LONG_POLLS)
 
     async def step_functions(request: Request) -> Response:
+        if iam.is_iam(request):  # IAM shares the endpoint (Query protocol, form bodies)
+            return await iam.handle(engine, request)
         request_id = protocol.new_request_id()
         try:
             return protocol.success(await _call(engine, request, long_polls), request_id)
@@ -58,11 +64,18 @@ def create_app(engine: Engine) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[
+    async def iam_get(request: Request) -> Response:
+        return await iam.handle(engine, request)
+
+    app = Starlette(routes=[
         Route("/", step_functions, methods=["POST"]),
+        Route("/", iam_get, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         *lambda_.routes(engine),
     ])
+    # Every request but the health check is signed once the database holds an access key.
+    app.add_middleware(SigV4Middleware, engine=engine)
+    return app
 
 
 async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimiter

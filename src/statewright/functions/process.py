@@ -82,10 +82,13 @@ class ProcessFunctions:
         account: str = "123456789012",
         node: str | None = None,
         endpoint_url: str | None = None,
+        credentials: Callable[[], tuple[str, str] | None] | None = None,
     ) -> None:
         """``resolve`` maps a function name to its configuration (None: not deployed);
         ``node`` is the node executable (default: ``node`` on PATH); ``endpoint_url`` is the
-        statewright API that functions' AWS SDKs should call (e.g. to SendTaskSuccess)."""
+        statewright API that functions' AWS SDKs should call (e.g. to SendTaskSuccess);
+        ``credentials`` gives the access key functions sign those calls with (None:
+        placeholders, when the API checks no signatures)."""
         if max_workers_per_function < 1:
             raise ValueError("max_workers_per_function must be at least 1")
         self._resolve = resolve
@@ -95,6 +98,7 @@ class ProcessFunctions:
         self._account = account
         self._node = node if node is not None else shutil.which("node")
         self._endpoint_url = endpoint_url
+        self._credentials = credentials
         self._lock = threading.Lock()
         self._pools: dict[str, _Pool] = {}
         self._closed = threading.Event()
@@ -242,13 +246,19 @@ class ProcessFunctions:
                 "AWS_REGION": self._region,
                 "AWS_DEFAULT_REGION": self._region,
                 "TZ": ":UTC",
-                # Lambda hands its functions the execution role's credentials; statewright
-                # checks none, so placeholders let an SDK inside a handler sign its calls.
+                # Lambda hands its functions the execution role's credentials; while the API
+                # checks no signatures, placeholders let an SDK inside a handler sign its calls
+                # (with access keys, ``credentials`` replaces them below).
                 "AWS_ACCESS_KEY_ID": "statewright",
                 "AWS_SECRET_ACCESS_KEY": "statewright",
                 "AWS_SESSION_TOKEN": "statewright",
             }
         )
+        key = self._credentials() if self._credentials is not None else None
+        if key is not None:
+            # The API checks signatures: the functions' own key (never the server's secrets).
+            env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = key
+            del env["AWS_SESSION_TOKEN"]
         if self._endpoint_url is not None:
             # The service-specific variables of AWS's SDKs (boto3 >= 1.28, the AWS CLI, JS v3,
             # Java v2, Go v2): a handler's SendTaskSuccess, StartExecution or Invoke reaches

@@ -182,7 +182,7 @@ class Driver:
     def task_token(self, frame: Frame) -> str:
         """The token ``$$.Task.Token`` shows to the frame's current Task attempt."""
         return TaskToken(self.info.execution_arn, frame.id, frame.token,
-                         sum(frame.retry_counts)).encode()
+                         sum(frame.retry_counts)).encode(self.info.token_key)
 
     def _awaiting(self, token: TaskToken) -> Frame | None:
         frame = self.frames.get(token.frame)

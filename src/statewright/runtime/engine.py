@@ -7,6 +7,7 @@ events, cursor and work in one transaction) and answers reads. Work items are ca
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -29,16 +30,24 @@ from statewright.asl.events import to_json
 from statewright.asl.step import TaskResult
 from statewright.config import Settings
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
+from statewright.runtime.access_keys import AccessKeys, ServerKeyError
 from statewright.runtime.activities import ActivityOps
-from statewright.runtime.callbacks import TaskToken, decode_token
+from statewright.runtime.callbacks import (
+    TOKEN_KEY_NAME,
+    TaskToken,
+    decode_token,
+    new_token_key,
+)
 from statewright.runtime.commits import GroupCommitter
 from statewright.runtime.driver import Batch, Driver, ExecutionInfo, HistoryEvent, Work
 from statewright.runtime.function_ops import FunctionOps
 from statewright.runtime.function_ops import Settings as FunctionSettings
 from statewright.runtime.functions import FunctionRegistry
+from statewright.runtime.iam import IamOps
 from statewright.runtime.records import batch_records, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.store.base import (
+    AccessKeyRecord,
     ActivityRecord,
     ActivityTaskRecord,
     AlreadyExists,
@@ -102,6 +111,9 @@ class Engine:
         self._revisions: dict[tuple[str, str], StateMachineRecord] = {}
         self._function_ops = FunctionOps(store, self.functions, self.partition, clock)
         self._activities = ActivityOps(store, self.partition, clock)
+        self._token_key: bytes | None = None
+        self._access_keys = AccessKeys(store, self.settings, clock)
+        self._iam = IamOps(store, self.partition, clock)
 
     # ------------------------------------------------------------------ state machines
 
@@ -116,6 +128,7 @@ class Engine:
                 f"1 validation error detected: Value '{type}' at 'type' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")
         model = self._parse(definition)
+        self._check_role(role_arn)
         arn = self.partition.state_machine(name)
         now = self.clock()
         record = StateMachineRecord(
@@ -155,6 +168,8 @@ class Engine:
                 "Either the definition, the role ARN, the LoggingConfiguration, or the "
                 "TracingConfiguration must be specified")
         model = self._parse(definition) if definition is not None else None
+        if role_arn is not None:
+            self._check_role(role_arn)
         merged = {**json.loads(current.config), **(config or {})}
         record = replace(
             current,
@@ -233,7 +248,7 @@ class Engine:
         now = self.clock()
         arn = self.partition.execution(machine.name, name)
         info = ExecutionInfo(arn, machine.arn, name, machine.role_arn, now, data,
-                             seed=uuid.uuid4().int & 0xFFFFFFFF)
+                             seed=uuid.uuid4().int & 0xFFFFFFFF, token_key=self.token_key)
         driver = Driver(model, info)
         batch = driver.start()
         record = ExecutionRecord(
@@ -269,6 +284,7 @@ class Engine:
             name=name, role_arn=machine.role_arn, wait_scale=self.settings.wait_scale,
             clock=self.clock, execution_arn=self.partition.express_execution(
                 machine.name, name, uuid.uuid4().hex),
+            authorize=functools.partial(self._invoke_denial, machine.role_arn),
         )
 
     def describe_execution(self, arn: str) -> ExecutionRecord:
@@ -337,7 +353,7 @@ class Engine:
 
     def _callback(self, task_token: str,
                   apply: Callable[[Driver, TaskToken, float], Batch | None]) -> None:
-        token = decode_token(task_token)
+        token = decode_token(task_token, self.token_key)
         if token is None:
             raise errors.InvalidToken(f"Invalid token: '{task_token[:80]}'")
         for _ in range(50):  # optimistic concurrency against workers on the same execution
@@ -397,7 +413,7 @@ class Engine:
     def _activity_started(self, task: ActivityTaskRecord, worker_name: str | None) -> bool:
         """Writes ActivityStarted for a task taken from the queue; False when its Task no
         longer waits, so the task is dropped."""
-        token = decode_token(task.token)
+        token = decode_token(task.token, self.token_key)
         if token is None:
             return False
         for _ in range(50):  # optimistic concurrency against workers on the same execution
@@ -421,6 +437,17 @@ class Engine:
 
     def driver_for(self, record: ExecutionRecord) -> Driver:
         """A driver continuing the execution from its stored cursor."""
+        machine = self._revision(record)
+        model = self._model(machine.arn, record.revision_id, machine.definition)
+        info = ExecutionInfo(
+            record.arn, record.state_machine_arn, record.name, machine.role_arn,
+            record.start_date, json.loads(record.input), seed=zlib.crc32(record.arn.encode()),
+            token_key=self.token_key,
+        )
+        return Driver.restore(model, info, json.loads(record.cursor))
+
+    def _revision(self, record: ExecutionRecord) -> StateMachineRecord:
+        """The state machine revision the execution runs."""
         key = (record.state_machine_arn, record.revision_id)
         machine = self._revisions.get(key)
         if machine is None:  # a revision never changes: read it once per process
@@ -430,12 +457,7 @@ class Engine:
                 raise errors.StateMachineDoesNotExist(
                     f"State Machine Does Not Exist: '{record.state_machine_arn}'")
             self._revisions[key] = machine
-        model = self._model(machine.arn, record.revision_id, machine.definition)
-        info = ExecutionInfo(
-            record.arn, record.state_machine_arn, record.name, machine.role_arn,
-            record.start_date, json.loads(record.input), seed=zlib.crc32(record.arn.encode()),
-        )
-        return Driver.restore(model, info, json.loads(record.cursor))
+        return machine
 
     def commit(self, record: ExecutionRecord, driver: Driver, batch: Batch,
                done_work: list[int], now: float,
@@ -452,7 +474,88 @@ class Engine:
             return False
         return True
 
+    # ------------------------------------------------------------------ access control
+
+    def access_keys_required(self) -> bool:
+        """Whether API requests must be signed: the database holds an access key."""
+        return self._call(self._access_keys.required)
+
+    def access_key_secret(self, access_key_id: str) -> str | None:
+        """The secret of an access key, None when there is no such key (or the server key
+        file cannot open it, which is logged: the request is refused either way)."""
+        try:
+            return self._call(self._access_keys.secret, access_key_id)
+        except ServerKeyError as exc:
+            log.error("access key %s refused: %s", access_key_id, exc)
+            return None
+
+    def create_access_key(self, name: str = "") -> tuple[str, str]:
+        """``(access key id, secret)``; the secret is not shown again."""
+        return self._call(self._access_keys.create, name)
+
+    def list_access_keys(self) -> list[AccessKeyRecord]:
+        return self._call(self._access_keys.list)
+
+    def delete_access_key(self, access_key_id: str) -> bool:
+        return self._call(self._access_keys.delete, access_key_id)
+
+    def function_credentials(self) -> tuple[str, str] | None:
+        """The access key deployed functions sign their API calls with, None while the API
+        checks no signatures."""
+        if not self.access_keys_required():
+            return None
+        return self._call(self._access_keys.for_functions)
+
+    def check_server_key(self) -> None:
+        """Raises ServerKeyError unless the server key file opens every stored key."""
+        self._call(self._access_keys.check_server_key)
+
+    def call_iam(self, operation: Callable[[IamOps], R]) -> R:
+        """Runs one IAM operation (``runtime/iam.py``); errors are IAM's."""
+        return self._call(operation, self._iam)
+
+    def role_permissions(self, state_machine_arn: str) -> dict[str, bool] | None:
+        """For the console: which deployed functions the state machine's role may invoke;
+        None when the role is not enforced (it does not exist in statewright's IAM)."""
+        machine = self.describe_state_machine(state_machine_arn)
+        names: list[str] = []
+        marker: str | None = None
+        while True:
+            page = self.list_functions(50, marker)
+            names += [f.name for f in page.items]
+            marker = page.next_token
+            if marker is None:
+                break
+        return self._call(self._iam.invocable, machine.role_arn, names)
+
+    def task_authorizer(self, execution_arn: str
+                        ) -> Callable[[str, str | None], Failure | None]:
+        """For a worker about to run a Task of the execution: a check of whether the state
+        machine's role may invoke a function (None) or the failure the Task gets."""
+        record = self._call(self.store.get_execution, execution_arn)
+        if record is None:
+            return lambda name, resource: None
+        return functools.partial(self._invoke_denial, self._revision(record).role_arn)
+
+    def _invoke_denial(self, role_arn: str, function_name: str, resource: str | None
+                       ) -> Failure | None:
+        return self._call(self._iam.invoke_denial, role_arn, function_name, resource,
+                          self.settings.iam_strict)
+
+    def _check_role(self, role_arn: str) -> None:
+        if self.settings.iam_strict:
+            self._call(self._iam.check_assumable, role_arn)
+
     # ------------------------------------------------------------------ helpers
+
+    @property
+    def token_key(self) -> bytes:
+        """The key of task tokens, shared through the store by every process of the
+        database (read once)."""
+        if self._token_key is None:
+            self._token_key = bytes.fromhex(self._call(
+                self.store.server_secret, TOKEN_KEY_NAME, new_token_key()))
+        return self._token_key
 
     def _scale(self, now: float) -> Callable[[float], float]:
         """Maps a due time to when the work should really run, applying the wait scale."""

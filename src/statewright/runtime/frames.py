@@ -35,6 +35,8 @@ class ExecutionInfo:
     """The execution input (decoded)."""
     seed: int = 0
     """Seed of the execution's random source (jitter, UUIDs, MathRandom)."""
+    token_key: bytes = b""
+    """The key task tokens are signed with (``callbacks.py``); the engine supplies it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,7 @@ def run_execution(
     clock: Callable[[], float] = time.time,
     seed: int | None = None,
     execution_arn: str | None = None,
+    authorize: Callable[[str, str | None], Failure | None] | None = None,
     on_events: Callable[[list[HistoryEvent]], None] | None = None,
 ) -> ExecutionResult:
     """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``;
@@ -83,7 +84,7 @@ def run_execution(
         seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
     )
     driver = Driver(state_machine, info)
-    runner = _Runner(driver, invoker, wait_scale, clock, start, on_events)
+    runner = _Runner(driver, invoker, wait_scale, clock, start, on_events, authorize)
     runner.run()
     return ExecutionResult(
         info, driver.status, driver.output, driver.failure, runner.now, runner.events,
@@ -96,10 +97,13 @@ class _Runner:
         self, driver: Driver, invoker: Invoker, wait_scale: float,
         clock: Callable[[], float], start: float,
         on_events: Callable[[list[HistoryEvent]], None] | None = None,
+        authorize: Callable[[str, str | None], Failure | None] | None = None,
     ) -> None:
         self.on_events = on_events
         self.driver = driver
         self.invoker = invoker
+        self.authorize = authorize
+        """The state machine role's IAM check of each function call, if enforced."""
         self.wait_scale = wait_scale
         self.clock = clock
         self._skew = start - clock()
@@ -163,7 +167,7 @@ class _Runner:
                 "memory",
             )
         outcome, invocation = run_task(self.invoker, invoke, self.wait_scale, lambda: self.now,
-                                       self.driver.info.execution_arn)
+                                       self.driver.info.execution_arn, self.authorize)
         if invocation is not None:
             self.invocations.append(
                 invocation_record(self.driver.info.execution_arn, work, invocation))

@@ -69,6 +69,7 @@ def unsupported_resource(resource: Resource) -> str | None:
 def run_task(
     invoker: Invoker, invoke: Invoke, time_scale: float = 1.0,
     clock: Callable[[], float] = time.time, execution_arn: str = "",
+    authorize: Callable[[str, str | None], Failure | None] | None = None,
 ) -> tuple[TaskResult | Failure, Invocation | None]:
     """Calls the function behind ``invoke``; never raises for user-caused faults. Returns the
     Task's outcome and the invocation (None when no function was called).
@@ -77,10 +78,15 @@ def run_task(
     the Task fails with ``States.Timeout``. The handler itself may run on (an in-process
     handler cannot be killed; process runners kill theirs at the function's own timeout).
     ``execution_arn`` gives the region and account of a function named without an ARN.
+    ``authorize`` (the state machine role's IAM check) may refuse the call: its failure is
+    the Task's, and the function is not called.
     """
     name = invoke.function_name
     if name is None:
         return Failure("States.Runtime", unsupported_resource(invoke.resource) or ""), None
+    denial = authorize(name, _function_resource(invoke)) if authorize is not None else None
+    if denial is not None:
+        return denial, None
     started_at, began = clock(), time.monotonic()
     if invoke.timeout_seconds is None:
         return _finish(invoke, _call(invoker, invoke, execution_arn), started_at, began)
@@ -101,6 +107,15 @@ def run_task(
     if isinstance(late, Failure):  # the function was never found: nothing ran
         return failure, None
     return failure, _invocation(name, late, started_at, began, task_timed_out=True)
+
+
+def _function_resource(invoke: Invoke) -> str | None:
+    """The function ARN as the definition names it (what IAM checks on AWS: a policy for the
+    definition's ARNs matches), None when it gives only a name."""
+    if invoke.resource.kind == "lambda_function":
+        return invoke.resource.arn
+    named = invoke.payload.get("FunctionName") if isinstance(invoke.payload, dict) else None
+    return named if isinstance(named, str) and named.startswith("arn:") else None
 
 
 def _call(invoker: Invoker, invoke: Invoke, execution_arn: str) -> InvokeResult | Failure:

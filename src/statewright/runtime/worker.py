@@ -153,7 +153,7 @@ class Worker:
             return
         outcome, invocation = run_task(
             self.invoker, invoke, self.engine.settings.wait_scale, self.clock,
-            item.execution_arn)
+            item.execution_arn, self.engine.task_authorizer(item.execution_arn))
         self._advance(item, lambda driver, now: _merge(
             driver.started(work, started_at), driver.resume(work, now, outcome)),
             _records(item, work, invocation))
@@ -168,7 +168,7 @@ class Worker:
             return
         outcome, invocation = run_task(
             self.invoker, invoke, self.engine.settings.wait_scale, self.clock,
-            item.execution_arn)
+            item.execution_arn, self.engine.task_authorizer(item.execution_arn))
         invocations = _records(item, work, invocation)
         if isinstance(outcome, Failure) or outcome.function_error is not None:
             self._advance(item, lambda driver, now: driver.resume(work, now, outcome),

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from statewright.store import _rows
+from statewright.store._access_sql import AccessSql
 from statewright.store.base import (
     ActivityRecord,
     ActivityTaskRecord,
@@ -51,7 +52,7 @@ class Connection(Protocol):
     def execute(self, query: str, params: Any = ..., /) -> Cursor: ...
 
 
-class SqlStore:
+class SqlStore(AccessSql):
     """The backend-independent half of a SQL ``Store``; subclasses supply the hooks."""
 
     _q: Mapping[str, str]

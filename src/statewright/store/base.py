@@ -238,6 +238,63 @@ class InvocationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessKeyRecord:
+    """An API access key: requests signed with its secret (SigV4) are let in."""
+
+    access_key_id: str
+    """The public half, ``SW...`` (what a request's Credential names)."""
+    name: str
+    """A label given at creation ("" when none)."""
+    sealed_secret: str
+    """The secret access key, sealed by the runtime under the server key (never plain)."""
+    created_at: float
+    """Epoch seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRecord:
+    """An IAM role: a trust policy saying who may assume it, and (in other rows) its inline
+    and attached policies."""
+
+    name: str
+    """The role name, unique."""
+    arn: str
+    """``arn:aws:iam::ACCOUNT:role/PATH/NAME``."""
+    role_id: str
+    """IAM's opaque id (``AROA...``)."""
+    path: str
+    """``/`` or ``/a/b/``."""
+    assume_role_policy: str
+    """The trust policy, JSON text."""
+    description: str
+    """Free text."""
+    max_session_duration: int
+    """Seconds (3600 unless set)."""
+    created_at: float
+    """Epoch seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRecord:
+    """A customer managed IAM policy (one version: the default)."""
+
+    arn: str
+    """``arn:aws:iam::ACCOUNT:policy/PATH/NAME``."""
+    name: str
+    """The policy name."""
+    policy_id: str
+    """IAM's opaque id (``ANPA...``)."""
+    path: str
+    """``/`` or ``/a/b/``."""
+    document: str
+    """The policy document, JSON text."""
+    description: str
+    """Free text."""
+    created_at: float
+    """Epoch seconds."""
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a listing."""
 
@@ -461,4 +518,101 @@ class Store(Protocol):
 
     def delete_function(self, name: str) -> bool:
         """Deletes it; False when it did not exist."""
+        ...
+
+
+    # -- access keys and server secrets (never passed to the runtime's executions)
+    def put_access_key(self, record: AccessKeyRecord) -> None:
+        """Stores a new key; raises AlreadyExists when the id is taken."""
+        ...
+
+    def get_access_key(self, access_key_id: str) -> AccessKeyRecord | None:
+        """The key, None when there is none."""
+        ...
+
+    def list_access_keys(self) -> list[AccessKeyRecord]:
+        """Every key, oldest first."""
+        ...
+
+    def has_access_keys(self) -> bool:
+        """Whether any key exists (requests must then be signed)."""
+        ...
+
+    def delete_access_key(self, access_key_id: str) -> bool:
+        """Deletes it; False when it did not exist."""
+        ...
+
+    def server_secret(self, name: str, candidate: str) -> str:
+        """The stored secret ``name``; stores ``candidate`` first when there is none, so
+        every process sharing the database ends up with the same value."""
+        ...
+
+    # -- IAM roles and policies
+    def create_role(self, record: RoleRecord) -> None:
+        """Raises AlreadyExists when the name is taken."""
+        ...
+
+    def get_role(self, name: str) -> RoleRecord | None:
+        """The role, None when there is none."""
+        ...
+
+    def list_roles(self) -> list[RoleRecord]:
+        """Every role, by name."""
+        ...
+
+    def update_assume_role_policy(self, name: str, document: str) -> bool:
+        """Replaces the trust policy; False when the role does not exist."""
+        ...
+
+    def delete_role(self, name: str) -> bool:
+        """Deletes it unless it has inline or attached policies; False when nothing was
+        deleted (no such role, or it still has policies)."""
+        ...
+
+    def put_role_policy(self, role_name: str, policy_name: str, document: str) -> None:
+        """Adds or replaces an inline policy."""
+        ...
+
+    def get_role_policy(self, role_name: str, policy_name: str) -> str | None:
+        """The inline policy's document, None when there is none."""
+        ...
+
+    def list_role_policies(self, role_name: str) -> list[tuple[str, str]]:
+        """``(name, document)`` of the role's inline policies, by name."""
+        ...
+
+    def delete_role_policy(self, role_name: str, policy_name: str) -> bool:
+        """Deletes an inline policy; False when it did not exist."""
+        ...
+
+    def create_policy(self, record: PolicyRecord) -> None:
+        """Raises AlreadyExists when the ARN is taken."""
+        ...
+
+    def get_policy(self, arn: str) -> PolicyRecord | None:
+        """The customer managed policy, None when there is none."""
+        ...
+
+    def list_policies(self) -> list[PolicyRecord]:
+        """Every customer managed policy, by name."""
+        ...
+
+    def delete_policy(self, arn: str) -> bool:
+        """Deletes it unless attached; False when nothing was deleted."""
+        ...
+
+    def attach_role_policy(self, role_name: str, policy_arn: str) -> None:
+        """Attaches a managed policy (again: no change)."""
+        ...
+
+    def detach_role_policy(self, role_name: str, policy_arn: str) -> bool:
+        """Detaches it; False when it was not attached."""
+        ...
+
+    def list_attached_role_policies(self, role_name: str) -> list[str]:
+        """ARNs of the managed policies attached to the role."""
+        ...
+
+    def count_policy_attachments(self, policy_arn: str) -> int:
+        """How many roles have the policy attached."""
         ...

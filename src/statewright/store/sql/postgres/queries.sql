@@ -334,3 +334,106 @@ LIMIT %(limit)s;
 
 -- name: delete_function
 DELETE FROM functions WHERE name = %(name)s;
+
+-- ------------------------------------------------------------------ access keys (0005)
+
+-- name: insert_access_key
+INSERT INTO access_keys (access_key_id, name, sealed_secret, created_at)
+VALUES (%(access_key_id)s, %(name)s, %(sealed_secret)s, %(created_at)s);
+
+-- name: get_access_key
+SELECT access_key_id, name, sealed_secret, created_at
+FROM access_keys WHERE access_key_id = %(access_key_id)s;
+
+-- name: list_access_keys
+SELECT access_key_id, name, sealed_secret, created_at
+FROM access_keys ORDER BY created_at, access_key_id;
+
+-- name: any_access_key
+SELECT EXISTS (SELECT 1 FROM access_keys);
+
+-- name: delete_access_key
+DELETE FROM access_keys WHERE access_key_id = %(access_key_id)s;
+
+-- name: insert_server_secret
+-- The first process to need a secret creates it; the others read the one it stored.
+INSERT INTO server_secrets (name, value) VALUES (%(name)s, %(value)s) ON CONFLICT (name) DO NOTHING;
+
+-- name: get_server_secret
+SELECT value FROM server_secrets WHERE name = %(name)s;
+
+-- ------------------------------------------------------------------ IAM roles and policies (0005)
+
+-- name: insert_role
+INSERT INTO iam_roles
+    (name, arn, role_id, path, assume_role_policy, description, max_session_duration,
+     created_at)
+VALUES
+    (%(name)s, %(arn)s, %(role_id)s, %(path)s, %(assume_role_policy)s, %(description)s, %(max_session_duration)s,
+     %(created_at)s);
+
+-- name: get_role
+SELECT name, arn, role_id, path, assume_role_policy, description, max_session_duration,
+       created_at
+FROM iam_roles WHERE name = %(name)s;
+
+-- name: list_roles
+SELECT name, arn, role_id, path, assume_role_policy, description, max_session_duration,
+       created_at
+FROM iam_roles ORDER BY name;
+
+-- name: delete_role
+-- AWS refuses to delete a role that still has policies (DeleteConflict); the condition makes
+-- the check and the delete one statement.
+DELETE FROM iam_roles
+WHERE name = %(name)s
+  AND NOT EXISTS (SELECT 1 FROM iam_role_policies WHERE role_name = %(name)s)
+  AND NOT EXISTS (SELECT 1 FROM iam_attachments WHERE role_name = %(name)s);
+
+-- name: update_assume_role_policy
+UPDATE iam_roles SET assume_role_policy = %(assume_role_policy)s WHERE name = %(name)s;
+
+-- name: upsert_role_policy
+INSERT INTO iam_role_policies (role_name, policy_name, document)
+VALUES (%(role_name)s, %(policy_name)s, %(document)s)
+ON CONFLICT (role_name, policy_name) DO UPDATE SET document = excluded.document;
+
+-- name: get_role_policy
+SELECT document FROM iam_role_policies WHERE role_name = %(role_name)s AND policy_name = %(policy_name)s;
+
+-- name: list_role_policies
+SELECT policy_name, document FROM iam_role_policies WHERE role_name = %(role_name)s
+ORDER BY policy_name;
+
+-- name: delete_role_policy
+DELETE FROM iam_role_policies WHERE role_name = %(role_name)s AND policy_name = %(policy_name)s;
+
+-- name: insert_policy
+INSERT INTO iam_policies (arn, name, policy_id, path, document, description, created_at)
+VALUES (%(arn)s, %(name)s, %(policy_id)s, %(path)s, %(document)s, %(description)s, %(created_at)s);
+
+-- name: get_policy
+SELECT arn, name, policy_id, path, document, description, created_at
+FROM iam_policies WHERE arn = %(arn)s;
+
+-- name: list_policies
+SELECT arn, name, policy_id, path, document, description, created_at
+FROM iam_policies ORDER BY name;
+
+-- name: delete_policy
+-- AWS refuses to delete a policy still attached (DeleteConflict).
+DELETE FROM iam_policies
+WHERE arn = %(arn)s AND NOT EXISTS (SELECT 1 FROM iam_attachments WHERE policy_arn = %(arn)s);
+
+-- name: attach_policy
+INSERT INTO iam_attachments (role_name, policy_arn) VALUES (%(role_name)s, %(policy_arn)s)
+ON CONFLICT (role_name, policy_arn) DO NOTHING;
+
+-- name: detach_policy
+DELETE FROM iam_attachments WHERE role_name = %(role_name)s AND policy_arn = %(policy_arn)s;
+
+-- name: list_attached_policies
+SELECT policy_arn FROM iam_attachments WHERE role_name = %(role_name)s ORDER BY policy_arn;
+
+-- name: count_policy_attachments
+SELECT COUNT(*) FROM iam_attachments WHERE policy_arn = %(arn)s;

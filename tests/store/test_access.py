@@ -1,0 +1,59 @@
+"""Access keys, server secrets and IAM rows, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from statewright.store.base import (
+    AccessKeyRecord,
+    AlreadyExists,
+    PolicyRecord,
+    RoleRecord,
+    Store,
+)
+
+ROLE = RoleRecord("r", "arn:aws:iam::123456789012:role/r", "AROAX", "/", '{"Statement": []}',
+                  "", 3600, 1000.0)
+POLICY = PolicyRecord("arn:aws:iam::123456789012:policy/p", "p", "ANPAX", "/", "{}", "d",
+                      1000.0)
+
+
+def test_access_keys(store: Store) -> None:
+    assert not store.has_access_keys()
+    key = AccessKeyRecord("SWAK1", "ci", "v1:sealed", 1000.0)
+    store.put_access_key(key)
+    with pytest.raises(AlreadyExists):
+        store.put_access_key(key)
+    assert store.has_access_keys()
+    assert store.get_access_key("SWAK1") == key
+    assert store.get_access_key("SWAK2") is None
+    assert store.list_access_keys() == [key]
+    assert store.delete_access_key("SWAK1") and not store.delete_access_key("SWAK1")
+    assert not store.has_access_keys()
+
+
+def test_the_first_server_secret_stored_wins(store: Store) -> None:
+    assert store.server_secret("token", "first") == "first"
+    assert store.server_secret("token", "second") == "first"
+
+
+def test_roles_with_policies_are_not_deleted(store: Store) -> None:
+    store.create_role(ROLE)
+    with pytest.raises(AlreadyExists):
+        store.create_role(ROLE)
+    assert store.get_role("r") == ROLE and store.list_roles() == [ROLE]
+    store.put_role_policy("r", "inline", "{1}")
+    store.put_role_policy("r", "inline", "{2}")
+    assert store.list_role_policies("r") == [("inline", "{2}")]
+    assert not store.delete_role("r")
+    assert store.delete_role_policy("r", "inline") and store.get_role_policy("r", "inline") is None
+    store.create_policy(POLICY)
+    store.attach_role_policy("r", POLICY.arn)
+    store.attach_role_policy("r", POLICY.arn)
+    assert store.list_attached_role_policies("r") == [POLICY.arn]
+    assert store.count_policy_attachments(POLICY.arn) == 1
+    assert not store.delete_policy(POLICY.arn) and not store.delete_role("r")
+    assert store.detach_role_policy("r", POLICY.arn)
+    assert store.delete_policy(POLICY.arn) and store.get_policy(POLICY.arn) is None
+    assert store.update_assume_role_policy("r", "{}") and store.get_role("r").assume_role_policy == "{}"  # type: ignore[union-attr]  # noqa: E501
+    assert store.delete_role("r") and store.get_role("r") is None
