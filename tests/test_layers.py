@@ -18,6 +18,7 @@ ALLOWED = {
     "errors": set(),
     "arns": {"errors"},
     "config": set(),
+    "testing": {"asl", "runtime", "functions"},
     "cli": {"asl", "runtime", "functions", "errors", "arns", "config", "store", "api", "console"},
     "__init__": {"asl"},
 }

@@ -42,6 +42,7 @@ from statewright.runtime.access_keys import ServerKeyError
 from statewright.runtime.driver import HistoryEvent
 from statewright.runtime.engine import MAX_INPUT_BYTES, Engine
 from statewright.runtime.functions import FunctionRegistry
+from statewright.runtime.mocks import MockConfig, MockConfigError, load_mock_config
 from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.runtime.tasks import unsupported_resource
 from statewright.runtime.worker import Worker
@@ -94,6 +95,11 @@ def _parser() -> argparse.ArgumentParser:
                      default=None,
                      help="multiply Wait/Retry delays by this (0: no waiting); "
                      "default $STATEWRIGHT_WAIT_SCALE or 1")
+    run.add_argument("--mock-config", metavar="FILE", default=os.environ.get("SFN_MOCK_CONFIG"),
+                     help="Step Functions Local's mock config (default $SFN_MOCK_CONFIG)")
+    run.add_argument("--test-case", metavar="NAME",
+                     help="run the mock config's test case NAME (MACHINE#NAME when several "
+                     "state machines have one so named): its states are mocked")
     run.set_defaults(handler=_run)
 
     check = commands.add_parser(
@@ -126,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--lease-seconds", type=float, default=30.0,
                         help="how long claimed work stays this worker's without a heartbeat; "
                         "a crashed worker's work is taken over after it (default 30)")
+    _mock_config_option(worker)
     worker.set_defaults(handler=_worker)
 
     serve = commands.add_parser(
@@ -167,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--function-logs", action="store_true",
                        help="print what each function invocation logged (prints, errors) to "
                        "stderr, each line prefixed with the function name")
+    _mock_config_option(serve)
     serve.set_defaults(handler=_serve)
 
     _function_commands(commands)
@@ -209,6 +217,22 @@ def _settings(**options: Any) -> Settings:
         raise UsageError(str(exc)) from exc
 
 
+def _mock_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mock-config", metavar="FILE", default=os.environ.get("SFN_MOCK_CONFIG"),
+        help="Step Functions Local's mock config (default $SFN_MOCK_CONFIG): StartExecution "
+        "on STATE_MACHINE_ARN#TEST_CASE runs that test case with its Tasks mocked")
+
+
+def _mock_config(path: str | None) -> MockConfig | None:
+    if not path:
+        return None
+    try:
+        return load_mock_config(path)
+    except MockConfigError as exc:
+        raise UsageError(f"--mock-config: {exc}") from exc
+
+
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", default=os.environ.get("STATEWRIGHT_DB", ""),
@@ -232,9 +256,21 @@ def _run(args: argparse.Namespace) -> int:
                              "characters)") from exc
     wait_scale = _wait_scale(args.wait_scale if args.wait_scale is not None
                              else _settings().wait_scale)
+    test_case, machine_arn = None, None
+    if args.test_case is not None:
+        config = _mock_config(args.mock_config)
+        if config is None:
+            raise UsageError("--test-case needs --mock-config FILE (or SFN_MOCK_CONFIG)")
+        try:
+            machine, test_case = config.find_test_case(args.test_case)
+        except MockConfigError as exc:
+            raise UsageError(f"--test-case: {exc}") from exc
+        settings = _settings()
+        machine_arn = f"arn:aws:states:{settings.region}:{settings.account}:stateMachine:{machine}"
     with _load_functions(args.functions) as functions, _progress() as on_events:
         result = run_execution(state_machine, data, functions, name=args.name,
-                               wait_scale=wait_scale, on_events=on_events)
+                               state_machine_arn=machine_arn, wait_scale=wait_scale,
+                               on_events=on_events, test_case=test_case)
     described = describe(result, with_history=args.history)
     code = 0 if result.status == "SUCCEEDED" else 1
     try:
@@ -449,6 +485,7 @@ def _worker(args: argparse.Namespace) -> int:
         with _isolated_functions(store, settings, args.functions, args.function_logs,
                                  _endpoint_url(args)) as (
                 engine, functions):
+            engine.mock_config = _mock_config(args.mock_config)
             worker = Worker(engine, functions, threads=settings.worker_threads)
             print(f"statewright worker {worker.name} running; Ctrl-C stops it",
                   file=sys.stderr)
@@ -482,6 +519,7 @@ def _serve(args: argparse.Namespace) -> int:
                                  _endpoint_url(args)) as (
                 engine, functions):
             _check_access(engine, args)
+            engine.mock_config = _mock_config(args.mock_config)
             worker = Worker(engine, functions)
             worker.start()
             # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the

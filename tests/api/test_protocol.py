@@ -55,10 +55,10 @@ def test_unknown_operations(server: Server, target: str | None) -> None:
 
 
 def test_an_operation_not_implemented_yet_says_so(server: Server) -> None:
-    status, _, body = server.raw(TARGET + "TestState", '{"definition": "{}"}')
+    status, _, body = server.raw(TARGET + "RedriveExecution", '{"executionArn": "x"}')
     assert status == 400
     assert body == {"__type": "UnknownOperationException",
-                    "message": "statewright does not implement TestState yet"}
+                    "message": "statewright does not implement RedriveExecution yet"}
 
 
 @pytest.mark.parametrize(("body", "message"), [

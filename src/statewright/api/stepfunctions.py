@@ -18,6 +18,7 @@ from statewright.api.protocol import MissingRequiredParameter, Output, epoch
 from statewright.api.shapes import history_details_members
 from statewright.asl.events import details_member, to_json
 from statewright.runtime.engine import Engine
+from statewright.runtime.teststate import Mock, TestStateRequest
 
 Request = dict[str, Any]
 """An operation's request members, checked against the model."""
@@ -209,6 +210,29 @@ def start_execution(engine: Engine, request: Request) -> Output:
     started = engine.start_execution(
         request["stateMachineArn"], request.get("input"), request.get("name"))
     return {"executionArn": started.execution_arn, "startDate": epoch(started.start_date)}
+
+
+def test_state(engine: Engine, request: Request) -> Output:
+    mock = request.get("mock")
+    configuration = request.get("stateConfiguration") or {}
+    error_output = (mock or {}).get("errorOutput")
+    result = engine.test_state(TestStateRequest(
+        definition=request["definition"],
+        state_name=request.get("stateName"),
+        input=request.get("input"),
+        variables=request.get("variables"),
+        context=request.get("context"),
+        mock=None if mock is None else Mock(
+            mock.get("result"),
+            None if error_output is None else error_output.get("error", ""),
+            None if error_output is None else error_output.get("cause"),
+            mock.get("fieldValidationMode", "STRICT")),
+        retrier_retry_count=configuration.get("retrierRetryCount", 0),
+        map_iteration_failure_count=configuration.get("mapIterationFailureCount"),
+        error_caused_by_state=configuration.get("errorCausedByState"),
+        inspection_level=request.get("inspectionLevel", "INFO"),
+    ))
+    return result.to_aws()
 
 
 def start_sync_execution(engine: Engine, request: Request) -> Output:
@@ -443,6 +467,7 @@ OPERATIONS: dict[str, Operation] = {
     "ValidateStateMachineDefinition": validate_state_machine_definition,
     "StartExecution": start_execution,
     "StartSyncExecution": start_sync_execution,
+    "TestState": test_state,
     "DescribeExecution": describe_execution,
     "StopExecution": stop_execution,
     "ListExecutions": list_executions,

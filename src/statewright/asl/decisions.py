@@ -127,3 +127,6 @@ class TaskResult:
     log_result: str | None = None
     """Lambda's LogResult (base64 of the log's last 4 KB) when the call asked for
     ``LogType: Tail``."""
+    service_response: bool = False
+    """The payload is already the service's whole response (a mocked response, as Step
+    Functions Local's mock config gives it), not a function's return value to shape."""

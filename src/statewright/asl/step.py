@@ -480,6 +480,8 @@ def _decode_result(state: TaskState, outcome: TaskResult, ctx: Ctx) -> Any:
         value = json.loads(text) if text.strip() else None
     except (ValueError, RecursionError):
         value = text
+    if outcome.service_response:
+        return value
     # Only a request-response invocation returns Lambda's Invoke response; a callback
     # (.waitForTaskToken) Task's result is the SendTaskSuccess output itself.
     if (resource.kind == "service" and resource.service == "lambda"

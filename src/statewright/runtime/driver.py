@@ -97,6 +97,17 @@ class Driver:
         self._batch = Batch()
         self._ready: deque[tuple[int, step.Decision]] = deque()
         self._static_context: dict[str, Any] | None = None
+        self.invocations: dict[str, int] = {}
+        """Invocations so far per Task state name (a mocked response answers by number)."""
+        self.skew = 0.0
+        """Virtual minus real time: how far scaled waits moved this execution's clock ahead,
+        so its history shows the waits AWS would record (kept in the cursor)."""
+        self.wait_scale: float | None = None
+        """This execution's own wait scale (its state machine's ``statewright:wait-scale``
+        tag at start); None: the host's."""
+        self.test_case: str | None = None
+        """The mock config's test case this execution runs (``stateMachineArn#TestCase``),
+        kept in the cursor so that every worker answers its Tasks the same way."""
 
     # ------------------------------------------------------------------ persistence
 
@@ -110,6 +121,10 @@ class Driver:
             "next_frame": self._next_frame,
             "next_event": self._next_event,
             "frames": [frame_to_json(f) for f in self.frames.values() if not f.done],
+            "invocations": self.invocations,
+            **({"skew": self.skew} if self.skew else {}),
+            **({"wait_scale": self.wait_scale} if self.wait_scale is not None else {}),
+            **({"test_case": self.test_case} if self.test_case is not None else {}),
         }
 
     @classmethod
@@ -126,6 +141,10 @@ class Driver:
             driver.failure = Failure(*cursor["failure"])
         driver._next_frame = cursor["next_frame"]
         driver._next_event = cursor["next_event"]
+        driver.invocations = dict(cursor.get("invocations", {}))
+        driver.test_case = cursor.get("test_case")
+        driver.skew = cursor.get("skew", 0.0)
+        driver.wait_scale = cursor.get("wait_scale")
         for raw in cursor["frames"]:  # parents come before their children
             parent = driver.frames.get(raw["parent"]) if raw["parent"] is not None else None
             machine = (
@@ -151,10 +170,19 @@ class Driver:
     def resume(self, work: Work, now: float, outcome: Any = None) -> Batch:
         """A work item fell due (``outcome``: a Task's TaskResult/Failure for ``invoke``)."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         frame = self.frames.get(work.frame)
         if not self._current(frame, work):
             return self._finish_batch()  # stale: the frame moved on or was cancelled
+        limit = self.state_machine.machine.timeout_seconds
+        if limit and work.kind != "invoke" and work.due > self.info.start_time + limit:
+            # Scaled timers may fire in another order than their times: this one is due past
+            # the execution's TimeoutSeconds, so the execution timed out first.
+            return self.time_out(now)
+        if work.kind != "invoke" and work.due > self._now:
+            # A scaled timer fired early in real time: the execution's clock jumps to its due.
+            self.skew += work.due - self._now
+            self._now = work.due
         assert frame is not None
         state = frame.machine.states[frame.state]
         ctx = self._ctx(frame)
@@ -197,7 +225,7 @@ class Driver:
         """A callback Task's request went out (its function ran, or nothing needed doing): the
         Task now waits for SendTask*; its TimeoutSeconds and HeartbeatSeconds start."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         frame = self.frames.get(work.frame)
         invoke = work.invoke
         if not self._current(frame, work) or invoke is None:
@@ -219,14 +247,14 @@ class Driver:
             }))
         attempt = sum(frame.retry_counts)
         if invoke.timeout_seconds is not None:
-            self._schedule(Work("task_timeout", frame.id, now + invoke.timeout_seconds,
+            self._schedule(Work("task_timeout", frame.id, self._now + invoke.timeout_seconds,
                                 token=frame.token, attempt=attempt))
         frame.heartbeat_seconds = invoke.heartbeat_seconds
         frame.beats = 0
         # An activity's heartbeat clock starts when a worker takes the task: beats come from
         # the worker, and a queued task has none yet (TimeoutSeconds bounds the queueing).
         if invoke.heartbeat_seconds is not None and resource.kind != "activity":
-            self._schedule(Work("heartbeat", frame.id, now + invoke.heartbeat_seconds,
+            self._schedule(Work("heartbeat", frame.id, self._now + invoke.heartbeat_seconds,
                                 token=frame.token, attempt=attempt, beat=0))
         return self._finish_batch()
 
@@ -242,12 +270,12 @@ class Driver:
         if not isinstance(state, TaskState) or state.resource.kind != "activity":
             return None
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         details = {} if worker_name is None else {"workerName": worker_name}
         self._emit(frame, Event("ActivityStarted", details))
         frame.beats += 1  # a heartbeat timer set before the start (SendTaskHeartbeat) is stale
         if frame.heartbeat_seconds is not None:
-            self._schedule(Work("heartbeat", frame.id, now + frame.heartbeat_seconds,
+            self._schedule(Work("heartbeat", frame.id, self._now + frame.heartbeat_seconds,
                                 token=frame.token, attempt=sum(frame.retry_counts),
                                 beat=frame.beats))
         return self._finish_batch()
@@ -259,7 +287,7 @@ class Driver:
         if frame is None:
             return None
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         state = frame.machine.states[frame.state]
         decision = step.complete(state, frame.input, outcome, frame.retry_counts,
                                  self._ctx(frame))
@@ -273,10 +301,10 @@ class Driver:
         if frame is None:
             return None
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         frame.beats += 1
         if frame.heartbeat_seconds is not None:
-            self._schedule(Work("heartbeat", frame.id, now + frame.heartbeat_seconds,
+            self._schedule(Work("heartbeat", frame.id, self._now + frame.heartbeat_seconds,
                                 token=frame.token, attempt=sum(frame.retry_counts),
                                 beat=frame.beats))
         return self._finish_batch()
@@ -284,7 +312,7 @@ class Driver:
     def started(self, work: Work, now: float) -> Batch:
         """The host began running an ``invoke`` work item: writes its Started event."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         frame = self.frames.get(work.frame)
         if frame is not None and not frame.done and work.invoke is not None:
             self._emit(frame, work.invoke.started)
@@ -293,7 +321,7 @@ class Driver:
     def stop(self, now: float, error: str | None, cause: str | None) -> Batch:
         """StopExecution / a timeout: cancels every frame and ends the execution."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
         if self.status == "RUNNING":
             self._cancel_all()
             self.status = "ABORTED"
@@ -305,7 +333,12 @@ class Driver:
     def time_out(self, now: float) -> Batch:
         """The execution's TimeoutSeconds elapsed."""
         self._batch = Batch()
-        self._now = now
+        self._now = now + self.skew
+        limit = self.state_machine.machine.timeout_seconds
+        if limit and self._now < self.info.start_time + limit:
+            # A scaled timeout fired early in real time: the execution's clock jumps to it.
+            self.skew += self.info.start_time + limit - self._now
+            self._now = self.info.start_time + limit
         if self.status == "RUNNING":
             self._cancel_all()
             self.status = "TIMED_OUT"
@@ -348,8 +381,11 @@ class Driver:
                 self._frame_failed(frame, decision.failure)
             case step.Invoke():
                 # The decision's last event, just written, is the attempt's Scheduled event.
-                visit = (TaskVisit(frame.state, 0, 0) if self._hidden(frame) else
-                         TaskVisit(frame.state, frame.entered_event_id, frame.last_event_id))
+                number = self.invocations.get(frame.state, 0)
+                self.invocations[frame.state] = number + 1
+                visit = (TaskVisit(frame.state, 0, 0, number) if self._hidden(frame) else
+                         TaskVisit(frame.state, frame.entered_event_id, frame.last_event_id,
+                                   number))
                 self._schedule(Work("invoke", frame.id, self._now, decision, frame.token,
                                     visit=visit))
             case step.Sleep():

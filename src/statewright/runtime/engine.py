@@ -44,8 +44,10 @@ from statewright.runtime.function_ops import FunctionOps
 from statewright.runtime.function_ops import Settings as FunctionSettings
 from statewright.runtime.functions import FunctionRegistry
 from statewright.runtime.iam import IamOps
+from statewright.runtime.mocks import MockConfig, MockConfigError, TestCase
 from statewright.runtime.records import batch_records, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
+from statewright.runtime.teststate import TestStateRequest, TestStateResult, test_state
 from statewright.store.base import (
     AccessKeyRecord,
     ActivityRecord,
@@ -72,6 +74,8 @@ R = TypeVar("R")
 
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/statewright"
 
+#: A state machine tag whose value (a number >= 0) is its executions' wait scale.
+WAIT_SCALE_TAG = "statewright:wait-scale"
 #: Largest execution input AWS accepts (UTF-8 bytes).
 MAX_INPUT_BYTES = 262144
 #: How often a waiting GetActivityTask looks at the queue again when no wake-up came: the
@@ -96,9 +100,12 @@ class Engine:
     def __init__(
         self, store: Store, settings: Settings | None = None,
         clock: Callable[[], float] = time.time, invoker: Invoker | None = None,
-        functions: FunctionRegistry | None = None,
+        functions: FunctionRegistry | None = None, mock_config: MockConfig | None = None,
     ) -> None:
         self.store = store
+        self.mock_config = mock_config
+        """Step Functions Local's mock config: ``StartExecution`` on ``ARN#TestCase`` runs
+        that test case (workers read it here too)."""
         self.invoker = invoker
         """Runs functions for StartSyncExecution and Lambda's Invoke (workers have their own)."""
         self.functions = functions or FunctionRegistry(store)
@@ -129,6 +136,7 @@ class Engine:
                 "constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")
         model = self._parse(definition)
         self._check_role(role_arn)
+        _check_wait_scale_tag(tags or {})
         arn = self.partition.state_machine(name)
         now = self.clock()
         record = StateMachineRecord(
@@ -214,6 +222,7 @@ class Engine:
 
     def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
         self._tagged(arn)
+        _check_wait_scale_tag(tags)
         self._call(self.store.set_tags, arn, tags, [])
 
     def untag_resource(self, arn: str, keys: list[str]) -> None:
@@ -240,7 +249,9 @@ class Engine:
     def start_execution(
         self, state_machine_arn: str, input_text: str | None = None, name: str | None = None
     ) -> Started:
+        state_machine_arn, test_case = self._test_case(state_machine_arn)
         machine = self.describe_state_machine(state_machine_arn)
+        self._mocks(machine.name, test_case)
         name = check_name(name) if name is not None else str(uuid.uuid4())
         text = "{}" if input_text is None else input_text
         data = self._decode_input(text)
@@ -250,15 +261,18 @@ class Engine:
         info = ExecutionInfo(arn, machine.arn, name, machine.role_arn, now, data,
                              seed=uuid.uuid4().int & 0xFFFFFFFF, token_key=self.token_key)
         driver = Driver(model, info)
+        driver.test_case = test_case
+        driver.wait_scale = self._tagged_wait_scale(machine.arn)
         batch = driver.start()
         record = ExecutionRecord(
             arn, machine.arn, machine.revision_id, name, "RUNNING", text, now,
         )
         record = to_record(record, driver)
-        events, work = batch_records(arn, batch, self._scale(now))
+        scaled = self._scale(now, 0.0, driver.wait_scale)
+        events, work = batch_records(arn, batch, scaled)
         timeout = model.machine.timeout_seconds
         if timeout and driver.status == "RUNNING":
-            work.append(WorkItem(0, arn, "timeout", self._scale(now)(now + timeout), "{}"))
+            work.append(WorkItem(0, arn, "timeout", scaled(now + timeout), "{}"))
         stored = self._call(self.store.create_execution, record, events, work)
         if stored != record:
             # The name is taken: AWS starts nothing and answers with the running execution
@@ -268,11 +282,39 @@ class Engine:
             raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         return Started(arn, now)
 
+    def _test_case(self, state_machine_arn: str) -> tuple[str, str | None]:
+        """Splits Step Functions Local's ``ARN#TestCase``; refuses it without a mock config."""
+        arn, hash_sign, test_case = state_machine_arn.partition("#")
+        if not hash_sign:
+            return arn, None
+        if self.mock_config is None:
+            raise errors.ValidationException(
+                f"'{state_machine_arn}' names test case '{test_case}', but no mock config is "
+                "loaded: start the server with --mock-config FILE (or SFN_MOCK_CONFIG)")
+        return arn, test_case
+
+    def _tagged_wait_scale(self, machine_arn: str) -> float | None:
+        """The state machine's ``statewright:wait-scale`` tag: its executions' own wait scale
+        (fixed when each starts), for tests that share a server."""
+        value = self._call(self.store.get_tags, machine_arn).get(WAIT_SCALE_TAG)
+        return None if value is None else _wait_scale(value)
+
+    def _mocks(self, machine_name: str, test_case: str | None) -> TestCase | None:
+        """The test case an execution runs; ValidationException when the config lacks it."""
+        if test_case is None or self.mock_config is None:
+            return None
+        try:
+            return self.mock_config.test_case(machine_name, test_case)
+        except MockConfigError as exc:
+            raise errors.ValidationException(str(exc)) from exc
+
     def start_sync_execution(
         self, state_machine_arn: str, input_text: str | None = None, name: str | None = None
     ) -> ExecutionResult:
         """StartSyncExecution: an EXPRESS execution run to its end in memory, not stored."""
+        state_machine_arn, test_case = self._test_case(state_machine_arn)
         machine = self.describe_state_machine(state_machine_arn)
+        case = self._mocks(machine.name, test_case)
         if machine.type != "EXPRESS":
             raise errors.StateMachineTypeNotSupported(
                 "This operation is not supported by this type of state machine")
@@ -281,11 +323,18 @@ class Engine:
         model = self._model(machine.arn, machine.revision_id, machine.definition)
         return run_execution(
             model, data, self.invoker or _NoFunctions(), state_machine_arn=machine.arn,
-            name=name, role_arn=machine.role_arn, wait_scale=self.settings.wait_scale,
+            name=name, role_arn=machine.role_arn,
+            wait_scale=_first(self._tagged_wait_scale(machine.arn), self.settings.wait_scale),
             clock=self.clock, execution_arn=self.partition.express_execution(
                 machine.name, name, uuid.uuid4().hex),
             authorize=functools.partial(self._invoke_denial, machine.role_arn),
+            test_case=case,
         )
+
+    def test_state(self, request: TestStateRequest) -> TestStateResult:
+        """TestState: one state run once (``teststate.py``); Tasks call this engine's
+        functions unless mocked."""
+        return test_state(request, self.invoker, self.clock)
 
     def describe_execution(self, arn: str) -> ExecutionRecord:
         parse_execution_arn(arn)
@@ -464,9 +513,10 @@ class Engine:
                invocations: list[InvocationRecord] | None = None) -> bool:
         """Stores one batch (with the function ``invocations`` whose outcome it applies);
         False when another writer got there first (reload and redo)."""
-        events, work = batch_records(record.arn, batch, self._scale(now))
+        events, work = batch_records(record.arn, batch,
+                                     self._scale(now, driver.skew, driver.wait_scale))
         activities = self._activities.queued(record.arn, batch, now)
-        updated = to_record(record, driver, now)
+        updated = to_record(record, driver, now + driver.skew)
         try:
             self._committer.commit(ApplyRequest(
                 updated, record.version, events, work, done_work, activities, invocations or []))
@@ -557,11 +607,15 @@ class Engine:
                 self.store.server_secret, TOKEN_KEY_NAME, new_token_key()))
         return self._token_key
 
-    def _scale(self, now: float) -> Callable[[float], float]:
-        """Maps a due time to when the work should really run, applying the wait scale."""
-        scale = self.settings.wait_scale
+    def _scale(self, now: float, skew: float = 0.0, scale: float | None = None
+               ) -> Callable[[float], float]:
+        """Maps a due time on the execution's clock (real time plus ``skew``) to when the
+        work should really run, applying the wait scale (the execution's, else the
+        server's)."""
+        scale = self.settings.wait_scale if scale is None else scale
 
         def due(at: float) -> float:
+            at -= skew
             return at if scale == 1.0 or at <= now else now + (at - now) * scale
 
         return due
@@ -672,3 +726,23 @@ class _NoFunctions:
 
 
 __all__ = ["Engine", "HistoryEvent", "Started", "Work", "to_json"]
+
+
+def _check_wait_scale_tag(tags: dict[str, str]) -> None:
+    if WAIT_SCALE_TAG in tags and _wait_scale(tags[WAIT_SCALE_TAG]) is None:
+        raise errors.ValidationException(
+            f"The tag {WAIT_SCALE_TAG} must be a number >= 0 (0: executions skip Wait and "
+            f"Retry delays), not '{tags[WAIT_SCALE_TAG]}'")
+
+
+def _first(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def _wait_scale(value: str) -> float | None:
+    """A ``statewright:wait-scale`` tag's value as a scale; None when it is not one."""
+    try:
+        scale = float(value)
+    except ValueError:
+        return None
+    return scale if 0 <= scale < float("inf") else None

@@ -80,6 +80,9 @@ class TaskVisit:
     """Its Entered event: the state visit (0: not in this history, as in a Distributed Map)."""
     scheduled_event_id: int
     """The attempt's Scheduled event (0 likewise)."""
+    number: int = 0
+    """How many times the execution invoked this state before (retries and loop visits
+    count): which of a mocked response's answers this invocation gets."""
 
 
 @dataclass(slots=True)
@@ -244,7 +247,7 @@ def frame_from_json(raw: dict[str, Any], machine: Machine) -> Frame:
 
 def work_to_json(work: Work) -> dict[str, Any]:
     """A work item's payload for the store."""
-    out: dict[str, Any] = {"frame": work.frame, "token": work.token}
+    out: dict[str, Any] = {"frame": work.frame, "token": work.token, "due": work.due}
     if work.attempt or work.beat:
         out["attempt"], out["beat"] = work.attempt, work.beat
     invoke = work.invoke
@@ -258,7 +261,8 @@ def work_to_json(work: Work) -> dict[str, Any]:
         }
     visit = work.visit
     if visit is not None:
-        out["visit"] = [visit.state, visit.entered_event_id, visit.scheduled_event_id]
+        out["visit"] = [visit.state, visit.entered_event_id, visit.scheduled_event_id,
+                        visit.number]
     return out
 
 
@@ -274,7 +278,9 @@ def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
         )
     visit = raw.get("visit")
     assert kind in ("invoke", "wake", "retry", "task_timeout", "heartbeat")
-    return Work(kind, raw["frame"], due, invoke, raw["token"],  # type: ignore[arg-type]
+    # ``due`` in the payload is the execution's own (virtual) time; the row's is scaled.
+    return Work(kind, raw["frame"], raw.get("due", due), invoke,  # type: ignore[arg-type]
+                raw["token"],
                 raw.get("attempt", 0), raw.get("beat", 0),
                 None if visit is None else TaskVisit(*visit))
 

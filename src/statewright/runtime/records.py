@@ -42,7 +42,10 @@ def to_record(record: ExecutionRecord, driver: Driver, now: float | None = None
         output=to_json(driver.output) if status == "SUCCEEDED" else None,
         error=failure.error if failure is not None and ended else None,
         cause=failure.cause if failure is not None and ended else None,
-        stop_date=(now if now is not None else record.start_date) if ended else None,
+        # An ended execution keeps its stop date when later no-op steps commit (a timer
+        # that fell due after the end).
+        stop_date=(record.stop_date if record.stop_date is not None
+                   else now if now is not None else record.start_date) if ended else None,
     )
 
 

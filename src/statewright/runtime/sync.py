@@ -25,6 +25,7 @@ from statewright.runtime.driver import (
     HistoryEvent,
     Work,
 )
+from statewright.runtime.mocks import TestCase, answer
 from statewright.runtime.records import invocation_record
 from statewright.runtime.tasks import run_task
 from statewright.store.base import InvocationRecord
@@ -68,9 +69,11 @@ def run_execution(
     execution_arn: str | None = None,
     authorize: Callable[[str, str | None], Failure | None] | None = None,
     on_events: Callable[[list[HistoryEvent]], None] | None = None,
+    test_case: TestCase | None = None,
 ) -> ExecutionResult:
-    """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``;
-    ``on_events`` sees each step's history events as they happen (progress displays)."""
+    """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``
+    (the Tasks ``test_case`` mocks call nothing); ``on_events`` sees each step's history
+    events as they happen (progress displays)."""
     machine_arn = state_machine_arn or (
         f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stateMachine:statewright-local"
     )
@@ -84,7 +87,9 @@ def run_execution(
         seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
     )
     driver = Driver(state_machine, info)
-    runner = _Runner(driver, invoker, wait_scale, clock, start, on_events, authorize)
+    if test_case is not None:
+        driver.test_case = test_case.name
+    runner = _Runner(driver, invoker, wait_scale, clock, start, on_events, authorize, test_case)
     runner.run()
     return ExecutionResult(
         info, driver.status, driver.output, driver.failure, runner.now, runner.events,
@@ -98,9 +103,11 @@ class _Runner:
         clock: Callable[[], float], start: float,
         on_events: Callable[[list[HistoryEvent]], None] | None = None,
         authorize: Callable[[str, str | None], Failure | None] | None = None,
+        test_case: TestCase | None = None,
     ) -> None:
         self.on_events = on_events
         self.driver = driver
+        self.test_case = test_case
         self.invoker = invoker
         self.authorize = authorize
         """The state machine role's IAM check of each function call, if enforced."""
@@ -158,6 +165,9 @@ class _Runner:
     def _invoke(self, work: Work) -> TaskResult | Failure:
         invoke = work.invoke
         assert invoke is not None
+        mocked = answer(self.test_case, work)
+        if mocked is not None:
+            return mocked
         if invoke.resource.pattern == "wait_for_task_token" or invoke.resource.kind == "activity":
             # As on AWS Express workflows: nothing here can deliver SendTask* callbacks.
             return Failure(

@@ -27,9 +27,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from statewright.asl.errors import Failure
+from statewright.asl.step import TaskResult
 from statewright.functions.base import Invoker
 from statewright.runtime.driver import Batch, Work, work_from_json
 from statewright.runtime.engine import Engine
+from statewright.runtime.mocks import answer, case_for
 from statewright.runtime.records import invocation_record
 from statewright.runtime.tasks import Invocation, run_task
 from statewright.store.base import InvocationRecord, StoreError, WorkItem
@@ -148,6 +150,11 @@ class Worker:
         assert work.invoke is not None
         started_at = self.clock()
         invoke = work.invoke
+        mocked = self._mocked(item, work)
+        if mocked is not None:
+            self._advance(item, lambda driver, now: _merge(
+                driver.started(work, started_at), driver.resume(work, now, mocked)))
+            return
         if invoke.resource.pattern == "wait_for_task_token" or invoke.resource.kind == "activity":
             self._submit(item, work)
             return
@@ -157,6 +164,17 @@ class Worker:
         self._advance(item, lambda driver, now: _merge(
             driver.started(work, started_at), driver.resume(work, now, outcome)),
             _records(item, work, invocation))
+
+    def _mocked(self, item: WorkItem, work: Work) -> TaskResult | Failure | None:
+        """The Task's mocked outcome when its execution runs a mock-config test case."""
+        if self.engine.mock_config is None:
+            return None
+        record = self.store.get_execution(item.execution_arn)
+        if record is None:
+            return None
+        case = case_for(self.engine.mock_config, json.loads(record.cursor),
+                        record.state_machine_arn.rsplit(":", 1)[-1])
+        return answer(case, work)
 
     def _submit(self, item: WorkItem, work: Work) -> None:
         """A callback Task: run its function if it has one (its result is only a receipt),
