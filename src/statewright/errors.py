@@ -23,6 +23,9 @@ The tree (the ASL core's own errors are values; see ``statewright.asl.errors``):
           +-- TaskTimedOut                      the task is no longer waiting for this token
           +-- StateMachineTypeNotSupported      StartSyncExecution on a STANDARD machine
           +-- ServiceUnavailable                the database is unreachable (HTTP 503)
+          +-- ThrottlingException               the database is busy, or other writers kept
+          |                                     winning the race for an execution (HTTP 400,
+          |                                     botocore retries it)
           |   Lambda's (REST: the code travels in the x-amzn-ErrorType header, the HTTP
           |   status means something, the body is {"Type": "User", "message": ...}):
           +-- ResourceNotFoundException         no such function (HTTP 404)
@@ -40,6 +43,8 @@ The tree (the ASL core's own errors are values; see ``statewright.asl.errors``):
           +-- ValidationError                   a malformed IAM parameter
           +-- InvalidInput                      an IAM value out of range
           +-- AccessDeniedException             Step Functions: the role cannot be assumed
+          +-- ServiceUnavailableException       Lambda's: the database is unreachable (503)
+          +-- TooManyRequestsException          Lambda's: the database is busy (HTTP 429)
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ TaskDoesNotExist = _error("TaskDoesNotExist")
 TaskTimedOut = _error("TaskTimedOut")
 StateMachineTypeNotSupported = _error("StateMachineTypeNotSupported")
 ServiceUnavailable = _error("ServiceUnavailable", 503)
+ThrottlingException = _error("ThrottlingException")
 
 # Lambda's errors. Their names collide with no Step Functions error: ResourceNotFound (above)
 # is Step Functions' tag error, ResourceNotFoundException Lambda's.
@@ -100,3 +106,5 @@ ValidationError = _error("ValidationError")
 InvalidInput = _error("InvalidInput")
 # Step Functions' refusal of a role it cannot assume (``serve --iam strict``).
 AccessDeniedException = _error("AccessDeniedException")
+ServiceUnavailableException = _error("ServiceUnavailableException", 503)
+TooManyRequestsException = _error("TooManyRequestsException", 429)

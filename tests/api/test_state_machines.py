@@ -141,6 +141,24 @@ def test_validate_definition(sfn: Any) -> None:
     assert capped["truncated"] is True
 
 
+def test_jsonata_expressions_are_checked_at_definition_time(sfn: Any, unique: str) -> None:
+    # [floci #2745, #2670, measured against AWS] the codes, messages and nested locations.
+    definition = json.dumps({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
+        "Type": "Pass", "End": True, "Output": {"a": "{% 1 + %}", "b": "{% phone %}"}}}})
+    answer = sfn.validate_state_machine_definition(definition=definition)
+    assert answer["result"] == "FAIL"
+    assert [(d["code"], d["message"], d["location"]) for d in answer["diagnostics"]] == [
+        ("INVALID_JSONATA_EXPRESSION", "Unexpected end of expression", "/States/P/Output/a"),
+        ("UNSUPPORTED_JSONATA_EXPRESSION",
+         "Reference to 'phone' at the top level is not supported.", "/States/P/Output/b"),
+    ]
+    with pytest.raises(ClientError) as refused:
+        sfn.create_state_machine(name=unique, definition=definition, roleArn=ROLE)
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert ("INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/P/Output/a"
+            in refused.value.response["Error"]["Message"])
+
+
 def test_tags(sfn: Any, unique: str) -> None:
     arn = sfn.create_state_machine(name=unique, definition=pass_machine(), roleArn=ROLE)[
         "stateMachineArn"]

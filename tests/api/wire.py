@@ -42,7 +42,8 @@ class ShapeChecker:
             else:
                 known = {shape.name for shape in operation_model.error_shapes}
                 generic = {"ValidationException", "SerializationException",
-                           "UnknownOperationException", "ServiceUnavailable"}
+                           "UnknownOperationException", "ServiceUnavailable",
+                           "ThrottlingException"}
                 if body["__type"] not in known | generic:
                     self.faults.append(f"{name}: {body['__type']} is not a modelled error")
         else:

@@ -60,6 +60,13 @@ def load_cases(*, jsonata: bool = False) -> list[dict[str, Any]]:
     return cases
 
 
+def load_jsonata_and_variables_cases() -> list[dict[str, Any]]:
+    """Issue 8's corpus: every JSONata case and every workflow-variables case (JSONPath
+    ones included: ``Assign`` and ``$name`` references exist in both languages)."""
+    variables = [c for c in load_cases() if "variables" in c.get("features", [])]
+    return load_cases(jsonata=True) + variables
+
+
 def substitute(text: str, variables: dict[str, str]) -> str:
     def replace(match: re.Match[str]) -> str:
         key = match.group(1) if match.group(2) is None else f"{match.group(1)}:{match.group(2)}"

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.console.conftest import Page, call, order_machine
 
 SLEEP = "arn:aws:lambda:us-east-1:123456789012:function:sleep"
@@ -350,6 +352,7 @@ def _rounded(value: Any) -> Any:
     return round(value, 1) if isinstance(value, float) else value
 
 
+@pytest.mark.timeout(900)  # a 20,000-event execution and three cold loads on a busy machine
 def test_measure_a_big_graph_and_a_long_history(console: Page) -> None:
     page = console.page
     big = call(console.server, "/console/api/state-machine", "POST",

@@ -25,7 +25,7 @@ import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -40,6 +40,8 @@ log = logging.getLogger("statewright.api")
 
 #: Operations that may hold their request open for long (GetActivityTask's long poll).
 LONG_POLLS = frozenset({"GetActivityTask"})
+#: Bytes of an oversized body read (and dropped) before answering that it is too large.
+MAX_DRAINED_BYTES = 4 * protocol.MAX_BODY_BYTES
 #: Long polls served at once; more wait for a thread (their clients time out at ~65 s).
 MAX_LONG_POLLS = 256
 
@@ -57,6 +59,8 @@ def create_app(engine: Engine) -> Starlette:
             return protocol.success(await _call(engine, request, long_polls), request_id)
         except AwsError as exc:
             return protocol.failure(exc, request_id)
+        except ClientDisconnect:  # the client went away mid-request: nobody to answer
+            return Response(status_code=400)
         except Exception:
             # A bug or an unexpected fault: the details go to the log, never to the client.
             log.exception("request %s failed", request_id)
@@ -87,6 +91,9 @@ def create_app(engine: Engine) -> Starlette:
 
 async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimiter
                 ) -> protocol.Output:
+    # The body first, whatever is wrong with the request: answering before reading it would
+    # reset the connection of a client still sending.
+    raw = await _read_body(request)
     name = protocol.operation_name(request.headers.get("x-amz-target"))
     model = shapes.operation_model(name)
     if model is None:
@@ -95,7 +102,7 @@ async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimi
     if operation is None:
         raise protocol.UnknownOperationException(
             f"statewright does not implement {name} yet")
-    body = protocol.decode_body(await _read_body(request))
+    body = protocol.decode_body(raw)
     checked = shapes.check_input(model, body)
     if name in LONG_POLLS:
         return await anyio.to_thread.run_sync(
@@ -104,14 +111,21 @@ async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimi
 
 
 async def _read_body(request: Request) -> bytes:
+    """The body, refused past ``MAX_BODY_BYTES`` before anything decodes it. A body that grows
+    past it without declaring its length is read and dropped (up to a bound) before the
+    refusal is sent: a client still sending would otherwise see its connection reset."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > protocol.MAX_BODY_BYTES:
+        # Known too large from the headers: refused without waiting for the body at all.
         raise protocol.RequestEntityTooLarge("Request body is too large")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > protocol.MAX_BODY_BYTES:
-            raise protocol.RequestEntityTooLarge("Request body is too large")
-        chunks.append(chunk)
+        if size <= protocol.MAX_BODY_BYTES:
+            chunks.append(chunk)
+        elif size > MAX_DRAINED_BYTES:
+            break
+    if size > protocol.MAX_BODY_BYTES:
+        raise protocol.RequestEntityTooLarge("Request body is too large")
     return b"".join(chunks)

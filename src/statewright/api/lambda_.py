@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from botocore.model import NoShapeFoundError  # type: ignore[import-untyped]
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
@@ -174,7 +174,7 @@ async def invoke(engine: Engine, request: Request) -> Response:
     if result.function_error is not None:
         headers["X-Amz-Function-Error"] = result.function_error
     if members.get("LogType") == "Tail":
-        tail = result.logs.encode("utf-8")[-TAIL_BYTES:]
+        tail = result.logs.encode("utf-8", "replace")[-TAIL_BYTES:]
         headers["X-Amz-Log-Result"] = base64.b64encode(tail).decode("ascii")
     return Response(result.payload, 200, headers)
 
@@ -345,7 +345,8 @@ def _refuse_unsupported(members: Members) -> None:
 
 def _json(body: Members, status: int = 200) -> Response:
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return Response(text.encode("utf-8"), status, {"Content-Type": CONTENT_TYPE})
+    return Response(text.encode("utf-8", "backslashreplace"), status,
+                    {"Content-Type": CONTENT_TYPE})
 
 
 def failure(error: errors.AwsError, request_id: str) -> Response:
@@ -370,6 +371,19 @@ def _message_member(code: str) -> str:
 Handler = Callable[[Engine, Request], Awaitable[Response]]
 
 
+async def _drain(request: Request) -> None:
+    """Reads what is left of a body an error answers early (up to a bound): a client still
+    sending would otherwise see its connection reset instead of the error."""
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_DRAINED_BYTES:
+                return
+    except (RuntimeError, ClientDisconnect):  # already read, or the client left
+        return
+
+
 def routes(engine: Engine) -> list[BaseRoute]:
     """The Lambda paths, then a catch-all under Lambda's path prefixes that names what is not
     implemented (Lambda's other operations) instead of answering a bare 404."""
@@ -380,7 +394,10 @@ def routes(engine: Engine) -> list[BaseRoute]:
             try:
                 response = await handler(engine, request)
             except errors.AwsError as exc:
+                await _drain(request)
                 return failure(exc, request_id)
+            except ClientDisconnect:  # the client went away mid-request: nobody to answer
+                return Response(status_code=400)
             except Exception:
                 log.exception("request %s failed", request_id)
                 return failure(errors.ServiceException(

@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from statewright.asl.jsonlimits import MAX_DEPTH, too_deep
 from statewright.errors import AwsError
 
 Output = dict[str, Any]
@@ -76,10 +77,20 @@ def decode_body(raw: bytes) -> dict[str, Any]:
     """The request's JSON object; an empty body is an empty request, as botocore sends ``{}``."""
     if not raw.strip():
         return {}
+    if too_deep(raw):
+        raise SerializationException(
+            f"Malformed JSON request body: nested deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SerializationException(f"Malformed JSON request body: {exc}") from exc
+    try:
+        # A "\ud800" escape decodes to a lone surrogate, which no UTF-8 text (the database,
+        # an answer, a log) can hold: refused here rather than failing wherever it lands.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationException(
+            "Malformed JSON request body: a string holds an unpaired surrogate") from exc
     if isinstance(value, list):
         raise SerializationException("Start of list found where not expected")
     if not isinstance(value, dict):
@@ -110,7 +121,10 @@ def _headers(request_id: str) -> dict[str, str]:
 
 
 def _encode(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # backslashreplace: an unpaired surrogate that got this far (a message quoting input)
+    # becomes its own JSON escape rather than an exception.
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace")
 
 
 def epoch(seconds: float) -> float | int:

@@ -184,7 +184,7 @@ def _check_scalar(shape: Shape, value: Any, path: str, faults: list[str]) -> Non
             faults.append(_fault(shown, path, "Member must satisfy enum value set: ["
                                  + ", ".join(enum) + "]"))
         if shape.name in _BYTE_SIZED:
-            size = len(value.encode("utf-8"))
+            size = len(value.encode("utf-8", "surrogatepass"))
             if "max" in meta and size > meta["max"]:
                 faults.append(_fault(shown, path, f"Member must have size less than or equal to "
                                      f"{meta['max']} bytes in UTF-8 encoding"))

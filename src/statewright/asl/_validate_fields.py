@@ -178,6 +178,8 @@ class FieldChecker:
             # A variable is a whole value: "x.y" would assign a sub-path, which AWS refuses.
             if not name.isidentifier() or len(name) > schema.MAX_NAME_LENGTH:
                 self.fail(f"The variable name '{name}' is not valid", f"{loc}/{key}")  # [ours]
+            elif name == "states":  # $states is Step Functions' reserved variable [ours]
+                self.fail("The variable name 'states' is reserved", f"{loc}/{key}")
         if language == JSONPATH:
             self.template(value, loc)
 

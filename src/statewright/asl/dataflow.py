@@ -60,10 +60,16 @@ def locate(failure: Failure, state: State, ctx: Ctx) -> Failure:
     return Failure(failure.error, cause)
 
 
-def exited_event(state: State, output: Any, assigned: dict[str, Any] | None = None) -> Event:
-    """The state's Exited event; an output over 256 KiB fails the state instead, as on AWS."""
+def exited_event(
+    state: State, output: Any, assigned: dict[str, Any] | None = None, ctx: Ctx | None = None
+) -> Event:
+    """The state's Exited event; an output over 256 KiB fails the state instead, as on AWS, and
+    so do variables over their limits (``ctx`` holds the variables already in scope)."""
     event = state_exited(state.type, state.name, output, assigned)
     assert event.details is not None
+    if assigned:
+        check_variable_sizes(event.details["assignedVariables"],
+                             ctx.variables if ctx is not None else {})
     text = event.details["output"]
     if len(text) * 4 > MAX_PAYLOAD_BYTES and len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
         raise StatesFailure(
@@ -72,6 +78,47 @@ def exited_event(state: State, output: Any, assigned: dict[str, Any] | None = No
             "number of bytes service limit.",
         )
     return event
+
+
+#: Workflow variable limits (Step Functions developer guide, "Passing data between states with
+#: variables"): 256 KiB per variable and per Assign, in UTF-8 bytes of the JSON text.
+MAX_VARIABLE_BYTES = 262144
+MAX_ASSIGN_BYTES = 262144
+#: ... and 10 MiB for all of an execution's variables (here: those in the state's scope).
+MAX_TOTAL_BYTES = 10 * 1024 * 1024
+
+
+def check_variable_sizes(assigned_json: dict[str, str], scope: dict[str, Any]) -> None:
+    """An assignment over AWS's limits fails the state (States.DataLimitExceeded, as for an
+    output over 256 KiB; the wording is ours). ``scope``: the variables before the state."""
+    total = 0
+    for name, text in assigned_json.items():
+        size = len(text.encode("utf-8"))
+        total += size
+        if size > MAX_VARIABLE_BYTES:
+            raise StatesFailure(
+                err.DATA_LIMIT_EXCEEDED,
+                f"The value assigned to the variable '{name}' is {size} bytes, over the limit "
+                f"of {MAX_VARIABLE_BYTES} bytes per variable.",
+            )
+    if total > MAX_ASSIGN_BYTES:
+        raise StatesFailure(
+            err.DATA_LIMIT_EXCEEDED,
+            f"The variables assigned by one state are {total} bytes, over the limit of "
+            f"{MAX_ASSIGN_BYTES} bytes per Assign.",
+        )
+    others = [value for name, value in scope.items() if name not in assigned_json]
+    # Each variable holds at most 256 KiB: fewer than 40 cannot reach 10 MiB, so the sizes of
+    # the others are measured only when there are more.
+    if (len(others) + len(assigned_json)) * MAX_VARIABLE_BYTES <= MAX_TOTAL_BYTES:
+        return
+    total += sum(len(to_json(value).encode("utf-8")) for value in others)
+    if total > MAX_TOTAL_BYTES:
+        raise StatesFailure(
+            err.DATA_LIMIT_EXCEEDED,
+            f"The execution's variables would hold {total} bytes, over the limit of "
+            f"{MAX_TOTAL_BYTES} bytes.",
+        )
 
 
 def leave(

@@ -53,9 +53,12 @@ class Failure:
 class StatesFailure(Exception):
     """Raised inside the core for a runtime fault; caught at the step boundary."""
 
-    def __init__(self, error: str | None, cause: str | None = None) -> None:
+    def __init__(self, error: str | None, cause: str | None = None, *,
+                 location: str | None = None) -> None:
         super().__init__(f"{error}: {cause}")
         self.failure = Failure(error, cause)
+        #: The field that failed (``Output/total``), for a JSONata ``EvaluationFailed`` event.
+        self.location = location
 
 
 class ExpressionSyntaxError(Exception):

@@ -188,6 +188,10 @@ class JavaRandom:
         value = self._seed >> (48 - bits)
         return value - (1 << 32) if value >= 1 << 31 else value
 
+    def next_double(self) -> float:
+        """``nextDouble()``: uniform in ``[0, 1)`` from 53 random bits."""
+        return ((self._next(26) << 27) + self._next(27)) * 2.0**-53
+
     def next_int(self, bound: int) -> int:
         """``nextInt(bound)``: uniform in ``[0, bound)`` for ``0 < bound < 2**31``."""
         r = self._next(31)

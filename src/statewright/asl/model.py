@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from statewright.asl.choice import Rule
 from statewright.asl.intrinsics import Intrinsic
+from statewright.asl.jsonata import Value
 from statewright.asl.paths import Path
 from statewright.asl.resources import Resource
 from statewright.asl.templates import Template
@@ -32,8 +33,26 @@ class Expr:
     """The compiled path of the ``...Path`` form."""
     intrinsic: Intrinsic | None = None
     """An intrinsic function (``ErrorPath: "States.Format(...)"``)."""
+    query: Value | None = None
+    """A JSONata expression (``Seconds: "{% $states.input.delay %}"``) of a JSONata state."""
     field: str = ""
     """The field name as written (``SecondsPath``), for error messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class JsonataFields:
+    """The JSONata data flow of a state, a matched Choice rule or a Catcher."""
+
+    arguments: Value | None = None
+    """Arguments: the Task's payload or the Parallel branches' input (default: the input)."""
+    output: Value | None = None
+    """Output: the state output (default: the result, else the input)."""
+    assign: Value | None = None
+    """Assign: variables, every value evaluated with the values from before the state."""
+    items: Value | None = None
+    """Items (Map): the array to iterate (default: the input)."""
+    item_selector: Value | None = None
+    """ItemSelector (Map): each iteration's input, with ``$states.context.Map.Item``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +85,8 @@ class Catcher:
     """Where the error output goes in the state input; None discards it (``ResultPath: null``)."""
     assign: Template | None = None
     """Variables to assign when this catcher matches."""
+    jsonata: JsonataFields | None = None
+    """Output and Assign of a JSONata state's catcher."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,7 +108,9 @@ class State:
     output_path: Path | None = None
     """OutputPath; None means ``null`` (the output is ``{}``)."""
     assign: Template | None = None
-    """Variables assigned when the state completes."""
+    """Variables assigned when the state completes (JSONPath)."""
+    jsonata: JsonataFields | None = None
+    """The JSONata fields; set exactly when ``query_language`` is JSONata."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,7 +162,11 @@ class ChoiceBranch:
     next: str
     """The state to go to when the rule matches."""
     assign: Template | None = None
-    """Variables assigned when this rule matches."""
+    """Variables assigned when this rule matches (JSONPath)."""
+    condition: Value | None = None
+    """The JSONata ``Condition`` (the rule is then unused)."""
+    jsonata: JsonataFields | None = None
+    """Output and Assign of a JSONata rule."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

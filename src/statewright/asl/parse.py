@@ -19,12 +19,14 @@ from statewright.asl.errors import (
     InvalidDefinition,
 )
 from statewright.asl.intrinsics import compile_intrinsic, is_intrinsic
+from statewright.asl.jsonata import JsonataSyntaxError, Value, compile_value, is_expression
 from statewright.asl.model import (
     Catcher,
     ChoiceBranch,
     ChoiceState,
     Expr,
     FailState,
+    JsonataFields,
     Machine,
     MapState,
     ParallelState,
@@ -61,8 +63,9 @@ def parse(definition: str | dict[str, Any]) -> StateMachine:
     faults = validate(decoded)
     if faults:
         raise InvalidDefinition(faults)
-    builder = _Builder()
-    machine = builder.machine(decoded, "", decoded.get("QueryLanguage", "JSONPath"))
+    top: QueryLanguage = decoded.get("QueryLanguage", "JSONPath")
+    builder = _Builder(top)
+    machine = builder.machine(decoded, "", top)
     if builder.faults:
         raise InvalidDefinition(builder.faults)
     return StateMachine(machine, decoded)
@@ -71,8 +74,12 @@ def parse(definition: str | dict[str, Any]) -> StateMachine:
 class _Builder:
     """Builds the model, collecting compile faults with their locations."""
 
-    def __init__(self) -> None:
+    def __init__(self, top: QueryLanguage) -> None:
         self.faults: list[DefinitionError] = []
+        # States in a Parallel branch or a Map's processor inherit the machine's language, not
+        # the enclosing state's (as validate checks them: the States Language spec treats the
+        # scopes as independent).
+        self.top: QueryLanguage = top
 
     def compiled(self, location: str, compile_fn: Callable[[], T]) -> T | None:
         try:
@@ -120,9 +127,39 @@ class _Builder:
             return None
         return self.compiled(f"{where}/{key}", lambda: compile_template(raw[key]))
 
+    def value(self, raw: dict[str, Any], key: str, state: str, field: str = "") -> Value | None:
+        """A JSONata field: any JSON value, its ``{% %}`` strings compiled. ``field`` is its
+        name under the state (``Catch[0]/Output``); a fault is located at the expression's own
+        nested field, under the state's location ``state``."""
+        if key not in raw:
+            return None
+        try:
+            return compile_value(raw[key], field or key)
+        except JsonataSyntaxError as exc:
+            for fault in (exc, *exc.also):
+                self.faults.append(
+                    DefinitionError(fault.code, fault.message, f"{state}/{fault.field}"))
+            return None
+
+    def jsonata_fields(self, raw: dict[str, Any], where: str, prefix: str = "") -> JsonataFields:
+        """Output, Assign, Arguments, Items, ItemSelector; ``prefix`` names a rule or catcher in
+        causes (``Catch[0]/Output``)."""
+        state = where.removesuffix("/" + prefix.rstrip("/")) if prefix else where
+        return JsonataFields(
+            **{
+                attr: self.value(raw, key, state, prefix + key)
+                for attr, key in (("arguments", "Arguments"), ("output", "Output"),
+                                  ("assign", "Assign"), ("items", "Items"),
+                                  ("item_selector", "ItemSelector"))
+            }
+        )
+
     def expr(self, raw: dict[str, Any], key: str, where: str) -> Expr | None:
-        """A literal field ``key`` or its ``keyPath`` form (a path or an intrinsic)."""
+        """A literal field ``key`` or its ``keyPath`` form (a path or an intrinsic); in a
+        JSONata state the field itself may be an expression."""
         if key in raw:
+            if is_expression(raw[key]):
+                return Expr(query=self.value(raw, key, where), field=key)
             return Expr(literal=raw[key], field=key)
         path_key = key + "Path"
         if path_key not in raw:
@@ -136,6 +173,7 @@ class _Builder:
 
     def state(self, name: str, raw: dict[str, Any], where: str, parent: QueryLanguage) -> State:
         language: QueryLanguage = raw.get("QueryLanguage", parent)
+        jsonata = language == "JSONata"
         common: dict[str, Any] = {
             "name": name,
             "type": raw["Type"],
@@ -144,7 +182,8 @@ class _Builder:
             "query_language": language,
             "input_path": self.path(raw, "InputPath", where),
             "output_path": self.path(raw, "OutputPath", where),
-            "assign": self.template(raw, "Assign", where),
+            "assign": None if jsonata else self.template(raw, "Assign", where),
+            "jsonata": self.jsonata_fields(raw, where) if jsonata else None,
         }
         kind = raw["Type"]
         if kind in ("Pass", "Task", "Parallel", "Map"):
@@ -154,7 +193,7 @@ class _Builder:
                 result_path=self.path(raw, "ResultPath", where),
                 retry=tuple(self.retrier(r) for r in raw.get("Retry", ())),
                 catch=tuple(
-                    self.catcher(c, f"{where}/Catch[{i}]")
+                    self.catcher(c, f"{where}/Catch[{i}]", f"Catch[{i}]/" if jsonata else None)
                     for i, c in enumerate(raw.get("Catch", ()))
                 ),
             )
@@ -196,7 +235,7 @@ class _Builder:
                 return ParallelState(
                     **common,
                     branches=tuple(
-                        self.machine(b, f"{where}/Branches[{i}]", language)
+                        self.machine(b, f"{where}/Branches[{i}]", self.top)
                         for i, b in enumerate(raw["Branches"])
                     ),
                 )
@@ -213,12 +252,14 @@ class _Builder:
         # The legacy ``Parameters`` of a Map is its ItemSelector, not a Parameters template.
         selector_key = "ItemSelector" if "ItemSelector" in raw else "Parameters"
         common = {**common, "parameters": None}
+        if language == "JSONata":
+            selector_key = ""  # in JSONata fields
         return MapState(
             **common,
-            processor=self.machine(processor_raw, f"{where}/{processor_key}", language),
+            processor=self.machine(processor_raw, f"{where}/{processor_key}", self.top),
             mode=config.get("Mode", "INLINE"),
             items_path=self.path(raw, "ItemsPath", where),
-            item_selector=self.template(raw, selector_key, where),
+            item_selector=self.template(raw, selector_key, where) if selector_key else None,
             max_concurrency=self.expr(raw, "MaxConcurrency", where),
             tolerated_failure_percentage=self.expr(raw, "ToleratedFailurePercentage", where),
             tolerated_failure_count=self.expr(raw, "ToleratedFailureCount", where),
@@ -236,7 +277,12 @@ class _Builder:
             jitter=raw.get("JitterStrategy", "NONE"),
         )
 
-    def catcher(self, raw: dict[str, Any], where: str) -> Catcher:
+    def catcher(self, raw: dict[str, Any], where: str, jsonata: str | None) -> Catcher:
+        if jsonata is not None:
+            return Catcher(
+                error_equals=tuple(raw["ErrorEquals"]), next=raw["Next"], result_path=None,
+                jsonata=self.jsonata_fields(raw, where, jsonata),
+            )
         return Catcher(
             error_equals=tuple(raw["ErrorEquals"]),
             next=raw["Next"],
@@ -245,8 +291,14 @@ class _Builder:
         )
 
     def choice(self, raw: dict[str, Any], where: str, language: QueryLanguage) -> ChoiceBranch:
-        if language == "JSONata":  # a Condition expression: JSONata states fail when entered
-            return ChoiceBranch(rule=_NEVER, next=raw["Next"])
+        if language == "JSONata":
+            prefix = where.rsplit("/", 1)[-1] + "/"  # Choices[0]/, as AWS names the fields
+            return ChoiceBranch(
+                rule=_NEVER, next=raw["Next"],
+                condition=self.value(raw, "Condition", where.rsplit("/", 1)[0],
+                                     prefix + "Condition"),
+                jsonata=self.jsonata_fields(raw, where, prefix),
+            )
         rule = self.compiled(where, lambda: compile_rule(raw, top_level=True))
         return ChoiceBranch(
             rule=rule if rule is not None else _NEVER,

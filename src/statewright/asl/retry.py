@@ -9,9 +9,11 @@ from statewright.asl.context import Ctx
 from statewright.asl.dataflow import exited_event, locate
 from statewright.asl.decisions import Decision, Fail, RetryLater, Transition
 from statewright.asl.errors import Failure, StatesFailure
-from statewright.asl.events import Event
+from statewright.asl.events import Event, error_details
 from statewright.asl.model import DataState
 from statewright.asl.paths import PathNotFound
+from statewright.asl.step_jsonata import assign, bindings
+from statewright.asl.step_jsonata import output as jsonata_output
 
 
 def error_matches(names: tuple[str, ...], error: str | None) -> bool:
@@ -63,6 +65,12 @@ def handle_failure(
         if failure.cause is not None:
             error_output["Cause"] = failure.cause
         try:
+            if catcher.jsonata is not None:  # $states.errorOutput; Output defaults to it
+                names = bindings(data, ctx, errorOutput=error_output)
+                assigned = assign(catcher.jsonata, names, ctx)
+                output = jsonata_output(catcher.jsonata, names, ctx, error_output)
+                events.append(exited_event(state, output, assigned, ctx))
+                return Transition(catcher.next, output, tuple(events), assigned)
             output = data if catcher.result_path is None else catcher.result_path.set(
                 data, error_output
             )
@@ -70,11 +78,18 @@ def handle_failure(
             if catcher.assign is not None:
                 value = catcher.assign.evaluate(error_output, ctx)
                 assigned = value if isinstance(value, dict) else None
-            events.append(exited_event(state, output, assigned))
+            events.append(exited_event(state, output, assigned, ctx))
         except (StatesFailure, PathNotFound) as exc:
             inner = exc.failure if isinstance(exc, StatesFailure) else Failure(
                 err.RESULT_PATH_MATCH_FAILURE, str(exc)
             )
-            return Fail(locate(inner, state, ctx), tuple(events))
+            located = locate(inner, state, ctx)
+            if inner.error == err.QUERY_EVALUATION_ERROR:  # as step writes it for the state
+                location = exc.location if isinstance(exc, StatesFailure) else None
+                where = {"location": location} if location else {}
+                events.append(Event("EvaluationFailed", {
+                    **error_details(located.error, located.cause), **where, "state": state.name,
+                }))
+            return Fail(located, tuple(events))
         return Transition(catcher.next, output, tuple(events), assigned)
     return Fail(failure, tuple(events))

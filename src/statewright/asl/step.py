@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from statewright.asl import errors as err
+from statewright.asl import values
 from statewright.asl.context import Ctx
 from statewright.asl.dataflow import (
     assigned_variables,
@@ -65,12 +67,21 @@ from statewright.asl.model import (
     WaitState,
 )
 from statewright.asl.retry import error_matches, handle_failure
-from statewright.asl.timestamps import parse_timestamp_seconds
+from statewright.asl.step_jsonata import (
+    assign,
+    bindings,
+    evaluate_typed,
+    integer_value,
+    query_value,
+)
+from statewright.asl.step_jsonata import output as jsonata_output
 
 __all__ = [
     "Decision", "Fail", "Finish", "Fork", "Invoke", "RetryLater", "Sleep", "TaskResult",
     "Transition", "attempt", "complete", "enter", "error_matches", "unsupported",
 ]
+
+T = TypeVar("T")
 
 # ----------------------------------------------------------------------------- entry points
 
@@ -78,9 +89,10 @@ __all__ = [
 def unsupported(state: State) -> str | None:
     """Why statewright cannot run ``state`` yet, or None. ``enter`` fails such a state at run
     time; ``statewright validate`` warns about it (one check, so both go when support lands)."""
-    if state.query_language == "JSONata":
-        # Running a JSONata state with the JSONPath rules would give wrong results quietly.
-        return "statewright does not support the JSONata query language yet; this state needs it"
+    if isinstance(state, MapState) and state.extra:
+        # Say so rather than run the Map over the wrong items.
+        return (f"statewright does not support {', '.join(sorted(state.extra))} in a "
+                "Distributed Map yet: the items must come from the state input (ItemsPath)")
     return None
 
 
@@ -98,16 +110,48 @@ def enter(state: State, data: Any, ctx: Ctx) -> Decision:
             case WaitState():
                 return Sleep(_wait_until(state, data, ctx), tuple(events))
             case SucceedState():
-                output = state_output(state, effective_input(state, data, ctx), ctx)
-                events.append(exited_event(state, output))
-                return Finish(output, tuple(events))
+                if state.jsonata is not None:
+                    result = jsonata_output(state.jsonata, bindings(data, ctx), ctx, data)
+                else:
+                    result = state_output(state, effective_input(state, data, ctx), ctx)
+                events.append(exited_event(state, result))
+                return Finish(result, tuple(events))
             case FailState():
                 return Fail(_fail_failure(state, data, ctx), tuple(events))
             case TaskState() | ParallelState() | MapState():
                 return _attempt(state, data, ctx, events)
     except StatesFailure as exc:
-        return Fail(locate(exc.failure, state, ctx), tuple(events))
+        return _fault(state, data, exc, (), ctx, events)
     raise TypeError(f"unknown state type {type(state).__name__}")
+
+
+def _fault(
+    state: State,
+    data: Any,
+    fault: StatesFailure,
+    retry_counts: tuple[int, ...],
+    ctx: Ctx,
+    events: list[Event],
+    *,
+    started: bool = False,
+) -> Decision:
+    """A runtime fault of the state's own fields. A JSONata evaluation error is recorded as an
+    ``EvaluationFailed`` event and, on a Task, Parallel or Map, meets Retry and Catch (a Map
+    whose Items fail writes ``EvaluationFailed``, ``MapStateFailed``: conformance cases)."""
+    failure, location = fault.failure, fault.location
+    located = locate(failure, state, ctx)
+    if failure.error != err.QUERY_EVALUATION_ERROR:
+        return Fail(located, tuple(events))
+    where = {"location": location} if location else {}
+    events.append(Event("EvaluationFailed", {
+        **error_details(located.error, located.cause), **where, "state": state.name,
+    }))
+    if isinstance(state, DataState):
+        final = []
+        if isinstance(state, ParallelState | MapState) and not started:
+            final.append(Event(f"{state.type}StateFailed"))
+        return handle_failure(state, data, located, retry_counts, ctx, events, final)
+    return Fail(located, tuple(events))
 
 
 def attempt(state: DataState, data: Any, ctx: Ctx) -> Decision:
@@ -123,10 +167,18 @@ def complete(
     match state:
         case WaitState():
             try:
-                output = state_output(state, effective_input(state, data, ctx), ctx)
-                return leave(state, output, None, (exited_event(state, output),))
+                if state.jsonata is not None:
+                    names = bindings(data, ctx)
+                    assigned = assign(state.jsonata, names, ctx)
+                    result = jsonata_output(state.jsonata, names, ctx, data)
+                    event = exited_event(state, result, assigned, ctx)
+                    return leave(state, result, assigned, (event,))
+                effective = effective_input(state, data, ctx)
+                assigned = assigned_variables(state, effective, ctx)
+                result = state_output(state, effective, ctx)
+                return leave(state, result, assigned, (exited_event(state, result, assigned, ctx),))
             except StatesFailure as exc:
-                return Fail(locate(exc.failure, state, ctx), ())
+                return _fault(state, data, exc, retry_counts, ctx, [])
         case TaskState():
             return _complete_task(state, data, outcome, retry_counts, ctx)
         case ParallelState() | MapState():
@@ -138,11 +190,17 @@ def _succeed(
     state: DataState, data: Any, result: Any, ctx: Ctx, events: list[Event]
 ) -> Transition | Finish:
     """ResultSelector, Assign, ResultPath, OutputPath; then leave. Raises StatesFailure."""
+    if state.jsonata is not None:  # Assign and Output, both seeing $states.result
+        names = bindings(data, ctx, result=result)
+        assigned = assign(state.jsonata, names, ctx)
+        final = jsonata_output(state.jsonata, names, ctx, result)
+        events.append(exited_event(state, final, assigned, ctx))
+        return leave(state, final, assigned, tuple(events))
     if state.result_selector is not None:
         result = state.result_selector.evaluate(result, ctx)
     assigned = assigned_variables(state, result, ctx)
     output = state_output(state, place_result(state, data, result), ctx)
-    events.append(exited_event(state, output, assigned))
+    events.append(exited_event(state, output, assigned, ctx))
     return leave(state, output, assigned, tuple(events))
 
 
@@ -150,6 +208,12 @@ def _succeed(
 
 
 def _pass(state: PassState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
+    if state.jsonata is not None:
+        names = bindings(data, ctx)
+        assigned = assign(state.jsonata, names, ctx)
+        result = jsonata_output(state.jsonata, names, ctx, data)
+        events.append(exited_event(state, result, assigned, ctx))
+        return leave(state, result, assigned, tuple(events))
     effective = effective_input(state, data, ctx)
     if state.parameters is not None:
         effective = state.parameters.evaluate(effective, ctx)
@@ -158,6 +222,8 @@ def _pass(state: PassState, data: Any, ctx: Ctx, events: list[Event]) -> Decisio
 
 
 def _choice(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
+    if state.jsonata is not None:
+        return _choice_jsonata(state, data, ctx, events)
     effective = effective_input(state, data, ctx)
     for branch in state.choices:
         if branch.rule.matches(effective, ctx):
@@ -173,37 +239,56 @@ def _choice(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]) -> Dec
         value = assign.evaluate(effective, ctx)
         assigned = value if isinstance(value, dict) else None
     output = state_output(state, effective, ctx)
-    events.append(exited_event(state, output, assigned))
+    events.append(exited_event(state, output, assigned, ctx))
     return Transition(target, output, tuple(events), assigned)
 
 
+def _choice_jsonata(state: ChoiceState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
+    names = bindings(data, ctx)
+    for branch in state.choices:
+        assert branch.condition is not None  # parse compiles one for every JSONata rule
+        if evaluate_typed(branch.condition, names, ctx, "boolean"):
+            target, fields = branch.next, branch.jsonata
+            break
+    else:
+        if state.default is None:
+            failure = Failure(err.NO_CHOICE_MATCHED, "No Matches!")
+            return Fail(locate(failure, state, ctx), tuple(events))
+        target, fields = state.default, state.jsonata
+    assigned = assign(fields, names, ctx)
+    result = jsonata_output(fields, names, ctx, data)
+    events.append(exited_event(state, result, assigned, ctx))
+    return Transition(target, result, tuple(events), assigned)
+
+
 def _wait_until(state: WaitState, data: Any, ctx: Ctx) -> float:
-    effective = effective_input(state, data, ctx)
+    scope = bindings(data, ctx) if state.jsonata else effective_input(state, data, ctx)
+
     if state.seconds is not None:
-        seconds = expr_value(state.seconds, effective, ctx)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise StatesFailure(
-                err.RUNTIME,
-                f"The {state.seconds.field} parameter does not reference a valid non-negative "
-                f"integer: {to_json(seconds)}",
-            )
-        return ctx.now + float(seconds)
+        seconds = state.seconds
+        if seconds.path is not None and not seconds.path.exists(scope, ctx):
+            raise StatesFailure(err.RUNTIME, f"The {seconds.field} parameter does not reference "
+                                f"an input value: {seconds.path.text}")
+        return ctx.now + _checked(values.wait_seconds, seconds, scope, ctx, 0)
     assert state.timestamp is not None  # validate guarantees one of the four fields
-    text = expr_value(state.timestamp, effective, ctx)
-    moment = parse_timestamp_seconds(text) if isinstance(text, str) else None
-    if moment is None:
-        where = state.timestamp.path.text if state.timestamp.path else ""
-        raise StatesFailure(
-            err.RUNTIME,
-            f"The {state.timestamp.field} parameter does not reference a valid ISO-8601 "
-            f"extended offset date-time format string: {where} == {text}",
-        )
-    return moment
+    return _checked(values.timestamp, state.timestamp, scope, ctx)
+
+
+def _source(expr: Expr) -> str:
+    """Where a value came from, as AWS quotes it in a cause: the path of a ``*Path`` field."""
+    if expr.path is not None:
+        return expr.path.text
+    return to_json(expr.literal) if expr.intrinsic is None and expr.query is None else ""
 
 
 def _fail_failure(state: FailState, data: Any, ctx: Ctx) -> Failure:
-    error = expr_value(state.error, data, ctx) if state.error is not None else None
-    cause = expr_value(state.cause, data, ctx) if state.cause is not None else None
+    if state.jsonata is not None:
+        names = bindings(data, ctx)
+        error = query_value(state.error, names, ctx) if state.error is not None else None
+        cause = query_value(state.cause, names, ctx) if state.cause is not None else None
+    else:
+        error = expr_value(state.error, data, ctx) if state.error is not None else None
+        cause = expr_value(state.cause, data, ctx) if state.cause is not None else None
     if error is not None and not isinstance(error, str):
         error = to_json(error)
     if cause is not None and not isinstance(cause, str):
@@ -224,21 +309,29 @@ def _attempt(state: State, data: Any, ctx: Ctx, events: list[Event]) -> Decision
             case MapState():
                 return _fork_map(state, data, ctx, events)
     except StatesFailure as exc:
-        return Fail(locate(exc.failure, state, ctx), tuple(events))
+        return _fault(state, data, exc, (), ctx, events)
     raise TypeError(f"state type {state.type} has nothing to attempt")
+
+
+def _field_value(expr: Expr, data: Any, ctx: Ctx, integer_from: int | None = None) -> Any:
+    """A literal/``...Path``/JSONata field; ``data`` is the effective input (JSONPath) or the
+    expression's bindings (JSONata). A JSONata expression of an integer field (``integer_from``
+    its least value) that gives anything else is a States.QueryEvaluationError."""
+    if expr.query is None:
+        return expr_value(expr, data, ctx)
+    if integer_from is None:
+        return query_value(expr, data, ctx)
+    return integer_value(expr, data, ctx, integer_from)
 
 
 def _seconds(expr: Expr | None, data: Any, ctx: Ctx) -> float | None:
     if expr is None:
         return None
-    value = expr_value(expr, data, ctx)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise StatesFailure(
-            err.RUNTIME,
-            f"The {expr.field} parameter does not reference a valid positive integer: "
-            f"{to_json(value)}",
-        )
-    return float(value)
+    return float(_checked(_task_seconds, expr, data, ctx, 1))
+
+
+def _task_seconds(value: Any, field: str, source: str) -> int:
+    return values.task_seconds(value, field)
 
 
 def _region(ctx: Ctx) -> str:
@@ -248,8 +341,13 @@ def _region(ctx: Ctx) -> str:
 
 
 def _schedule_task(state: TaskState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
-    effective = effective_input(state, data, ctx)
-    payload = state.parameters.evaluate(effective, ctx) if state.parameters else effective
+    if state.jsonata is not None:
+        effective = bindings(data, ctx)
+        arguments = state.jsonata.arguments
+        payload = arguments.evaluate(effective, ctx) if arguments is not None else data
+    else:
+        effective = effective_input(state, data, ctx)
+        payload = state.parameters.evaluate(effective, ctx) if state.parameters else effective
     timeout = _seconds(state.timeout, effective, ctx)
     heartbeat = _seconds(state.heartbeat, effective, ctx)
     resource = state.resource
@@ -335,6 +433,8 @@ def _complete_task(
     try:
         return _succeed(state, data, decoded, ctx, events)
     except StatesFailure as exc:
+        if exc.failure.error == err.QUERY_EVALUATION_ERROR:
+            return _fault(state, data, exc, retry_counts, ctx, events, started=True)
         return handle_failure(
             state, data, locate(exc.failure, state, ctx), retry_counts, ctx, events
         )
@@ -413,8 +513,12 @@ def _lambda_invoke_response(payload: Any, size: int, ctx: Ctx, log_result: str |
 
 
 def _fork_parallel(state: ParallelState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
-    effective = effective_input(state, data, ctx)
-    if state.parameters is not None:
+    if state.jsonata is not None:
+        arguments = state.jsonata.arguments
+        effective = arguments.evaluate(bindings(data, ctx), ctx) if arguments else data
+    else:
+        effective = effective_input(state, data, ctx)
+    if state.jsonata is None and state.parameters is not None:
         effective = state.parameters.evaluate(effective, ctx)
     events.append(Event("ParallelStateStarted"))
     return Fork(
@@ -424,12 +528,8 @@ def _fork_parallel(state: ParallelState, data: Any, ctx: Ctx, events: list[Event
 
 
 def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
-    if state.extra:  # say so rather than run the Map over the wrong items
-        raise StatesFailure(
-            err.RUNTIME,
-            f"statewright does not support {', '.join(sorted(state.extra))} in a Distributed "
-            "Map yet: the items must come from the state input (ItemsPath)",
-        )
+    if state.jsonata is not None:
+        return _fork_map_jsonata(state, data, ctx, events)
     effective = effective_input(state, data, ctx)
     items = get_path(state.items_path, effective, ctx) if state.items_path else effective
     if not isinstance(items, list):
@@ -444,11 +544,43 @@ def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Deci
                 ctx, context={**base, "Map": {"Item": {"Index": index, "Value": item}}}
             )
             inputs[index] = state.item_selector.evaluate(effective, item_ctx)
-    concurrency = _count(state.max_concurrency, effective, ctx) or 0
-    tolerated_count = _count(state.tolerated_failure_count, effective, ctx)
-    percentage = None
-    if state.tolerated_failure_percentage is not None:
-        percentage = float(expr_value(state.tolerated_failure_percentage, effective, ctx))
+    return _map_fork(state, inputs, effective, ctx, events)
+
+
+def _fork_map_jsonata(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Decision:
+    assert state.jsonata is not None
+    names = bindings(data, ctx)
+    fields = state.jsonata
+    if fields.items is not None:
+        items = evaluate_typed(fields.items, names, ctx, "array")
+    elif isinstance(data, list):
+        items = data
+    else:  # AWS names the JSONata error here too (conformance: Map input of the wrong type)
+        raise StatesFailure(
+            err.QUERY_EVALUATION_ERROR,
+            f"Map state input must be an array but was: {to_json(data)}",
+        )
+    inputs: list[Any] = list(items)
+    if fields.item_selector is not None:
+        base = ctx.context
+        for index, item in enumerate(items):
+            item_ctx = replace(
+                ctx, context={**base, "Map": {"Item": {"Index": index, "Value": item}}}
+            )
+            inputs[index] = fields.item_selector.evaluate(bindings(data, item_ctx), item_ctx)
+    return _map_fork(state, inputs, names, ctx, events)
+
+
+def _map_fork(
+    state: MapState, inputs: list[Any], effective: Any, ctx: Ctx, events: list[Event]
+) -> Decision:
+    """MaxConcurrency and the tolerated failures; ``effective`` is what their fields read."""
+    concurrency = _optional(
+        values.max_concurrency, state.max_concurrency, effective, ctx, 0) or 0
+    tolerated_count = _optional(
+        values.tolerated_failure_count, state.tolerated_failure_count, effective, ctx, 0)
+    percentage = _optional(
+        values.tolerated_failure_percentage, state.tolerated_failure_percentage, effective, ctx)
     events.append(Event("MapStateStarted", {"length": len(inputs)}))
     distributed = state.mode == "DISTRIBUTED"
     if distributed:
@@ -459,17 +591,25 @@ def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Deci
     )
 
 
-def _count(expr: Expr | None, data: Any, ctx: Ctx) -> int | None:
-    if expr is None:
-        return None
-    value = expr_value(expr, data, ctx)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StatesFailure(
-            err.RUNTIME,
-            f"The {expr.field} parameter does not reference a valid non-negative integer: "
-            f"{to_json(value)}",
-        )
-    return value
+def _checked(
+    check: Callable[[Any, str, str], T], expr: Expr, data: Any, ctx: Ctx,
+    integer_from: int | None = None,
+) -> T:
+    """The field's value through its check (``asl/values.py``): a literal, a ``...Path`` or a
+    JSONata expression (``data``: the effective input, or the expression's bindings). A JSONata
+    expression of an integer field (``integer_from`` its least value) that gives anything else
+    is a States.QueryEvaluationError first, as AWS names it."""
+    if expr.query is not None:
+        return check(_field_value(expr, data, ctx, integer_from), expr.field, "")
+    return check(expr_value(expr, data, ctx), expr.field, _source(expr))
+
+
+def _optional(
+    check: Callable[[Any, str, str], T], expr: Expr | None, data: Any, ctx: Ctx,
+    integer_from: int | None = None,
+) -> T | None:
+    """``_checked``, or None when the field is absent."""
+    return None if expr is None else _checked(check, expr, data, ctx, integer_from)
 
 
 def _map_run_arn(state: MapState, ctx: Ctx) -> str:
@@ -499,6 +639,8 @@ def _complete_fork(
     try:
         return _succeed(state, data, outcome, ctx, events)
     except StatesFailure as exc:
+        if exc.failure.error == err.QUERY_EVALUATION_ERROR:
+            return _fault(state, data, exc, retry_counts, ctx, events, started=True)
         return handle_failure(
             state, data, locate(exc.failure, state, ctx), retry_counts, ctx, events
         )

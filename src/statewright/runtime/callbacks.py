@@ -18,6 +18,8 @@ import json
 import secrets
 from dataclasses import dataclass
 
+from statewright.asl.jsonlimits import too_deep
+
 #: ``Store.server_secret`` name of the token key.
 TOKEN_KEY_NAME = "task-token-hmac"
 #: Bytes of the HMAC tag kept in a token (128 bits).
@@ -57,6 +59,8 @@ def decode_token(text: str, key: bytes) -> TaskToken | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        if too_deep(raw, 1):
+            return None
         arn, frame, visit, attempt = json.loads(raw)
     except (ValueError, TypeError, binascii.Error):
         return None

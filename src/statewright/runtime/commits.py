@@ -5,6 +5,10 @@ the first thread to arrive while no flush is running becomes the leader, takes e
 queued so far (its own included) and writes them with one ``apply_many``; the others wait for
 their result. Under load a commit (an fsync on SQLite) is paid per batch instead of per step;
 with a single writer the leader simply flushes its own step at once.
+
+Whatever goes wrong in a flush (a StoreError, or a bug raising anything else) reaches every
+caller whose step was in it, and the committer is ready again afterwards: one bad step must not
+stall the worker.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ MAX_BATCH = 64
 class _Pending:
     request: ApplyRequest
     done: threading.Event = field(default_factory=threading.Event)
-    result: Applied | StoreError | None = None
+    result: Applied | BaseException | None = None
 
 
 class GroupCommitter:
@@ -52,23 +56,42 @@ class GroupCommitter:
             self._lead()
         pending.done.wait()
         result = pending.result
-        if isinstance(result, StoreError):
+        if isinstance(result, BaseException):
             raise result
         assert result is not None
         return result
 
     def _lead(self) -> None:
-        while True:
+        batch: list[_Pending] = []
+        try:
+            while True:
+                with self._lock:
+                    batch = self._queue[: self.max_batch]
+                    self._queue = self._queue[self.max_batch:]
+                    if not batch:
+                        self._flushing = False
+                        return
+                self._flush(batch)
+        except BaseException as exc:
+            # Only an interrupt gets here (``_flush`` hands exceptions to its callers): every
+            # step not yet answered gets it, and the next commit elects a new leader.
             with self._lock:
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
-                if not batch:
-                    self._flushing = False
-                    return
-            try:
-                results: list[Applied | StoreError] = self.store.apply_many(
-                    [p.request for p in batch])
-            except StoreError as exc:  # the database itself failed: every step in it did
-                results = [exc] * len(batch)
-            for pending, result in zip(batch, results, strict=True):
-                pending.result = result
-                pending.done.set()
+                orphans, self._queue = batch + self._queue, []
+                self._flushing = False
+            for pending in orphans:
+                if not pending.done.is_set():
+                    pending.result = exc
+                    pending.done.set()
+            raise
+
+    def _flush(self, batch: list[_Pending]) -> None:
+        """Writes one batch; each caller gets its own result, or the exception that stopped
+        the whole batch (the database failed, or a bug)."""
+        results: list[Applied | BaseException]
+        try:
+            results = list(self.store.apply_many([p.request for p in batch]))
+        except Exception as exc:
+            results = [exc] * len(batch)
+        for pending, result in zip(batch, results, strict=True):
+            pending.result = result
+            pending.done.set()

@@ -66,6 +66,7 @@ from statewright.runtime.frames import (
     work_from_json,
     work_to_json,
 )
+from statewright.runtime.upgrade import CURSOR_VERSION, upgrade_cursor
 
 #: States that write ``<Type>StateAborted`` when their frame is cancelled or fails in a fork.
 _ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
@@ -114,6 +115,7 @@ class Driver:
     def snapshot(self) -> dict[str, Any]:
         """The driver's whole state as JSON-able data (the execution's cursor)."""
         return {
+            "version": CURSOR_VERSION,
             "status": self.status,
             "output": self.output,
             "failure": None if self.failure is None else [self.failure.error,
@@ -131,7 +133,8 @@ class Driver:
     def restore(
         cls, state_machine: StateMachine, info: ExecutionInfo, cursor: dict[str, Any]
     ) -> Driver:
-        """A driver continuing from ``snapshot()``'s data."""
+        """A driver continuing from ``snapshot()``'s data (of this or any earlier release)."""
+        cursor = upgrade_cursor(cursor)
         # A fresh random stream per resumption: nothing depends on replaying old draws.
         driver = cls(state_machine, info,
                      seed=info.seed ^ (cursor["next_event"] * 2654435761))
@@ -327,6 +330,18 @@ class Driver:
             self.status = "ABORTED"
             self.failure = Failure(error, cause)
             self._emit_raw(Event("ExecutionAborted", _error_details(error, cause)),
+                           self._last_root_event())
+        return self._finish_batch()
+
+    def fail(self, now: float, error: str, cause: str) -> Batch:
+        """The host gave up on the execution (its work kept failing): it fails as a whole."""
+        self._batch = Batch()
+        self._now = now
+        if self.status == "RUNNING":
+            self._cancel_all()
+            self.status = "FAILED"
+            self.failure = Failure(error, cause)
+            self._emit_raw(Event("ExecutionFailed", _error_details(error, cause)),
                            self._last_root_event())
         return self._finish_batch()
 

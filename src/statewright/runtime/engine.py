@@ -14,7 +14,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, TypeVar
 
 from statewright import errors
@@ -27,6 +27,7 @@ from statewright.arns import (
 from statewright.asl import DefinitionError, InvalidDefinition, StateMachine, parse
 from statewright.asl.errors import Failure
 from statewright.asl.events import to_json
+from statewright.asl.jsonlimits import MAX_DEPTH, too_deep
 from statewright.asl.resources import classify_resource
 from statewright.asl.step import TaskResult
 from statewright.config import Settings
@@ -49,6 +50,7 @@ from statewright.runtime.mocks import MockConfig, MockConfigError, TestCase
 from statewright.runtime.records import batch_records, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.runtime.teststate import TestStateRequest, TestStateResult, test_state
+from statewright.runtime.unavailable import TooManyConflicts, api_error
 from statewright.store.base import (
     AccessKeyRecord,
     ActivityRecord,
@@ -85,6 +87,30 @@ MAX_INPUT_BYTES = 262144
 #: store wakes waiters on writes made through it, not on other processes' writes (SQLite) or
 #: while another thread holds the LISTEN connection (PostgreSQL).
 ACTIVITY_RECHECK_SECONDS = 0.5
+
+
+#: Lost optimistic-concurrency races before a step gives up (a worker, a callback).
+MAX_CONFLICTS = 50
+#: StopExecution gives up sooner: the client is waiting and may simply ask again.
+STOP_ATTEMPTS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of an execution to commit: what ``update_execution``'s callback returns."""
+
+    record: ExecutionRecord
+    """The execution as read (its version is the optimistic check)."""
+    driver: Driver
+    """The driver that made ``batch``, holding the new cursor."""
+    batch: Batch
+    """Events, work and activity tasks to write."""
+    now: float
+    """When the step was made."""
+    done_work: list[int] = field(default_factory=list)
+    """Work item ids finished by the step."""
+    invocations: list[InvocationRecord] | None = None
+    """Function invocations whose outcome the step applies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,21 +420,26 @@ class Engine:
     def stop_execution(self, arn: str, error: str | None = None, cause: str | None = None
                        ) -> float:
         """Aborts a running execution; returns the stop date."""
-        for _ in range(20):  # optimistic concurrency: a worker may be applying a step
-            record = self.describe_execution(arn)
+        parse_execution_arn(arn)
+
+        def stop(record: ExecutionRecord | None) -> Step | float:
+            if record is None:
+                raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
             if record.status != "RUNNING":
                 return record.stop_date or self.clock()
             driver = self.driver_for(record)
             now = self.clock()
-            batch = driver.stop(now, error, cause)
-            if self.commit(record, driver, batch, done_work=[], now=now):
-                return now
-        raise errors.ServiceUnavailable("The execution is too busy to stop; try again")
+            return Step(record, driver, driver.stop(now, error, cause), now)
+
+        outcome = self._call(self.update_execution, arn, stop, STOP_ATTEMPTS)
+        return outcome.now if isinstance(outcome, Step) else outcome
 
     # ------------------------------------------------------------------ callbacks
 
     def send_task_success(self, task_token: str, output: str) -> None:
         """SendTaskSuccess: the waiting Task succeeds with ``output`` (JSON text)."""
+        if too_deep(output):
+            raise errors.InvalidOutput(f"Invalid Output: nested deeper than {MAX_DEPTH} levels")
         try:
             json.loads(output)
         except ValueError as exc:
@@ -433,22 +464,19 @@ class Engine:
         token = decode_token(task_token, self.token_key)
         if token is None:
             raise errors.InvalidToken(f"Invalid token: '{task_token[:80]}'")
-        for _ in range(50):  # optimistic concurrency against workers on the same execution
-            record = self._call(self.store.get_execution, token.execution_arn)
+
+        def callback(record: ExecutionRecord | None) -> Step:
             if record is None:
                 raise errors.TaskDoesNotExist("Task Does Not Exist")
-            if record.status != "RUNNING":
-                raise errors.TaskTimedOut("Task Timed Out: 'Provided task does not exist "
-                                          "anymore'")
-            driver = self.driver_for(record)
+            driver = self.driver_for(record) if record.status == "RUNNING" else None
             now = self.clock()
-            batch = apply(driver, token, now)
-            if batch is None:
+            batch = apply(driver, token, now) if driver is not None else None
+            if driver is None or batch is None:
                 raise errors.TaskTimedOut("Task Timed Out: 'Provided task does not exist "
                                           "anymore'")
-            if self.commit(record, driver, batch, done_work=[], now=now):
-                return
-        raise errors.ServiceUnavailable("The execution is too busy; try again")
+            return Step(record, driver, batch, now)
+
+        self._call(self.update_execution, token.execution_arn, callback)
 
     # ------------------------------------------------------------------ activities
 
@@ -493,22 +521,25 @@ class Engine:
         token = decode_token(task.token, self.token_key)
         if token is None:
             return False
-        for _ in range(50):  # optimistic concurrency against workers on the same execution
-            record = self._call(self.store.get_execution, token.execution_arn)
+
+        def started(record: ExecutionRecord | None) -> Step | bool:
             if record is None or record.status != "RUNNING":
                 return False
             driver = self.driver_for(record)
             now = self.clock()
             batch = driver.activity_started(token, worker_name, now)
-            if batch is None:
-                return False
-            if self.commit(record, driver, batch, done_work=[], now=now):
-                return True
-        # The task is already out of the queue: handing it over without its ActivityStarted
-        # event beats losing it until the Task times out.
-        log.warning("ActivityStarted not recorded in %s: too many conflicts",
-                    token.execution_arn)
-        return True
+            return False if batch is None else Step(record, driver, batch, now)
+
+        try:
+            return self.update_execution(token.execution_arn, started) is not False
+        except TooManyConflicts:
+            # The task is already out of the queue: handing it over without its
+            # ActivityStarted event beats losing it until the Task times out.
+            log.warning("ActivityStarted not recorded in %s: too many conflicts",
+                        token.execution_arn)
+            return True
+        except StoreError as exc:
+            raise api_error(exc) from exc
 
     # ------------------------------------------------------------------ shared with workers
 
@@ -535,6 +566,24 @@ class Engine:
                     f"State Machine Does Not Exist: '{record.state_machine_arn}'")
             self._revisions[key] = machine
         return machine
+
+    def update_execution(
+        self, arn: str, step: Callable[[ExecutionRecord | None], Step | R],
+        attempts: int = MAX_CONFLICTS,
+    ) -> Step | R:
+        """The one optimistic-concurrency loop: reads the execution, lets ``step`` decide on
+        it (None: it does not exist) and commits the ``Step`` it returns; when another writer
+        got there first, reads again and redoes. Anything else ``step`` returns ends the loop
+        unwritten and is returned; so is the committed Step. Raises TooManyConflicts after
+        ``attempts`` lost races, StoreError when the database fails."""
+        for _ in range(attempts):
+            outcome = step(self.store.get_execution(arn))
+            if not isinstance(outcome, Step):
+                return outcome
+            if self.commit(outcome.record, outcome.driver, outcome.batch, outcome.done_work,
+                           outcome.now, outcome.invocations):
+                return outcome
+        raise TooManyConflicts(f"{arn}: {attempts} writers got there first; try again")
 
     def commit(self, record: ExecutionRecord, driver: Driver, batch: Batch,
                done_work: list[int], now: float,
@@ -665,6 +714,9 @@ class Engine:
         if len(text.encode("utf-8")) > MAX_INPUT_BYTES:
             raise errors.InvalidExecutionInput(
                 "Execution input is larger than the maximum allowed size of 262144 bytes")
+        if too_deep(text):
+            raise errors.InvalidExecutionInput(
+                f"Invalid State Machine Execution Input: nested deeper than {MAX_DEPTH} levels")
         try:
             return json.loads(text)
         except ValueError as exc:
@@ -696,7 +748,7 @@ class Engine:
         except StoreError as exc:
             if isinstance(exc, AlreadyExists):
                 raise
-            raise errors.ServiceUnavailable(f"The database is unavailable: {exc}") from exc
+            raise api_error(exc) from exc
 
     # ------------------------------------------------------------------ functions (Lambda)
     # Lambda's operations; the rules live in function_ops.py. Errors are Lambda's own

@@ -15,6 +15,7 @@ from statewright.asl import step
 from statewright.asl.events import Event
 from statewright.asl.model import Machine
 from statewright.asl.resources import classify_resource
+from statewright.runtime.upgrade import WORK_VERSION, upgrade_work
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,14 +241,15 @@ def frame_from_json(raw: dict[str, Any], machine: Machine) -> Frame:
         state=raw["state"], input=raw["input"], variables=raw["variables"],
         retry_counts=tuple(raw["retry_counts"]), entered_event_id=raw["entered_event_id"],
         entered_time=raw["entered_time"], last_event_id=raw["last_event_id"],
-        token=raw["token"], fork=fork, beats=raw.get("beats", 0),
-        heartbeat_seconds=raw.get("heartbeat_seconds"),
+        token=raw["token"], fork=fork, beats=raw["beats"],
+        heartbeat_seconds=raw["heartbeat_seconds"],
     )
 
 
 def work_to_json(work: Work) -> dict[str, Any]:
     """A work item's payload for the store."""
-    out: dict[str, Any] = {"frame": work.frame, "token": work.token, "due": work.due}
+    out: dict[str, Any] = {"version": WORK_VERSION, "frame": work.frame, "token": work.token,
+                           "due": work.due}
     if work.attempt or work.beat:
         out["attempt"], out["beat"] = work.attempt, work.beat
     invoke = work.invoke
@@ -267,7 +269,8 @@ def work_to_json(work: Work) -> dict[str, Any]:
 
 
 def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
-    """The inverse of ``work_to_json``."""
+    """The inverse of ``work_to_json`` (a payload of this or any earlier release)."""
+    raw = upgrade_work(raw)
     invoke = None
     spec = raw.get("invoke")
     if spec is not None:

@@ -24,9 +24,11 @@ from typing import ParamSpec, TypeVar
 
 from statewright import errors
 from statewright.arns import Partition, function_arn, parse_function_name
+from statewright.asl.jsonlimits import MAX_DEPTH, too_deep
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
 from statewright.functions.packages import PackageError, code_sha256
 from statewright.runtime.functions import FunctionRegistry
+from statewright.runtime.unavailable import api_error
 from statewright.store.base import (
     AlreadyExists,
     Conflict,
@@ -230,6 +232,8 @@ class FunctionOps:
                 f"invocation type (limit {limit} bytes)")
         payload = payload if payload.strip() else b"{}"
         try:
+            if too_deep(payload):
+                raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
             json.loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
             raise errors.InvalidRequestContentException(
@@ -349,7 +353,7 @@ class FunctionOps:
         except (AlreadyExists, NotFound, Conflict, InvalidToken):
             raise
         except StoreError as exc:
-            raise errors.ServiceException(f"The database is unavailable: {exc}") from exc
+            raise api_error(exc, "lambda") from exc
 
 
 def _check_settings(settings: Settings) -> None:

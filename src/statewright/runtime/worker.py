@@ -30,16 +30,21 @@ from statewright.asl.errors import Failure
 from statewright.asl.step import TaskResult
 from statewright.functions.base import Invoker
 from statewright.runtime.driver import Batch, Work, work_from_json
-from statewright.runtime.engine import Engine
+from statewright.runtime.engine import Engine, Step
 from statewright.runtime.mocks import answer, case_for
 from statewright.runtime.records import invocation_record
 from statewright.runtime.tasks import Invocation, run_task
-from statewright.store.base import InvocationRecord, StoreError, WorkItem
+from statewright.runtime.upgrade import NewerFormat
+from statewright.store.base import ExecutionRecord, InvocationRecord, StoreError, WorkItem
 
 log = logging.getLogger("statewright.worker")
 
-#: How many times a step is redone after losing an optimistic-concurrency race.
-_MAX_CONFLICTS = 50
+#: Times a work item is tried before its execution fails (claims count: a crash counts too).
+MAX_ATTEMPTS = 5
+#: Back-off before the second try, doubling each time up to BACKOFF_MAX_SECONDS (both times
+#: the wait scale, like Retry intervals).
+BACKOFF_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 60.0
 
 
 class Worker:
@@ -141,8 +146,41 @@ class Worker:
     def _guarded(self, fn: Callable[[WorkItem], None], item: WorkItem) -> None:
         try:
             fn(item)
-        except Exception:  # a bug must not kill the pool; the lease expiry retries the item
-            log.exception("work item %s (%s) failed", item.id, item.kind)
+        except Exception as exc:  # nothing may kill the pool
+            if isinstance(exc, NewerFormat):
+                # Written by a newer release (this one was rolled back): a newer worker can
+                # carry it on, so it is left, not failed.
+                log.warning("work item %s (%s): %s", item.id, item.kind, exc)
+                return
+            if _store_failed(exc):
+                # The database went away: the item's lease expires and it is claimed again
+                # when the database is back; that is no fault of the item.
+                log.warning("work item %s (%s): store unavailable (%s); retried when its "
+                            "lease expires", item.id, item.kind, exc)
+                return
+            try:
+                self._poisoned(item, exc)
+            except Exception as again:
+                log.warning("work item %s (%s): could not record its failure (%s); retried "
+                            "when its lease expires", item.id, item.kind, again)
+
+    def _poisoned(self, item: WorkItem, exc: Exception) -> None:
+        """A work item failed for a reason of its own (a bug, a value nothing expected):
+        retried ``MAX_ATTEMPTS`` times with back-off, then its execution fails with
+        States.Runtime, so nothing stays RUNNING forever. The traceback is logged once."""
+        if item.attempts < MAX_ATTEMPTS:
+            delay = min(BACKOFF_MAX_SECONDS, BACKOFF_SECONDS * 2 ** max(0, item.attempts - 1))
+            delay *= self.engine.settings.wait_scale
+            log.warning("work item %s (%s) of %s failed (attempt %d of %d): %s: %s; retrying "
+                        "in %.1f s", item.id, item.kind, item.execution_arn, item.attempts,
+                        MAX_ATTEMPTS, type(exc).__name__, exc, delay)
+            self.store.release_work(self.name, [item.id], self.clock() + delay)
+            return
+        log.error("work item %s (%s) of %s failed %d times; failing the execution",
+                  item.id, item.kind, item.execution_arn, item.attempts, exc_info=exc)
+        cause = (f"statewright could not process this execution's work after {item.attempts} "
+                 f"attempts: {type(exc).__name__}: {exc}")
+        self._advance(item, lambda driver, now: driver.fail(now, "States.Runtime", cause))
 
     def _run_invoke(self, item: WorkItem) -> None:
         raw = json.loads(item.payload)
@@ -209,18 +247,17 @@ class Worker:
         ``invocations`` (the function call whose outcome the step applies) are committed with
         the step, whichever attempt commits, even when the step turns out to change nothing
         (the execution ended meanwhile): the function did run."""
-        for _ in range(_MAX_CONFLICTS):
-            record = self.store.get_execution(item.execution_arn)
+
+        def apply(record: ExecutionRecord | None) -> Step | None:
             if record is None:
-                self.store.release_work(self.name, [item.id], None)
-                return
+                return None
             driver = self.engine.driver_for(record)
             now = self.clock()
             batch = step(driver, now) if record.status == "RUNNING" else Batch()
-            if self.engine.commit(record, driver, batch, done_work=[item.id], now=now,
-                                  invocations=invocations):
-                return
-        log.error("work item %s gave up after %d conflicts", item.id, _MAX_CONFLICTS)
+            return Step(record, driver, batch, now, [item.id], invocations)
+
+        if self.engine.update_execution(item.execution_arn, apply) is None:
+            self.store.release_work(self.name, [item.id], None)
 
     # ------------------------------------------------------------------ leases, sleeping
 
@@ -253,10 +290,16 @@ class Worker:
             self.store.wait_for_work(timeout)
 
 
+def _store_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database failing (raised as is, or as the API error it became),
+    not a fault of the work item."""
+    return isinstance(exc, StoreError) or isinstance(exc.__cause__, StoreError)
+
+
 def _json_or_text(payload: bytes | str) -> Any:
     try:
         return json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
 
 

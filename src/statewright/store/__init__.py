@@ -24,6 +24,7 @@ from statewright.store.base import (
     Page,
     StateMachineRecord,
     Store,
+    StoreBusy,
     StoreError,
     WorkItem,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "SqliteStore",
     "StateMachineRecord",
     "Store",
+    "StoreBusy",
     "StoreError",
     "WorkItem",
     "default_path",

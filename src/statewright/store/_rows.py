@@ -1,7 +1,8 @@
 """What the SQL backends share: rows to records, records to parameters, page tokens.
 
-Queries select columns in the field order of the records in ``base.py`` (the query files say
-so), which lets a row become a record positionally without per-column code in each backend.
+Rows are read by column name (``sqlite3.Row`` on SQLite, ``NamedRow`` on PostgreSQL): a query's
+columns carry the names of the record fields in ``base.py``, in any order, so adding a column
+to a table or a query never shifts another.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import binascii
 import json
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from dataclasses import fields
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from statewright.store.base import (
     MAX_INVOCATION_LOG_BYTES,
@@ -30,7 +32,29 @@ from statewright.store.base import (
 )
 
 T = TypeVar("T")
-Row = Sequence[Any]
+
+
+class Row(Protocol):
+    """A result row: its columns by name (and by position)."""
+
+    def __getitem__(self, key: str | int, /) -> Any: ...
+
+
+class NamedRow(tuple[Any, ...]):
+    """A row of PostgreSQL (psycopg's rows are plain tuples): a tuple that also answers its
+    columns by name, as ``sqlite3.Row`` does."""
+
+    _index: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], index: dict[str, int]) -> NamedRow:
+        row = super().__new__(cls, values)
+        row._index = index
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
 
 #: First-page keys: every real key sorts after (or before, descending) these.
 FIRST_SEQ = 0
@@ -40,63 +64,60 @@ LAST_EVENT = 2**62
 FIRST_NAME = ""
 
 
+def _record(cls: type[T], row: Row, **converted: Any) -> T:
+    """The record ``cls`` from the row's columns of the same names as its fields; ``converted``
+    overrides the columns a driver hands back in another type than the record promises."""
+    return cls(**{f.name: converted[f.name] if f.name in converted else row[f.name]
+                  for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def _seconds(value: Any) -> float:
+    return float(value)
+
+
+def _maybe_seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def state_machine(row: Row) -> StateMachineRecord:
-    return StateMachineRecord(*row[:9])
+    return _record(StateMachineRecord, row)
 
 
 def execution(row: Row) -> ExecutionRecord:
-    return ExecutionRecord(*row)
+    return _record(ExecutionRecord, row)
 
 
 def event(row: Row) -> EventRecord:
-    return EventRecord(*row)
+    return _record(EventRecord, row)
 
 
 def work_item(row: Row) -> WorkItem:
     # SQLite's RETURNING hands back REAL columns holding whole numbers as ints; the record
     # promises floats.
-    item_id, arn, kind, due_at, payload, owner, until, attempts = row
-    return WorkItem(
-        item_id,
-        arn,
-        kind,
-        float(due_at),
-        payload,
-        owner,
-        None if until is None else float(until),
-        attempts,
-    )
+    return _record(WorkItem, row, due_at=_seconds(row["due_at"]),
+                   lease_until=_maybe_seconds(row["lease_until"]))
 
 
 def function(row: Row) -> FunctionRecord:
-    (name, runtime, handler, code, sha256, size, timeout, memory, environment, role,
-     description, created_at, last_modified, revision_id) = row
     # psycopg may hand bytea back as a memoryview; the record promises bytes.
-    return FunctionRecord(
-        name, runtime, handler, None if code is None else bytes(code), sha256, size, timeout,
-        memory, environment, role, description, float(created_at), float(last_modified),
-        revision_id,
-    )
+    code = row["code"]
+    return _record(FunctionRecord, row, code=None if code is None else bytes(code),
+                   created_at=_seconds(row["created_at"]),
+                   last_modified=_seconds(row["last_modified"]))
 
 
 def activity(row: Row) -> ActivityRecord:
-    arn, name, created_at, config = row[:4]
-    return ActivityRecord(arn, name, float(created_at), config)
+    return _record(ActivityRecord, row, created_at=_seconds(row["created_at"]))
 
 
 def activity_task(row: Row) -> ActivityTaskRecord:
-    token, activity_arn, execution_arn, data, created_at = row
-    return ActivityTaskRecord(token, activity_arn, execution_arn, data, float(created_at))
+    return _record(ActivityTaskRecord, row, created_at=_seconds(row["created_at"]))
 
 
 def invocation(row: Row) -> InvocationRecord:
-    (invocation_id, execution_arn, event_id, scheduled_event_id, state_name, function_name,
-     request_id, started_at, duration_ms, status, error_type, logs) = row
-    return InvocationRecord(
-        int(invocation_id), execution_arn, event_id, scheduled_event_id, state_name,
-        function_name, request_id, float(started_at), float(duration_ms), status, error_type,
-        logs,
-    )
+    return _record(InvocationRecord, row, id=int(row["id"]),
+                   started_at=_seconds(row["started_at"]),
+                   duration_ms=_seconds(row["duration_ms"]))
 
 
 def invocation_params(record: InvocationRecord) -> dict[str, Any]:

@@ -4,15 +4,20 @@
 (one write transaction, yielding a connection whose ``execute`` returns a cursor), ``_read``
 (one idempotent query, returning all its rows), ``_executemany``, ``_ids`` (a list of ids as
 the dialect binds it), ``_insert`` (one insert whose duplicate key becomes ``AlreadyExists``),
-``_apply`` (one ``apply`` request in its own transaction) and the work signals ``_notify``
-(inside the transaction) and ``_signal_work`` (after it). The dialect's named queries are the
-class attribute ``_q``.
+the work signals ``_notify`` (inside the transaction) and ``_signal_work`` (after it). The dialect's
+named queries are the class attribute ``_q``.
+
+The atomic write path (``apply``/``apply_many``) is written once here too: one transaction per
+batch, a savepoint per request so a failing request undoes only its own writes, the version
+check, work ids, the wake-up. A backend supplies only how a batch's transaction begins
+(``_batch``), what a savepoint is (``_savepoint``) and whether a request's statements are
+pipelined (``_pipeline``: PostgreSQL sends them together and reads the results after).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 from statewright.store import _rows
@@ -22,6 +27,7 @@ from statewright.store.base import (
     ActivityTaskRecord,
     Applied,
     ApplyRequest,
+    Conflict,
     EventRecord,
     ExecutionRecord,
     FunctionRecord,
@@ -29,6 +35,7 @@ from statewright.store.base import (
     NotFound,
     Page,
     StateMachineRecord,
+    StoreError,
     WorkItem,
 )
 
@@ -80,9 +87,27 @@ class SqlStore(AccessSql):
         """One insert in its own transaction; a duplicate key raises AlreadyExists(duplicate)."""
         raise NotImplementedError
 
-    def _apply(self, request: ApplyRequest) -> Applied:
-        """The writes of one ``apply`` in their own transaction."""
+    def _batch(self) -> AbstractContextManager[Connection]:
+        """The transaction a batch of ``apply`` requests shares."""
+        return self._writing()
+
+    def _savepoint(self, conn: Connection) -> AbstractContextManager[None]:
+        """One request's writes inside the batch: rolled back alone when they raise."""
         raise NotImplementedError
+
+    def _pipeline(self, conn: Connection) -> AbstractContextManager[None]:
+        """A request's statements sent together; results are read after it exits. Without a
+        pipeline (the default) each statement runs when issued."""
+        return nullcontext()
+
+    #: Whether ``_pipeline`` defers results (a RETURNING row is fetched after it exits).
+    _pipelined = False
+    #: The driver's integrity error: a duplicate key (two writers appending event N).
+    _integrity_error: type[Exception] = Exception
+
+    def _driver_error(self, exc: Exception) -> StoreError:
+        """A driver exception as the StoreError saying what happened."""
+        return StoreError(str(exc))
 
     def _notify(self, conn: Connection) -> None:
         """Announces added work from inside the transaction that adds it."""
@@ -130,7 +155,7 @@ class SqlStore(AccessSql):
         rows = self._read(
             self._q["list_state_machines"], {"after_seq": after, "limit": limit + 1}
         )
-        result = _rows.page(rows, limit, lambda r: _rows.encode_token("state-machines", r[9]))
+        result = _rows.page(rows, limit, lambda r: _rows.encode_token("state-machines", r["seq"]))
         return Page([_rows.state_machine(r) for r in result.items], result.next_token)
 
     # ------------------------------------------------------------------ tags
@@ -258,8 +283,80 @@ class SqlStore(AccessSql):
         activity_tasks: list[ActivityTaskRecord] | None = None,
         invocations: list[InvocationRecord] | None = None,
     ) -> Applied:
-        return self._apply(ApplyRequest(execution, expected_version, events, new_work,
-                                        done_work, activity_tasks or [], invocations or []))
+        request = ApplyRequest(execution, expected_version, events, new_work, done_work,
+                               activity_tasks or [], invocations or [])
+        result = self.apply_many([request])[0]
+        if isinstance(result, StoreError):
+            raise result
+        return result
+
+    def apply_many(self, requests: list[ApplyRequest]) -> list[Applied | StoreError]:
+        if not requests:
+            return []
+        results: list[Applied | StoreError] = []
+        with self._batch() as conn:
+            for request in requests:
+                try:
+                    with self._savepoint(conn):
+                        results.append(self._apply_one(conn, request))
+                except (Conflict, NotFound) as exc:
+                    results.append(exc)
+                except self._integrity_error as exc:
+                    # Two writers racing on one execution both append event N: the loser's
+                    # insert can fail before its version check is read. That is a Conflict.
+                    results.append(self._stale_or(conn, request, self._driver_error(exc)))
+            woke = any(isinstance(r, Applied) and (q.new_work or q.activity_tasks)
+                       for r, q in zip(results, requests, strict=True))
+            if woke:
+                self._notify(conn)  # wakes workers and GetActivityTask pollers alike
+        if woke:
+            self._signal_work()
+        return results
+
+    def _apply_one(self, conn: Connection, request: ApplyRequest) -> Applied:
+        """The writes of one apply, inside the caller's savepoint; raises Conflict or NotFound
+        (the caller rolls the savepoint back) when the execution is not at the expected
+        version."""
+        q, execution = self._q, request.execution
+        inserted: list[Any] = []
+        with self._pipeline(conn):
+            update = conn.execute(
+                q["update_execution"], _rows.update_params(execution, request.expected_version))
+            if request.events:
+                self._executemany(conn, q["insert_event"],
+                                  [_rows.event_params(e) for e in request.events])
+            for item in request.new_work:
+                cursor = conn.execute(q["insert_work"], _rows.work_params(item))
+                inserted.append(cursor if self._pipelined else cursor.fetchone())
+            if request.done_work:
+                conn.execute(q["delete_work"], {"execution_arn": execution.arn,
+                                                "ids": self._ids(request.done_work)})
+            if request.activity_tasks:
+                self._executemany(conn, q["insert_activity_task"],
+                                  [_rows.activity_task_params(t) for t in request.activity_tasks])
+            if request.invocations:
+                self._executemany(conn, q["insert_invocation"],
+                                  [_rows.invocation_params(i) for i in request.invocations])
+            if execution.status != "RUNNING":
+                conn.execute(q["delete_activity_tasks_of"], {"execution_arn": execution.arn})
+        if update.rowcount != 1:
+            raise self._stale_or(conn, request, Conflict(
+                f"execution {execution.arn} changed during the update"))
+        rows = [c.fetchone() for c in inserted] if self._pipelined else inserted
+        return Applied(request.expected_version + 1, [int(row["id"]) for row in rows])
+
+    def _stale_or(self, conn: Connection, request: ApplyRequest, otherwise: StoreError
+                  ) -> StoreError:
+        """NotFound or Conflict when the execution is not at the expected version, else
+        ``otherwise``."""
+        arn = request.execution.arn
+        row = conn.execute(self._q["get_execution_version"], {"arn": arn}).fetchone()
+        if row is None:
+            return NotFound(f"execution {arn} does not exist")
+        if row["version"] != request.expected_version:
+            return Conflict(
+                f"execution {arn} is at version {row['version']}, not {request.expected_version}")
+        return otherwise
 
     # ------------------------------------------------------------------ invocations
 
@@ -338,7 +435,7 @@ class SqlStore(AccessSql):
         if token is not None:
             after = _rows.decode_token(token, "activities", (int,))[0]
         rows = self._read(self._q["list_activities"], {"after_seq": after, "limit": limit + 1})
-        result = _rows.page(rows, limit, lambda r: _rows.encode_token("activities", r[4]))
+        result = _rows.page(rows, limit, lambda r: _rows.encode_token("activities", r["seq"]))
         return Page([_rows.activity(r) for r in result.items], result.next_token)
 
     def delete_activity(self, arn: str) -> bool:

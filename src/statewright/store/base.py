@@ -25,6 +25,11 @@ class StoreError(Exception):
     """The database failed (I/O error, full disk, lost connection after retries)."""
 
 
+class StoreBusy(StoreError):
+    """The database is up but busy: a lock or a free connection was not had in time. Asking
+    again later may succeed (the API answers a throttling error, not an outage)."""
+
+
 class Conflict(StoreError):
     """An optimistic-concurrency check failed: someone else changed the row first."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
@@ -26,14 +26,12 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from statewright.store import _rows
+from statewright.store._rows import NamedRow
 from statewright.store._sql import SqlStore, tag_params
 from statewright.store.base import (
     AlreadyExists,
-    Applied,
-    ApplyRequest,
-    Conflict,
-    NotFound,
     StateMachineRecord,
+    StoreBusy,
     StoreError,
 )
 from statewright.store.migrate import load_migrations, pending
@@ -76,7 +74,7 @@ class PostgresStore(SqlStore):
             url,
             min_size=min_connections,
             max_size=max_connections,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "row_factory": _named_rows},
             check=ConnectionPool.check_connection,
             timeout=connect_timeout,
             open=False,
@@ -210,45 +208,28 @@ class PostgresStore(SqlStore):
 
     # ------------------------------------------------------------------ apply
 
-    def _apply(self, request: ApplyRequest) -> Applied:
-        try:
-            with self._transaction(pipelined=True) as conn:
-                return _apply_one(conn, request, notify=True)
-        except AlreadyExists:
-            # Two workers racing on one execution both append event N: the loser's insert
-            # can fail before its version check is looked at. That is a Conflict.
-            rows = self._read(Q["get_execution_version"], {"arn": request.execution.arn})
-            _check_version(request, rows[0][0] if rows else None)
-            raise
+    def _batch(self) -> AbstractContextManager[Connection]:
+        return self._transaction(pipelined=True)
 
-    def apply_many(self, requests: list[ApplyRequest]) -> list[Applied | StoreError]:
-        if not requests:
-            return []
-        results: list[Applied | StoreError] = []
-        with self._transaction(pipelined=True) as conn:
-            for request in requests:
-                try:
-                    # A nested transaction is a savepoint: a failing request undoes only
-                    # its own writes and leaves the batch's transaction usable.
-                    with conn.transaction():
-                        results.append(_apply_one(conn, request, notify=False))
-                except (Conflict, NotFound) as exc:
-                    results.append(exc)
-                except pg_errors.IntegrityError as exc:
-                    row = conn.execute(
-                        Q["get_execution_version"], {"arn": request.execution.arn}
-                    ).fetchone()
-                    try:
-                        _check_version(request, row[0] if row else None)
-                        results.append(_store_error(exc, self._where))
-                    except StoreError as stale:
-                        results.append(stale)
-            if any(
-                isinstance(r, Applied) and (q.new_work or q.activity_tasks)
-                for r, q in zip(results, requests, strict=True)
-            ):
-                conn.execute(Q["notify_work"])  # wakes workers and GetActivityTask pollers
-        return results
+    def _savepoint(self, conn: Any) -> AbstractContextManager[Any]:
+        # A nested transaction is a savepoint: a failing request undoes only its own writes
+        # and leaves the batch's transaction usable.
+        return conn.transaction()  # type: ignore[no-any-return]
+
+    @contextmanager
+    def _pipeline(self, conn: Any) -> Iterator[None]:
+        # All of a request's statements go out together (the batch's pipeline, entered once
+        # more to sync it); the version check is read after them.
+        with conn.pipeline() as pipeline:
+            yield
+            pipeline.sync()
+
+    _pipelined = True
+    _integrity_error = pg_errors.IntegrityError
+
+    def _driver_error(self, exc: Exception) -> StoreError:
+        assert isinstance(exc, psycopg.Error)
+        return _store_error(exc, self._where)
 
     # ------------------------------------------------------------------ work
 
@@ -303,61 +284,6 @@ class PostgresStore(SqlStore):
 
 # ---------------------------------------------------------------------- helpers
 
-def _apply_one(conn: Connection, request: ApplyRequest, *, notify: bool) -> Applied:
-    """The writes of one apply, inside the caller's pipelined transaction. All statements go
-    out together; the version check is read after them, and a Conflict or NotFound raised
-    then makes the caller roll back everything they wrote."""
-    execution = request.execution
-    with conn.pipeline() as pipeline:  # the caller's pipeline, entered once more to sync it
-        update = conn.execute(
-            Q["update_execution"], _rows.update_params(execution, request.expected_version)
-        )
-        if request.events:
-            conn.cursor().executemany(
-                Q["insert_event"], [_rows.event_params(e) for e in request.events]
-            )
-        inserts = [
-            conn.execute(Q["insert_work"], _rows.work_params(item)) for item in request.new_work
-        ]
-        if request.done_work:
-            conn.execute(
-                Q["delete_work"], {"execution_arn": execution.arn, "ids": request.done_work}
-            )
-        if request.activity_tasks:
-            conn.cursor().executemany(
-                Q["insert_activity_task"],
-                [_rows.activity_task_params(t) for t in request.activity_tasks],
-            )
-        if request.invocations:
-            conn.cursor().executemany(
-                Q["insert_invocation"], [_rows.invocation_params(i) for i in request.invocations]
-            )
-        if execution.status != "RUNNING":
-            conn.execute(Q["delete_activity_tasks_of"], {"execution_arn": execution.arn})
-        if notify and (request.new_work or request.activity_tasks):
-            conn.execute(Q["notify_work"])
-        pipeline.sync()
-    if update.rowcount != 1:
-        row = conn.execute(Q["get_execution_version"], {"arn": execution.arn}).fetchone()
-        _check_version(request, row[0] if row else None)
-        raise Conflict(f"execution {execution.arn} changed during the update")
-    work_ids = []
-    for cursor in inserts:
-        row = cursor.fetchone()
-        assert row is not None  # RETURNING always yields the new row
-        work_ids.append(int(row[0]))
-    return Applied(request.expected_version + 1, work_ids)
-
-
-def _check_version(request: ApplyRequest, version: int | None) -> None:
-    """Raises NotFound or Conflict unless the execution is at the expected version."""
-    arn = request.execution.arn
-    if version is None:
-        raise NotFound(f"execution {arn} does not exist")
-    if version != request.expected_version:
-        raise Conflict(f"execution {arn} is at version {version}, not {request.expected_version}")
-
-
 def _describe(url: str) -> str:
     """``host:port/dbname`` for messages; never the password."""
     try:
@@ -367,6 +293,16 @@ def _describe(url: str) -> str:
     host = info.get("host") or "localhost"
     port = info.get("port") or "5432"
     return f"{host}:{port}/{info.get('dbname') or info.get('user') or ''}"
+
+
+#: Lock and serialization failures: the server is up, asking again may succeed.
+_BUSY_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
+def _named_rows(cursor: Any) -> Callable[[Sequence[Any]], NamedRow]:
+    """psycopg's row factory for ``NamedRow``: columns by name as well as by position."""
+    index = {column.name: i for i, column in enumerate(cursor.description or ())}
+    return lambda values: NamedRow(values, index)
 
 
 def _store_error(exc: psycopg.Error, where: str) -> StoreError:
@@ -386,6 +322,8 @@ def _store_error(exc: psycopg.Error, where: str) -> StoreError:
         return StoreError(
             f"{where} has no statewright schema, or an older one: run `statewright db migrate`"
         )
+    if (exc.sqlstate or "") in _BUSY_STATES:
+        return StoreBusy(f"PostgreSQL is busy at {where}: {text}")
     if isinstance(exc, psycopg.OperationalError):
         return StoreError(f"lost the connection to PostgreSQL at {where}: {text}")
     return StoreError(f"PostgreSQL error at {where}: {text}")

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,8 @@ from statewright.store import _rows
 from statewright.store._sql import SqlStore, tag_params
 from statewright.store.base import (
     AlreadyExists,
-    Applied,
-    ApplyRequest,
-    Conflict,
-    NotFound,
     StateMachineRecord,
+    StoreBusy,
     StoreError,
 )
 from statewright.store.migrate import load_migrations, pending
@@ -94,6 +91,7 @@ class SqliteStore(SqlStore):
             )
         except sqlite3.Error as exc:
             raise _store_error(exc, self.path) from exc
+        conn.row_factory = sqlite3.Row  # columns by name (and position); see _rows.py
         try:
             if not reader:
                 mode = conn.execute(Q["enable_wal"]).fetchone()[0]
@@ -217,35 +215,14 @@ class SqliteStore(SqlStore):
 
     # ------------------------------------------------------------------ apply
 
-    def _apply(self, request: ApplyRequest) -> Applied:
-        with self._writing() as conn:
-            applied = _apply_one(conn, request)
-        if request.new_work or request.activity_tasks:
-            self._signal_work()
-        return applied
+    def _savepoint(self, conn: Any) -> AbstractContextManager[None]:
+        return _savepoint(conn)
 
-    def apply_many(self, requests: list[ApplyRequest]) -> list[Applied | StoreError]:
-        if not requests:
-            return []
-        results: list[Applied | StoreError] = []
-        with self._writing() as conn:
-            for request in requests:
-                # A savepoint per request: one request's failure undoes only its own writes.
-                conn.execute(Q["savepoint"])
-                try:
-                    results.append(_apply_one(conn, request))
-                except (Conflict, NotFound, sqlite3.IntegrityError) as exc:
-                    conn.execute(Q["rollback_to_savepoint"])
-                    results.append(
-                        exc if isinstance(exc, StoreError) else _store_error(exc, self.path)
-                    )
-                conn.execute(Q["release_savepoint"])
-        if any(
-            isinstance(r, Applied) and (q.new_work or q.activity_tasks)
-            for r, q in zip(results, requests, strict=True)
-        ):
-            self._signal_work()  # wakes workers and GetActivityTask pollers alike
-        return results
+    _integrity_error = sqlite3.IntegrityError
+
+    def _driver_error(self, exc: Exception) -> StoreError:
+        assert isinstance(exc, sqlite3.Error)
+        return _store_error(exc, self.path)
 
     # ------------------------------------------------------------------ work
 
@@ -267,39 +244,21 @@ class SqliteStore(SqlStore):
 
 # ---------------------------------------------------------------------- helpers
 
-def _apply_one(conn: sqlite3.Connection, request: ApplyRequest) -> Applied:
-    """The writes of one apply, inside the caller's transaction. The version check comes
-    first, so a Conflict or NotFound has written nothing."""
-    execution = request.execution
-    params = _rows.update_params(execution, request.expected_version)
-    if conn.execute(Q["update_execution"], params).rowcount != 1:
-        row = conn.execute(Q["get_execution_version"], {"arn": execution.arn}).fetchone()
-        if row is None:
-            raise NotFound(f"execution {execution.arn} does not exist")
-        raise Conflict(
-            f"execution {execution.arn} is at version {row[0]}, not {request.expected_version}"
-        )
-    if request.events:
-        conn.executemany(Q["insert_event"], [_rows.event_params(e) for e in request.events])
-    work_ids = [
-        conn.execute(Q["insert_work"], _rows.work_params(w)).fetchone()[0] for w in request.new_work
-    ]
-    if request.done_work:
-        conn.execute(
-            Q["delete_work"], {"execution_arn": execution.arn, "ids": json.dumps(request.done_work)}
-        )
-    if request.activity_tasks:
-        conn.executemany(
-            Q["insert_activity_task"],
-            [_rows.activity_task_params(t) for t in request.activity_tasks],
-        )
-    if request.invocations:
-        conn.executemany(
-            Q["insert_invocation"], [_rows.invocation_params(i) for i in request.invocations]
-        )
-    if execution.status != "RUNNING":
-        conn.execute(Q["delete_activity_tasks_of"], {"execution_arn": execution.arn})
-    return Applied(request.expected_version + 1, work_ids)
+@contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    """A savepoint inside the batch's transaction: one request's failure undoes only its own
+    writes."""
+    conn.execute(Q["savepoint"])
+    try:
+        yield
+    except BaseException:
+        # After some failures (a full disk) SQLite has already rolled the whole transaction
+        # back and the savepoint is gone: the original error is the one to raise.
+        with suppress(sqlite3.Error):
+            conn.execute(Q["rollback_to_savepoint"])
+            conn.execute(Q["release_savepoint"])
+        raise
+    conn.execute(Q["release_savepoint"])
 
 
 def split_script(script: str) -> list[str]:
@@ -336,7 +295,7 @@ def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
     if primary == sqlite3.SQLITE_FULL or "disk is full" in text:
         return StoreError(f"database or disk is full ({path})")
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
-        return StoreError(
+        return StoreBusy(
             f"database is locked: another connection held the write lock "
             f"longer than the busy timeout ({path})"
         )

@@ -1,6 +1,6 @@
 -- Named queries for SQLite (see queries.py for the format). Parameters are :name.
--- SELECT lists follow the field order of the records in base.py; _rows.py builds records
--- from them positionally.
+-- Result columns carry the names of the record fields in base.py; _rows.py builds records
+-- from them by name.
 
 -- ------------------------------------------------------------------ connections, transactions
 
@@ -321,13 +321,13 @@ WHERE name = :name;
 
 -- name: get_function_without_code
 -- The package is left unread: a revision check costs the same for 1 KB or 50 MB of code.
-SELECT name, runtime, handler, NULL, code_sha256, code_size, timeout, memory_size, environment,
+SELECT name, runtime, handler, NULL AS code, code_sha256, code_size, timeout, memory_size, environment,
        role, description, created_at, last_modified, revision_id
 FROM functions
 WHERE name = :name;
 
 -- name: list_functions
-SELECT name, runtime, handler, NULL, code_sha256, code_size, timeout, memory_size, environment,
+SELECT name, runtime, handler, NULL AS code, code_sha256, code_size, timeout, memory_size, environment,
        role, description, created_at, last_modified, revision_id
 FROM functions
 WHERE name > :after_name

@@ -1,0 +1,82 @@
+"""Versions of the JSON the engine stores and reads back, and the steps that upgrade them.
+
+An execution's cursor (``executions.cursor``) and its work items' payloads (``work.payload``)
+outlive the release that wrote them: executions run for up to a year, and a release may change
+their shape. Each carries ``"version"``; reading one runs the upgrade steps from its version to
+the current one, one step per version, so an execution started under any earlier release
+resumes under this one. Writing always writes the current version.
+
+A row written by a *newer* release (a rollback while such executions run) is refused with
+``NewerFormat``: a worker leaves the item for a newer worker instead of failing it, and the
+API answers 503. The upgrade procedure is in docs/how-to (upgrading statewright).
+
+To change a shape: bump the version, add the step from the previous version to ``_CURSOR_STEPS``
+(or ``_WORK_STEPS``), and add a test that a row in the previous format resumes
+(tests/runtime/test_upgrade.py keeps one per version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from statewright import errors
+
+__all__ = ["CURSOR_VERSION", "WORK_VERSION", "NewerFormat", "upgrade_cursor", "upgrade_work"]
+
+#: The cursor format this release writes. 1: before versions were stored (no ``version`` key).
+CURSOR_VERSION = 2
+#: The work payload format this release writes. 1: before versions were stored.
+WORK_VERSION = 2
+
+Json = dict[str, Any]
+
+
+class NewerFormat(errors.AwsError):
+    """Stored data written by a newer statewright than this one: upgrade this server."""
+
+    code = "ServiceUnavailable"
+    status = 503
+
+
+def _cursor_1_to_2(cursor: Json) -> Json:
+    # Frames written before heartbeats were tracked lack their two fields; the execution
+    # lacks the mock-config invocation counts (none: it ran no test case).
+    frames = [{"beats": 0, "heartbeat_seconds": None, **frame} for frame in cursor["frames"]]
+    return {"invocations": {}, **cursor, "frames": frames}
+
+
+def _work_1_to_2(payload: Json) -> Json:
+    # The shape is unchanged; version 2 records its version, and may carry "due" (the
+    # execution-clock due time), which readers default to the row's due time.
+    return payload
+
+
+#: ``steps[n]`` turns version n into version n + 1.
+_CURSOR_STEPS: dict[int, Callable[[Json], Json]] = {1: _cursor_1_to_2}
+_WORK_STEPS: dict[int, Callable[[Json], Json]] = {1: _work_1_to_2}
+
+
+def _upgrade(raw: Json, current: int, steps: dict[int, Callable[[Json], Json]], what: str
+             ) -> Json:
+    version = raw.get("version", 1)
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"{what} has an unknown version {version!r}")
+    if version > current:
+        raise NewerFormat(
+            f"This {what} was written by a newer statewright (format {version}; this server "
+            f"reads up to {current}): upgrade this server")
+    while version < current:
+        raw = steps[version](raw)
+        version += 1
+    return {**raw, "version": current}
+
+
+def upgrade_cursor(cursor: Json) -> Json:
+    """An execution's cursor in the current format, from any earlier one."""
+    return _upgrade(cursor, CURSOR_VERSION, _CURSOR_STEPS, "execution cursor")
+
+
+def upgrade_work(payload: Json) -> Json:
+    """A work item's payload in the current format, from any earlier one."""
+    return _upgrade(payload, WORK_VERSION, _WORK_STEPS, "work item")
