@@ -13,13 +13,15 @@ ALLOWED = {
     "store": {"store"},
     "functions": {"functions"},
     "runtime": {"asl", "store.base", "functions.base", "functions", "errors", "arns", "config"},
-    "api": {"runtime", "errors", "arns", "config", "asl"},
+    "api": {"runtime", "errors", "arns", "config", "asl", "console"},
     "console": {"runtime", "errors", "config"},
     "errors": set(),
     "arns": {"errors"},
     "config": set(),
     "testing": {"asl", "runtime", "functions"},
-    "cli": {"asl", "runtime", "functions", "errors", "arns", "config", "store", "api", "console"},
+    "cli": {"asl", "runtime", "functions", "errors", "arns", "config", "store", "api", "console",
+            "demo"},
+    "demo": {"runtime", "functions", "errors", "config", "store", "api"},
     "__init__": {"asl"},
 }
 #: Concrete backends the runtime must never name.

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from statewright import __version__
+from statewright import __version__, demo
 from statewright.arns import check_name
 from statewright.asl import InvalidDefinition, StateMachine, parse, validate
 from statewright.asl.events import to_json
@@ -179,6 +179,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _function_commands(commands)
     _key_commands(commands)
+    demo.add_parser(commands).set_defaults(handler=_demo)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="{migrate}")
@@ -668,6 +669,14 @@ class _Terminated(Exception):
 
 def _terminated(signum: int, frame: object) -> None:
     raise _Terminated
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """``statewright demo`` (``demo.py``)."""
+    try:
+        return demo.run(args)
+    except demo.DemoError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 # ----------------------------------------------------------------------------- functions

@@ -1,5 +1,7 @@
 """The HTTP server's Starlette app: the Step Functions API at ``POST /``, Lambda's function
-operations under ``/2015-03-31/functions`` (``lambda_.py``) and ``GET /health``.
+operations under ``/2015-03-31/functions`` (``lambda_.py``), ``GET /health`` and the web
+console under ``/console`` (``statewright.console``; a ``GET /`` naming no IAM ``Action``
+redirects there).
 
 Any ``Host`` is accepted, including ``sync-...``: botocore prefixes the host of
 StartSyncExecution (and TestState) with ``sync-`` even for a custom endpoint, and a proxy or a
@@ -24,9 +26,10 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from statewright import console
 from statewright.api import iam, lambda_, protocol, shapes
 from statewright.api.auth import SigV4Middleware
 from statewright.api.stepfunctions import OPERATIONS
@@ -69,6 +72,9 @@ def create_app(engine: Engine) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def iam_get(request: Request) -> Response:
+        # GET / is IAM's Query API when it names an Action; a browser's GET / goes to the console.
+        if "Action" not in request.query_params:
+            return RedirectResponse(console.PREFIX + "/", status_code=307)
         return await iam.handle(engine, request)
 
     app = Starlette(routes=[
@@ -76,6 +82,7 @@ def create_app(engine: Engine) -> Starlette:
         Route("/", iam_get, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         *lambda_.routes(engine),
+        *console.routes(engine),  # everything under /console
     ])
     # Every request but the health check is signed once the database holds an access key.
     app.add_middleware(SigV4Middleware, engine=engine)

@@ -382,6 +382,30 @@ class Engine:
         self.describe_execution(arn)
         return self._call(self.store.get_history, arn, limit, token, reverse)
 
+    def history_after(self, arn: str, after_id: int = 0, limit: int = 1000
+                      ) -> list[EventRecord]:
+        """Up to ``limit`` history events with ids above ``after_id`` (the console's reads)."""
+        self.describe_execution(arn)
+        return self._call(self.store.history_after, arn, after_id, limit)
+
+    def count_executions(self, state_machine_arn: str) -> dict[str, int]:
+        """How many executions of the state machine are in each status."""
+        return self._call(self.store.count_executions, state_machine_arn)
+
+    def search_executions(
+        self, state_machine_arn: str, status: str | None = None, name_contains: str = "",
+        limit: int = 100, token: str | None = None,
+    ) -> Page[ExecutionRecord]:
+        """ListExecutions narrowed to names containing ``name_contains`` (the console)."""
+        self.describe_state_machine(state_machine_arn)
+        return self._call(self.store.search_executions, state_machine_arn, status,
+                          name_contains, limit, token)
+
+    def list_function_invocations(self, name: str, limit: int = 50
+                                  ) -> list[InvocationRecord]:
+        """The function's most recent invocations, newest first, with their logs."""
+        return self._call(self.store.list_function_invocations, name, limit)
+
     def list_invocations(self, arn: str, limit: int = 100, token: str | None = None
                          ) -> Page[InvocationRecord]:
         """The function invocations the execution's Tasks made, oldest first, with their logs;

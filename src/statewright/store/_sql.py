@@ -227,6 +227,35 @@ class SqlStore(AccessSql):
         rows = [_rows.execution(r) for r in self._read(query, params)]
         return _rows.page(rows, limit, _execution_token)
 
+    def history_after(self, execution_arn: str, after_id: int, limit: int
+                      ) -> list[EventRecord]:
+        params = {"execution_arn": execution_arn, "after_id": after_id,
+                  "limit": _rows.check_limit(limit)}
+        return [_rows.event(r) for r in self._read(self._q["history_forward"], params)]
+
+    def count_executions(self, state_machine_arn: str) -> dict[str, int]:
+        rows = self._read(self._q["count_executions"], {"state_machine_arn": state_machine_arn})
+        return {str(status): int(count) for status, count in rows}
+
+    def search_executions(
+        self, state_machine_arn: str, status: str | None, name_contains: str, limit: int,
+        token: str | None,
+    ) -> Page[ExecutionRecord]:
+        limit = _rows.check_limit(limit)
+        before_date, before_arn = _rows.NEWEST
+        if token is not None:
+            before_date, before_arn = _rows.decode_token(token, "executions", _DATE_ARN)
+        params = {
+            "state_machine_arn": state_machine_arn,
+            "status": status,
+            "name": name_contains,
+            "before_date": self._execution_date(before_date),
+            "before_arn": before_arn,
+            "limit": limit + 1,
+        }
+        rows = [_rows.execution(r) for r in self._read(self._q["search_executions"], params)]
+        return _rows.page(rows, limit, _execution_token)
+
     def get_history(
         self, execution_arn: str, limit: int, token: str | None, reverse: bool
     ) -> Page[EventRecord]:
@@ -336,6 +365,13 @@ class SqlStore(AccessSql):
         limit, params = _rows.invocation_listing(execution_arn, limit, token)
         rows = [_rows.invocation(r) for r in self._read(self._q["list_invocations"], params)]
         return _rows.page(rows, limit, _rows.invocation_token)
+
+    def list_function_invocations(self, function_name: str, limit: int
+                                  ) -> list[InvocationRecord]:
+        limit = _rows.check_limit(limit)
+        params = {"function_name": function_name, "limit": limit}
+        rows = self._read(self._q["list_function_invocations"], params)
+        return [_rows.invocation(r) for r in rows]
 
     def get_invocation(self, invocation_id: int) -> InvocationRecord | None:
         rows = self._read(self._q["get_invocation"], {"id": invocation_id})

@@ -407,6 +407,24 @@ class Store(Protocol):
         """Newest first, as AWS lists them."""
         ...
 
+    def history_after(self, execution_arn: str, after_id: int, limit: int
+                      ) -> list[EventRecord]:
+        """Up to ``limit`` events with ids above ``after_id``, in id order (the console
+        follows a running execution with it)."""
+        ...
+
+    def count_executions(self, state_machine_arn: str) -> dict[str, int]:
+        """How many executions of the state machine are in each status (absent: none)."""
+        ...
+
+    def search_executions(
+        self, state_machine_arn: str, status: str | None, name_contains: str, limit: int,
+        token: str | None,
+    ) -> Page[ExecutionRecord]:
+        """``list_executions`` of those whose name contains ``name_contains``, newest first;
+        ``status`` None: any status. Page tokens are ``list_executions``' own."""
+        ...
+
     def get_history(
         self, execution_arn: str, limit: int, token: str | None, reverse: bool
     ) -> Page[EventRecord]:
@@ -471,6 +489,11 @@ class Store(Protocol):
                          ) -> Page[InvocationRecord]:
         """The execution's function invocations in the order they were recorded (by id),
         logs included; empty for an unknown execution."""
+        ...
+
+    def list_function_invocations(self, function_name: str, limit: int
+                                  ) -> list[InvocationRecord]:
+        """The function's ``limit`` most recent invocations (any execution), newest first."""
         ...
 
     def get_invocation(self, invocation_id: int) -> InvocationRecord | None:

@@ -439,3 +439,30 @@ SELECT policy_arn FROM iam_attachments WHERE role_name = :role_name ORDER BY pol
 
 -- name: count_policy_attachments
 SELECT COUNT(*) FROM iam_attachments WHERE policy_arn = :arn;
+
+-- ------------------------------------------------------------------ console reads
+
+-- name: count_executions
+SELECT status, COUNT(*) FROM executions
+WHERE state_machine_arn = :state_machine_arn
+GROUP BY status;
+
+-- name: search_executions
+-- list_executions with an optional status and a name substring (the console's search box).
+SELECT arn, state_machine_arn, revision_id, name, status, input, start_date, version, cursor,
+       output, error, cause, stop_date
+FROM executions
+WHERE state_machine_arn = :state_machine_arn
+  AND (:status IS NULL OR status = :status)
+  AND instr(name, :name) > 0
+  AND (start_date, arn) < (:before_date, :before_arn)
+ORDER BY start_date DESC, arn DESC
+LIMIT :limit;
+
+-- name: list_function_invocations
+SELECT id, execution_arn, event_id, scheduled_event_id, state_name, function_name,
+       request_id, started_at, duration_ms, status, error_type, logs
+FROM invocations
+WHERE function_name = :function_name
+ORDER BY id DESC
+LIMIT :limit;

@@ -210,3 +210,6 @@ CREATE TABLE iam_attachments (
     PRIMARY KEY (role_name, policy_arn)
 );
 CREATE INDEX iam_attachments_by_policy ON iam_attachments (policy_arn);
+
+-- The console lists a function's most recent invocations.
+CREATE INDEX invocations_by_function ON invocations (function_name, id);
