@@ -113,3 +113,26 @@ def test_a_work_payload_that_cannot_be_read_fails_the_execution(
     record = engine.describe_execution(arn)
     assert (record.status, record.error) == ("FAILED", "States.Runtime")
     assert record.cause is not None and f"after {MAX_ATTEMPTS} attempts" in record.cause
+
+
+class Panic(BaseException):
+    """What a Rust extension's panic looks like to Python (pyo3's PanicException derives
+    from BaseException, not Exception)."""
+
+
+class PanickingInvoker(BrokenInvoker):
+    def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult:
+        self.calls += 1
+        raise Panic("called `Option::unwrap()` on a `None` value")
+
+
+def test_a_panic_in_a_native_library_is_poison_work_too(store: Store) -> None:
+    engine = Engine(store, Settings(wait_scale=0.0))
+    machine = engine.create_state_machine("m", json.dumps(TASK))
+    arn = engine.start_execution(machine.arn, "{}", "panics").execution_arn
+    invoker = PanickingInvoker(failures=0)
+    _drain(engine, invoker)
+    assert invoker.calls == MAX_ATTEMPTS
+    record = engine.describe_execution(arn)
+    assert record.status == "FAILED" and record.error == "States.Runtime"
+    assert record.cause is not None and "Panic" in record.cause

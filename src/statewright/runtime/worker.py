@@ -146,7 +146,11 @@ class Worker:
     def _guarded(self, fn: Callable[[WorkItem], None], item: WorkItem) -> None:
         try:
             fn(item)
-        except Exception as exc:  # nothing may kill the pool
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # nothing may kill the pool
+            # BaseException: a Rust library's panic (pyo3's PanicException, e.g. from the
+            # JSONata engine) is one, and must fail the item like any other bug.
             if isinstance(exc, NewerFormat):
                 # Written by a newer release (this one was rolled back): a newer worker can
                 # carry it on, so it is left, not failed.
@@ -164,7 +168,7 @@ class Worker:
                 log.warning("work item %s (%s): could not record its failure (%s); retried "
                             "when its lease expires", item.id, item.kind, again)
 
-    def _poisoned(self, item: WorkItem, exc: Exception) -> None:
+    def _poisoned(self, item: WorkItem, exc: BaseException) -> None:
         """A work item failed for a reason of its own (a bug, a value nothing expected):
         retried ``MAX_ATTEMPTS`` times with back-off, then its execution fails with
         States.Runtime, so nothing stays RUNNING forever. The traceback is logged once."""
