@@ -25,13 +25,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from statewright import console
 from statewright.api import iam, lambda_, protocol, sigv4
+from statewright.console import auth as console_auth
 from statewright.errors import AwsError
 from statewright.runtime.engine import Engine
 
 log = logging.getLogger("statewright.api")
 
-#: Paths anyone may read without signing: the load balancer's health check.
+#: Paths anyone may read without signing: the load balancer's health check. The console
+#: (``/console``) signs in with a session instead (``statewright.console.auth``).
 OPEN_PATHS = frozenset({"/health"})
 #: The largest body read to check a signature: Lambda's largest request (a 50 MB zip,
 #: base64 in JSON); the app applies each operation's own limit afterwards.
@@ -81,10 +84,14 @@ class SigV4Middleware:
     def __init__(self, app: ASGIApp, engine: Engine) -> None:
         self.app = app
         self.engine = engine
+        self.console = console_auth.Guard(app, engine)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
+            return
+        if is_console(scope):  # a browser: a login session instead of signatures
+            await self.console(scope, receive, send)
             return
         if not await run_in_threadpool(self.engine.access_keys_required):
             await self.app(scope, receive, send)
@@ -114,6 +121,19 @@ class SigV4Middleware:
             await _render(service, exc)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
+
+
+def is_console(scope: Scope) -> bool:
+    """Whether a request is the console's: under ``/console``, or a browser's plain
+    ``GET /`` (no IAM ``Action``, no signature), which the app redirects to the console."""
+    path: str = scope["path"]
+    if path == console.PREFIX or path.startswith(console.PREFIX + "/"):
+        return True
+    if path != "/" or scope["method"] not in ("GET", "HEAD"):
+        return False
+    query = scope.get("query_string", b"").decode("latin-1")
+    signed = any(k.lower() == b"authorization" for k, _ in scope["headers"])
+    return not signed and "Action=" not in query and "X-Amz-" not in query
 
 
 def _raw_path(scope: Scope) -> str:

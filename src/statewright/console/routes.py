@@ -59,7 +59,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": with it browsers send "Origin: null" on the pages' own writes, and
+    # console/auth.py checks that writes come from the console's origin.
+    "Referrer-Policy": "same-origin",
 }
 
 Handler = Callable[[Request], Any]
@@ -243,8 +245,11 @@ class _Api:
             self.engine.delete_state_machine(arn)
             return {"deleted": arn}
         record = self.engine.describe_state_machine(arn)
+        # What the role may invoke (function name -> allowed); None: the role is not enforced.
         return {**self._machine_summary(record), "definition": record.definition,
-                "roleArn": record.role_arn, "revisionId": record.revision_id}
+                "roleArn": record.role_arn, "revisionId": record.revision_id,
+                "rolePermissions": self.engine.role_permissions(arn),
+                "iamStrict": self.engine.settings.iam_strict}
 
     def _create(self, body: dict[str, Any]) -> Any:
         name = _text(body, "name")

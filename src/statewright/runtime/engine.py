@@ -28,6 +28,7 @@ from statewright.asl import DefinitionError, InvalidDefinition, StateMachine, pa
 from statewright.asl.errors import Failure
 from statewright.asl.events import to_json
 from statewright.asl.jsonlimits import MAX_DEPTH, too_deep
+from statewright.asl.resources import classify_resource
 from statewright.asl.step import TaskResult
 from statewright.config import Settings
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
@@ -78,6 +79,8 @@ DEFAULT_ROLE = "arn:aws:iam::123456789012:role/statewright"
 
 #: A state machine tag whose value (a number >= 0) is its executions' wait scale.
 WAIT_SCALE_TAG = "statewright:wait-scale"
+#: ``Store.server_secret`` name of the console's session key (``session_key``).
+SESSION_KEY_NAME = "console-session-hmac"
 #: Largest execution input AWS accepts (UTF-8 bytes).
 MAX_INPUT_BYTES = 262144
 #: How often a waiting GetActivityTask looks at the queue again when no wake-up came: the
@@ -145,6 +148,7 @@ class Engine:
         self._function_ops = FunctionOps(store, self.functions, self.partition, clock)
         self._activities = ActivityOps(store, self.partition, clock)
         self._token_key: bytes | None = None
+        self._session_key: bytes | None = None
         self._access_keys = AccessKeys(store, self.settings, clock)
         self._iam = IamOps(store, self.partition, clock)
 
@@ -638,9 +642,12 @@ class Engine:
         return self._call(operation, self._iam)
 
     def role_permissions(self, state_machine_arn: str) -> dict[str, bool] | None:
-        """For the console: which deployed functions the state machine's role may invoke;
-        None when the role is not enforced (it does not exist in statewright's IAM)."""
+        """For the console: which functions (deployed, or named by the definition) the state
+        machine's role may invoke; None when the role is not enforced (it does not exist in
+        statewright's IAM). A function the definition names by ARN is checked on that ARN,
+        as its Tasks are."""
         machine = self.describe_state_machine(state_machine_arn)
+        written = _function_arns(machine.definition)
         names: list[str] = []
         marker: str | None = None
         while True:
@@ -649,7 +656,8 @@ class Engine:
             marker = page.next_token
             if marker is None:
                 break
-        return self._call(self._iam.invocable, machine.role_arn, names)
+        names += sorted(set(written) - set(names))
+        return self._call(self._iam.invocable, machine.role_arn, names, written)
 
     def task_authorizer(self, execution_arn: str
                         ) -> Callable[[str, str | None], Failure | None]:
@@ -679,6 +687,15 @@ class Engine:
             self._token_key = bytes.fromhex(self._call(
                 self.store.server_secret, TOKEN_KEY_NAME, new_token_key()))
         return self._token_key
+
+    @property
+    def session_key(self) -> bytes:
+        """The key the console signs its login sessions with, shared through the store like
+        the task-token key (read once)."""
+        if self._session_key is None:
+            self._session_key = bytes.fromhex(self._call(
+                self.store.server_secret, SESSION_KEY_NAME, new_token_key()))
+        return self._session_key
 
     def _scale(self, now: float, skew: float = 0.0, scale: float | None = None
                ) -> Callable[[float], float]:
@@ -822,3 +839,30 @@ def _wait_scale(value: str) -> float | None:
     except ValueError:
         return None
     return scale if 0 <= scale < float("inf") else None
+
+
+def _function_arns(definition: str) -> dict[str, str]:
+    """Function name -> the Lambda ARN a Task of the definition names it by (a function ARN
+    Resource, or lambda:invoke's literal FunctionName ARN); the first one wins."""
+    found: dict[str, str] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, dict):
+            return
+        if node.get("Type") == "Task" and isinstance(node.get("Resource"), str):
+            resource = classify_resource(node["Resource"])
+            if resource.kind != "lambda_function" and resource.service == "lambda":
+                parameters = node.get("Parameters") or node.get("Arguments")
+                named = parameters.get("FunctionName") if isinstance(parameters, dict) else None
+                resource = classify_resource(named if isinstance(named, str) else "")
+            if resource.kind == "lambda_function" and resource.function_name:
+                found.setdefault(resource.function_name, resource.arn)
+        for value in node.values():
+            visit(value)
+
+    visit(json.loads(definition))  # stored definitions are valid JSON
+    return found

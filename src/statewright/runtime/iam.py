@@ -255,15 +255,19 @@ class IamOps:
                 documents.append(stored.document)
         return [_parsed(document, False) for document in documents]
 
-    def invocable(self, role_arn: str, function_names: list[str]) -> dict[str, bool] | None:
+    def invocable(self, role_arn: str, function_names: list[str],
+                  written: dict[str, str] | None = None) -> dict[str, bool] | None:
         """For the console: which of the functions the role may invoke; None when the
-        role is not enforced."""
+        role is not enforced. ``written``: the ARN a definition names a function by (what
+        its Tasks are checked on), else the function's ARN in this partition."""
         role = self.role_for(role_arn)
         if role is None:
             return None
         statements = self.policies_of(role)
-        return {name: policy.evaluate(statements, INVOKE_ACTION,
-                                      function_arn(self.partition, name)) == "allow"
+        written = written or {}
+        return {name: policy.evaluate(
+                    statements, INVOKE_ACTION,
+                    written.get(name) or function_arn(self.partition, name)) == "allow"
                 for name in function_names}
 
 

@@ -23,7 +23,29 @@ export async function request(path, { method = "GET", params, body, signal } = {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  return fetch(url, init);
+  // Signed in (access keys exist): the session's CSRF token on every request (console/auth.py).
+  const csrf = csrfToken();
+  if (csrf) init.headers["X-CSRF-Token"] = csrf;
+  const response = await fetch(url, init);
+  if (response.status === 401) window.location.assign(LOGIN); // the session ended
+  return response;
+}
+
+const LOGIN = "/console/login";
+
+/** The session's CSRF token (the statewright_csrf cookie), "" when not signed in. */
+export function csrfToken() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === "statewright_csrf") return value.join("=");
+  }
+  return "";
+}
+
+/** Ends the session and goes to the sign-in page. */
+export async function signOut() {
+  await request("/logout", { method: "POST", body: {} });
+  window.location.assign(LOGIN);
 }
 
 /** A JSON call: the answer's body, or an ApiError. */

@@ -1,6 +1,6 @@
 // The console: a hash router and its pages.
 
-import { call, stream } from "./api.js";
+import { call, csrfToken, signOut, stream } from "./api.js";
 import { h, clear, badge, codeBlock, errorBox, formatDate, formatDuration, pretty, statusLabel } from "./dom.js";
 import { buildGraph, drawGraph, legend } from "./graph.js";
 import { HistoryTable } from "./history.js";
@@ -104,6 +104,8 @@ async function machinePage(params) {
     h("dl", { class: "facts" },
       h("dt", {}, "ARN"), h("dd", { class: "mono" }, machine.arn),
       h("dt", {}, "Type"), h("dd", {}, machine.type),
+      h("dt", {}, "Role"), h("dd", { class: "mono" }, machine.roleArn),
+      h("dt", {}, "May invoke"), h("dd", { "data-role-permissions": "" }, rolePermissions(machine.rolePermissions, machine.iamStrict)),
       h("dt", {}, "Created"), h("dd", {}, formatDate(machine.createdAt)),
       h("dt", {}, "Executions"), h("dd", {}, countsCell(machine.counts))),
     h("section", { "aria-label": "Executions" }, h("h2", {}, "Executions"), filter,
@@ -117,6 +119,21 @@ async function machinePage(params) {
     try { drawGraph(graphBox, buildGraph(JSON.parse(machine.definition))); } catch (e) { graphBox.append(errorBox(e)); }
   });
   return page;
+}
+
+// What the state machine's role may invoke: {function: allowed}, or null (not enforced).
+function rolePermissions(permissions, strict) {
+  if ((permissions === null || permissions === undefined) && strict) {
+    return h("span", { class: "bad-text" }, "Nothing: this role does not exist in statewright's IAM, and the server requires it (serve --iam strict).");
+  }
+  if (permissions === null || permissions === undefined) {
+    return h("span", { class: "muted" }, "Not enforced: this role does not exist in statewright's IAM, so every Task may invoke every function.");
+  }
+  const names = Object.keys(permissions).sort();
+  if (!names.length) return h("span", { class: "muted" }, "No functions are deployed.");
+  return h("ul", { class: "role-list", "aria-label": "Functions the role may invoke" }, ...names.map((name) =>
+    h("li", { class: permissions[name] ? "ok-text" : "bad-text" },
+      permissions[name] ? "✓ " : "✗ ", name, permissions[name] ? " (allowed)" : " (denied)")));
 }
 
 // Where in the text a diagnostic's location (/States/Name/Next) points: the line of its last key.
@@ -447,4 +464,8 @@ async function route() {
 }
 
 window.addEventListener("hashchange", route);
+if (csrfToken()) { // signed in: offer to sign out
+  document.querySelector("header.top").append(
+    h("button", { class: "signout", type: "button", onclick: () => signOut() }, "Sign out"));
+}
 route();
