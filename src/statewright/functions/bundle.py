@@ -84,10 +84,9 @@ def bundle(name: str, path: Path, runtime: str | None = None, handler: str | Non
     return Bundle(name, runtime, handler, code)
 
 
-def folder_functions(folder: Path) -> list[Bundle]:
-    """Every handler file of ``folder`` (``NAME.py`` -> python3.12 ``NAME.handler``,
-    ``NAME.mjs``/``.js``/``.cjs`` -> nodejs20.x), each packaged with the whole folder.
-    Files starting with ``_`` or ``.`` are helpers, not functions."""
+def handler_files(folder: Path) -> list[Path]:
+    """The handler files of ``folder``, by name; files starting with ``_`` or ``.`` are
+    helpers, not functions. Raises BundleError when two files define the same function."""
     files = sorted(p for p in folder.iterdir()
                    if p.is_file() and p.suffix in RUNTIME_BY_SUFFIX
                    and not p.name.startswith(("_", ".")))
@@ -97,6 +96,14 @@ def folder_functions(folder: Path) -> list[Bundle]:
             raise BundleError(f"{seen[file.stem].name} and {file.name} both define the "
                               f"function {file.stem}; keep one")
         seen[file.stem] = file
+    return files
+
+
+def folder_functions(folder: Path) -> list[Bundle]:
+    """Every handler file of ``folder`` (``NAME.py`` -> python3.12 ``NAME.handler``,
+    ``NAME.mjs``/``.js``/``.cjs`` -> nodejs20.x), each packaged with the whole folder.
+    Files starting with ``_`` or ``.`` are helpers, not functions."""
+    files = handler_files(folder)
     if not files:
         return []
     code = zip_folder(folder)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from statewright.functions.base import FunctionConfig, InvokeResult
-from statewright.functions.bundle import RUNTIME_BY_SUFFIX, BundleError
+from statewright.functions.bundle import handler_files
 from statewright.functions.inprocess import FunctionSpec, PythonFunctions
 from statewright.functions.process import ProcessFunctions
 
@@ -30,15 +30,7 @@ class FolderFunctions:
     def __init__(self, folder: Path, *, echo_logs: bool = False, node: str | None = None
                  ) -> None:
         """Raises BundleError when two files define the same function."""
-        files = sorted(p for p in folder.iterdir()
-                       if p.is_file() and p.suffix in RUNTIME_BY_SUFFIX
-                       and not p.name.startswith(("_", ".")))
-        seen: dict[str, Path] = {}
-        for file in files:
-            if file.stem in seen:
-                raise BundleError(f"{seen[file.stem].name} and {file.name} both define the "
-                                  f"function {file.stem}; keep one")
-            seen[file.stem] = file
+        files = handler_files(folder)
         self._echo_logs = echo_logs
         self._python = PythonFunctions(
             [FunctionSpec(f.stem, f) for f in files if f.suffix == ".py"], echo_logs=echo_logs)
