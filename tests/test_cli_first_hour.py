@@ -214,7 +214,7 @@ def test_serve_on_a_port_in_use_says_so_before_deploying(tmp_path: Path) -> None
                            "another --port\n")
 
 
-def test_serve_names_its_database(tmp_path: Path) -> None:
+def test_serve_names_its_database_and_the_console(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -225,11 +225,13 @@ def test_serve_names_its_database(tmp_path: Path) -> None:
     try:
         assert process.stderr is not None
         line = process.stderr.readline()  # the first line, printed once it is listening
+        console = process.stderr.readline()
     finally:
         process.terminate()
         process.wait(timeout=30)
     assert line == (f"statewright serving http://127.0.0.1:{port} "
                     f"(database: sqlite:///{tmp_path}/statewright.db)\n")
+    assert console == f"statewright console http://127.0.0.1:{port}/console/\n"
 
 
 # --- the terminal summary -----------------------------------------------------------------------

@@ -530,6 +530,8 @@ def _serve(args: argparse.Namespace) -> int:
             try:
                 print(f"statewright serving http://{args.host}:{args.port} "
                       f"(database: {_shown_db(args.db)})", file=sys.stderr)
+                print(f"statewright console http://{args.host}:{args.port}/console/",
+                      file=sys.stderr)
                 with contextlib.suppress(_Terminated):
                     uvicorn.run(create_app(engine), host=args.host, port=args.port,
                                 access_log=args.access_log, log_level="info")
