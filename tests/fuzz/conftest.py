@@ -16,9 +16,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +29,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from hypothesis import HealthCheck, settings
+
+from tests.api.conftest import start_server
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "order_processing"
@@ -104,38 +104,12 @@ class FuzzServer:
                           read_timeout=120))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _start(folder: Path) -> tuple[subprocess.Popen[bytes], FuzzServer]:
     functions = folder / "functions"
     shutil.copytree(EXAMPLE / "functions", functions)
-    port = _free_port()
-    log = folder / "server.log"
-    command = [sys.executable, "-m", "statewright.cli", "serve", "--port", str(port),
-               "--db", f"sqlite:///{folder / 'db.sqlite'}", "--wait-scale", "0",
-               "--functions", str(functions)]
-    env = {**os.environ, "STATEWRIGHT_ACTIVITY_POLL_SECONDS": "0.2"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
-                                   env=env)
-    server = FuzzServer(f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(server.url + "/health", timeout=2) as response:
-                if json.loads(response.read()) == {"status": "ok"}:
-                    return process, server
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, f"the server did not start:\n{log.read_text()}"
-        time.sleep(0.05)
+    process, running = start_server(
+        folder, functions, env={"STATEWRIGHT_ACTIVITY_POLL_SECONDS": "0.2"})
+    return process, FuzzServer(running.url, running.log)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> int:

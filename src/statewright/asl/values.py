@@ -100,12 +100,18 @@ def task_seconds(value: Any, field: str) -> int:
     return value
 
 
-def max_concurrency(value: Any, field: str, source: str) -> int:
-    """Map's ``MaxConcurrencyPath``: a non-negative integer (0: no limit)."""
+def _path_integer(value: Any, field: str, source: str) -> int:
+    """A Map count field's value as an integer, else AWS's "not a valid integer" fault."""
     number = _integer(value)
     if number is None:
         raise _runtime(f'The {field} field refers to value "{_text(value)}" which is not a '
                        f"valid integer: {source}")
+    return number
+
+
+def max_concurrency(value: Any, field: str, source: str) -> int:
+    """Map's ``MaxConcurrencyPath``: a non-negative integer (0: no limit)."""
+    number = _path_integer(value, field, source)
     if number < 0:
         raise _runtime(f"Expected non-negative integer for MaxConcurrency, got '{number}' "
                        "instead.")
@@ -114,10 +120,7 @@ def max_concurrency(value: Any, field: str, source: str) -> int:
 
 def tolerated_failure_count(value: Any, field: str, source: str) -> int:
     """Map's ``ToleratedFailureCountPath``: a non-negative integer."""
-    number = _integer(value)
-    if number is None:
-        raise _runtime(f'The {field} field refers to value "{_text(value)}" which is not a '
-                       f"valid integer: {source}")
+    number = _path_integer(value, field, source)
     if number < 0:
         raise _runtime("ToleratedFailureCount cannot be negative.")
     return number

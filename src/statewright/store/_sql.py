@@ -212,20 +212,9 @@ class SqlStore(AccessSql):
     def list_executions(
         self, state_machine_arn: str, status: str | None, limit: int, token: str | None
     ) -> Page[ExecutionRecord]:
-        limit = _rows.check_limit(limit)
-        before_date, before_arn = _rows.NEWEST
-        if token is not None:
-            before_date, before_arn = _rows.decode_token(token, "executions", _DATE_ARN)
-        params = {
-            "state_machine_arn": state_machine_arn,
-            "status": status,
-            "before_date": self._execution_date(before_date),
-            "before_arn": before_arn,
-            "limit": limit + 1,
-        }
-        query = self._q["list_executions" if status is None else "list_executions_by_status"]
-        rows = [_rows.execution(r) for r in self._read(query, params)]
-        return _rows.page(rows, limit, _execution_token)
+        query = "list_executions" if status is None else "list_executions_by_status"
+        return self._executions_page(
+            query, {"state_machine_arn": state_machine_arn, "status": status}, limit, token)
 
     def history_after(self, execution_arn: str, after_id: int, limit: int
                       ) -> list[EventRecord]:
@@ -241,19 +230,21 @@ class SqlStore(AccessSql):
         self, state_machine_arn: str, status: str | None, name_contains: str, limit: int,
         token: str | None,
     ) -> Page[ExecutionRecord]:
+        return self._executions_page(
+            "search_executions",
+            {"state_machine_arn": state_machine_arn, "status": status, "name": name_contains},
+            limit, token)
+
+    def _executions_page(self, query: str, params: dict[str, Any], limit: int,
+                         token: str | None) -> Page[ExecutionRecord]:
+        """One page of a newest-first executions query, after ``token``'s position."""
         limit = _rows.check_limit(limit)
         before_date, before_arn = _rows.NEWEST
         if token is not None:
             before_date, before_arn = _rows.decode_token(token, "executions", _DATE_ARN)
-        params = {
-            "state_machine_arn": state_machine_arn,
-            "status": status,
-            "name": name_contains,
-            "before_date": self._execution_date(before_date),
-            "before_arn": before_arn,
-            "limit": limit + 1,
-        }
-        rows = [_rows.execution(r) for r in self._read(self._q["search_executions"], params)]
+        params = {**params, "before_date": self._execution_date(before_date),
+                  "before_arn": before_arn, "limit": limit + 1}
+        rows = [_rows.execution(r) for r in self._read(self._q[query], params)]
         return _rows.page(rows, limit, _execution_token)
 
     def get_history(
