@@ -47,7 +47,7 @@ from statewright.runtime.function_ops import Settings as FunctionSettings
 from statewright.runtime.functions import FunctionRegistry
 from statewright.runtime.iam import IamOps
 from statewright.runtime.mocks import MockConfig, MockConfigError, TestCase
-from statewright.runtime.records import batch_records, to_record
+from statewright.runtime.records import StoreFrames, batch_records, frame_writes, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.runtime.teststate import TestStateRequest, TestStateResult, test_state
 from statewright.runtime.unavailable import TooManyConflicts, api_error
@@ -303,7 +303,8 @@ class Engine:
         timeout = model.machine.timeout_seconds
         if timeout and driver.status == "RUNNING":
             work.append(WorkItem(0, arn, "timeout", scaled(now + timeout), "{}"))
-        stored = self._call(self.store.create_execution, record, events, work)
+        stored = self._call(self.store.create_execution, record, events, work,
+                            frame_writes(driver))
         if stored != record:
             # The name is taken: AWS starts nothing and answers with the running execution
             # when the input is the same, else refuses.
@@ -552,7 +553,8 @@ class Engine:
             record.start_date, json.loads(record.input), seed=zlib.crc32(record.arn.encode()),
             token_key=self.token_key,
         )
-        return Driver.restore(model, info, json.loads(record.cursor))
+        return Driver.restore(model, info, json.loads(record.cursor),
+                              StoreFrames(self.store, record.arn))
 
     def _revision(self, record: ExecutionRecord) -> StateMachineRecord:
         """The state machine revision the execution runs."""
@@ -596,9 +598,11 @@ class Engine:
         updated = to_record(record, driver, now + driver.skew)
         try:
             self._committer.commit(ApplyRequest(
-                updated, record.version, events, work, done_work, activities, invocations or []))
+                updated, record.version, events, work, done_work, activities, invocations or [],
+                frame_writes(driver)))
         except Conflict:
             return False
+        driver.committed()
         return True
 
     # ------------------------------------------------------------------ access control

@@ -214,3 +214,25 @@ CREATE INDEX iam_attachments_by_policy ON iam_attachments (policy_arn);
 
 -- The console lists a function's most recent invocations.
 CREATE INDEX invocations_by_function ON invocations (function_name, id);
+
+-- One running frame (the root machine, a Parallel branch, a Map iteration) as the driver's
+-- JSON; a frame's row goes when it ends. `parent` finds a fork's running children.
+CREATE TABLE frames (
+    execution_arn text COLLATE "C" NOT NULL,
+    id            integer NOT NULL,
+    parent        integer,
+    data          text NOT NULL,
+    PRIMARY KEY (execution_arn, id)
+);
+CREATE INDEX frames_by_parent ON frames (execution_arn, parent);
+
+-- A running Parallel/Map's children: the input of a child not started yet (MaxConcurrency)
+-- written once at the fork, the output of a child that ended; read once, when the last ends.
+CREATE TABLE fork_items (
+    execution_arn text COLLATE "C" NOT NULL,
+    fork_id       integer NOT NULL,
+    idx           integer NOT NULL,
+    input         text,
+    output        text,
+    PRIMARY KEY (execution_arn, fork_id, idx)
+);
