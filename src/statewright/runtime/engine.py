@@ -303,6 +303,7 @@ class Engine:
         info = ExecutionInfo(arn, machine.arn, name, machine.role_arn, now, data,
                              seed=uuid.uuid4().int & 0xFFFFFFFF, token_key=self.token_key)
         driver = Driver(model, info)
+        driver.source = StoreFrames(self.store, arn)
         driver.test_case = test_case
         driver.wait_scale = self._tagged_wait_scale(machine.arn)
         batch = driver.start()
@@ -323,6 +324,7 @@ class Engine:
             if stored.status == "RUNNING" and stored.input == text:
                 return Started(stored.arn, stored.start_date)
             raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        self._keep(record, driver)
         return Started(arn, now)
 
     def _test_case(self, state_machine_arn: str) -> tuple[str, str | None]:
@@ -641,16 +643,21 @@ class Engine:
         except BaseException:
             self._forget(record.arn)
             raise
-        driver.committed()
-        if driver.status == "RUNNING":
-            with self._kept_lock:
-                self._kept[record.arn] = (replace(updated, version=applied.version), driver)
-                self._kept.move_to_end(record.arn)
-                while len(self._kept) > KEPT_DRIVERS:
-                    self._kept.popitem(last=False)
-        else:
-            self._forget(record.arn)
+        self._keep(replace(updated, version=applied.version), driver)
         return True
+
+    def _keep(self, record: ExecutionRecord, driver: Driver) -> None:
+        """``driver`` was just committed as ``record``: the execution's next step here starts
+        from it (while it runs)."""
+        driver.committed()
+        if driver.status != "RUNNING":
+            self._forget(record.arn)
+            return
+        with self._kept_lock:
+            self._kept[record.arn] = (record, driver)
+            self._kept.move_to_end(record.arn)
+            while len(self._kept) > KEPT_DRIVERS:
+                self._kept.popitem(last=False)
 
     def _forget(self, arn: str) -> None:
         with self._kept_lock:
