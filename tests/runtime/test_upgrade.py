@@ -85,8 +85,14 @@ def _rewrite(path: Path, cursor: str, wake: str) -> None:
                             (wake,)).rowcount == 1
 
 
+def _restarted(engine: Engine) -> Engine:
+    """The engine of a process of another release started on the rewritten rows (nothing of
+    the execution in its memory)."""
+    return Engine(engine.store, engine.settings)
+
+
 def _drain(engine: Engine) -> None:
-    worker = Worker(engine, PythonFunctions(), threads=2, poll_seconds=0.05)
+    worker = Worker(_restarted(engine), PythonFunctions(), threads=2, poll_seconds=0.05)
     try:
         worker.drain(time.monotonic() + 30)
     finally:
@@ -168,6 +174,7 @@ def test_a_row_from_a_newer_release_is_left_for_it_not_failed(
     store: Store, sqlite_path: Path
 ) -> None:
     engine, arn = _started(store)
+    engine = _restarted(engine)
     newer = json.dumps({**json.loads(V1_CURSOR), "version": CURSOR_VERSION + 1})
     _rewrite(sqlite_path, newer, json.dumps({**json.loads(V1_WAKE), "version": 1}))
     worker = Worker(engine, PythonFunctions(), threads=1, poll_seconds=0.05)
