@@ -112,10 +112,15 @@ def test_this_release_writes_versioned_rows(store: Store, sqlite_path: Path) -> 
     assert payload["version"] == WORK_VERSION
     # Version 3 keeps the head of the previous formats (the fixtures are still faithful)
     # and moves the frames to rows of their own.
-    assert cursor.keys() | {"frames"} == json.loads(V2_CURSOR_MAP_IN_FLIGHT).keys()
-    assert [(f["id"], f["state"]) for f in frames] == [(0, "Fan"), (2, "Nap")]
-    assert "input" not in frames[0]  # a forking frame's input is kept with its fork
-    fork_id = frames[0]["fork"][0]
+    # and moves the frames out: the root frame rides with the head ("root"; "rows": some
+    # frames are rows), the others are rows of their own.
+    assert cursor.keys() - {"root", "rows"} | {"frames"} == json.loads(
+        V2_CURSOR_MAP_IN_FLIGHT).keys()
+    root = cursor["root"]
+    assert (root["id"], root["state"], cursor["rows"]) == (0, "Fan", True)
+    assert "input" not in root  # a forking frame's input is kept with its fork
+    assert [(f["id"], f["state"]) for f in frames] == [(2, "Nap")]
+    fork_id = root["fork"][0]
     assert items == [(fork_id, -1, '{"items":[1,2]}', None), (fork_id, 1, "2", None)]
 
 

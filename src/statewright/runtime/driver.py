@@ -134,6 +134,9 @@ class Driver:
         self._dropped: list[int] = []
         """Forks completed since the last commit."""
         self._changes: FrameChanges | None = None
+        self._rows = False
+        """Whether any frame or fork-item row was ever written (else an ending execution has
+        none to delete). The root frame is part of the head, not a row."""
 
     # ------------------------------------------------------------------ persistence
 
@@ -149,6 +152,11 @@ class Driver:
             "next_frame": self._next_frame,
             "next_event": self._next_event,
             "invocations": self.invocations,
+            # The root frame rides with the head (a step nearly always touches it; a forking
+            # frame's row is small); only Parallel branches and Map iterations are rows.
+            **({"root": frame_to_json(root)} if (root := self.frames.get(0)) is not None
+               and not root.done else {}),
+            **({"rows": True} if self._rows else {}),
             **({"skew": self.skew} if self.skew else {}),
             **({"wait_scale": self.wait_scale} if self.wait_scale is not None else {}),
             **({"test_case": self.test_case} if self.test_case is not None else {}),
@@ -176,6 +184,9 @@ class Driver:
         driver.test_case = cursor.get("test_case")
         driver.skew = cursor.get("skew", 0.0)
         driver.wait_scale = cursor.get("wait_scale")
+        driver._rows = cursor.get("rows", False)
+        if cursor.get("root") is not None:
+            driver.frames[0] = frame_from_json(cursor["root"], state_machine.machine)
         # A cursor of a release that kept every frame in it (upgraded by ``upgrade.py``):
         # its frames and fork items become rows at the next commit.
         for raw in cursor.get("frames", ()):  # parents come before their children
@@ -190,6 +201,7 @@ class Driver:
             driver._touched.add(frame.id)
             if frame.fork is not None:
                 driver._inputs[(frame.fork.id, PARENT_INPUT)] = frame.input
+                driver._rows = True
         for fork_id, index, value in cursor.get("inputs", ()):
             driver._inputs[(fork_id, index)] = value
         for fork_id, index, value in cursor.get("outputs", ()):
@@ -205,8 +217,8 @@ class Driver:
             changes = FrameChanges()
             for frame_id in sorted(self._touched):
                 frame = self.frames.get(frame_id)
-                if frame is None or frame.done:
-                    continue
+                if frame is None or frame.done or frame.parent is None:
+                    continue  # the root is written with the head
                 data = to_json(frame_to_json(frame))
                 if self._stored.get(frame_id) != data:
                     changes.put.append((frame_id, frame.parent, data))
@@ -215,6 +227,8 @@ class Driver:
             changes.outputs = [(f, i, to_json(v)) for f, outputs in self._outputs.items()
                                for i, v in outputs.items()]
             changes.drop_forks = list(self._dropped)
+        if changes.clear and not self._rows:
+            changes.clear = False  # nothing of it was ever a row
         self._changes = changes
         return changes
 
@@ -496,6 +510,7 @@ class Driver:
     def _fork(self, frame: Frame, decision: step.Fork) -> None:
         fork_id = self._next_frame  # fork ids come from the frame ids: unique, never reused
         self._next_frame += 1
+        self._rows = True  # its children and items are rows from now on
         fork = frame.fork = Fork(
             fork_id, decision.kind, len(decision.inputs), decision.max_concurrency,
             decision.tolerated_failure_count, decision.tolerated_failure_percentage,
