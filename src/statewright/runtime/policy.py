@@ -38,7 +38,7 @@ KNOWN_KEYS = frozenset({
     "aws:principalarn", "aws:principalaccount", "aws:principaltype", "aws:userid",
     "aws:requestedregion", "aws:currenttime", "aws:epochtime", "aws:securetransport",
     "aws:sourceip", "aws:sourceaccount", "aws:sourcearn", "aws:viaawsservice",
-    "aws:calledvia", "iam:passedtoservice",
+    "aws:calledvia", "iam:passedtoservice", "iam:policyarn",
 })
 _NEGATED = ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals",
             "ArnNotLike", "NumericNotEquals", "DateNotEquals", "NotIpAddress")
