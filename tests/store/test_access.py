@@ -32,6 +32,41 @@ def test_access_keys(store: Store) -> None:
     assert not store.has_access_keys()
 
 
+def test_keys_bound_to_roles_and_functions(store: Store) -> None:
+    """A role-bound key turns signature checks on; a function's keys alone do not."""
+    function_key = AccessKeyRecord("SWAS1", "function:f", "v1:a", 1000.0,
+                                   ROLE.arn, "f")
+    store.put_access_key(function_key)
+    assert not store.has_access_keys()
+    assert store.get_access_key("SWAS1") == function_key
+    newer = AccessKeyRecord("SWAS2", "function:f", "v1:b", 1001.0, ROLE.arn, "f")
+    store.put_access_key(newer)
+    assert store.function_access_keys("f") == [function_key, newer]
+    assert store.function_access_keys("g") == []
+    assert store.delete_function_access_keys("f", keep="SWAS2") == 1
+    assert store.function_access_keys("f") == [newer]
+    bound = AccessKeyRecord("SWAK3", "reader", "v1:c", 1002.0, ROLE.arn)
+    store.put_access_key(bound)
+    assert store.has_access_keys()
+    assert store.list_access_keys() == [newer, bound]
+    assert store.delete_function_access_keys("f") == 1
+    assert store.list_access_keys() == [bound]
+
+
+def test_console_sessions_end_when_signed_out_or_expired(store: Store) -> None:
+    store.put_console_session("s1", "SWAK1", 1000.0, 2000.0)
+    assert store.console_session_live("s1", 1500.0)
+    assert not store.console_session_live("s1", 2000.0)  # expired
+    assert not store.console_session_live("s2", 1500.0)
+    assert store.delete_console_session("s1") and not store.delete_console_session("s1")
+    assert not store.console_session_live("s1", 1500.0)
+    # A new sign-in forgets the sessions that have expired.
+    store.put_console_session("old", "SWAK1", 1000.0, 1100.0)
+    store.put_console_session("new", "SWAK1", 1200.0, 2200.0)
+    assert not store.delete_console_session("old")
+    assert store.console_session_live("new", 1300.0)
+
+
 def test_the_first_server_secret_stored_wins(store: Store) -> None:
     assert store.server_secret("token", "first") == "first"
     assert store.server_secret("token", "second") == "first"
