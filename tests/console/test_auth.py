@@ -356,6 +356,18 @@ def test_signing_out_on_one_server_ends_the_session_on_every_server(
         stop_and_check(process, other)
 
 
+def test_a_role_bound_key_cannot_sign_in(secured: Secured) -> None:
+    """The console's API is an operator's (not authorised per operation): only keys made
+    without --role sign in."""
+    iam = secured.client("iam")
+    iam.create_role(RoleName="console-reader", AssumeRolePolicyDocument=TRUST)
+    key = json.loads(secured.keys("create", "--role", "console-reader").stdout)
+    answer = sign_in(secured, key_id=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert answer.status == 403
+    assert "bound to an IAM role" in answer.body
+    assert answer.header("set-cookie") is None
+
+
 def test_deleting_the_key_ends_its_sessions(secured: Secured) -> None:
     key = json.loads(secured.keys("create", "--name", "short-lived").stdout)
     cookie, csrf = session_of(sign_in(secured, key_id=key["AccessKeyId"],

@@ -7,6 +7,8 @@ against the stored one in constant time, and sets a session cookie:
 - the session names the key, when it was issued and a random id, and ends in an HMAC-SHA256
   tag keyed by a random secret every process of the database shares (``Engine.session_key``,
   kept in the store like the task-token key): it cannot be forged or altered;
+- only an administrator's key signs in (a key bound to a role, or a function's, is refused:
+  the console's own API is not authorised per operation);
 - it lasts ``SESSION_SECONDS``; deleting the key ends its sessions at the next request;
 - it is recorded in the database (``console_sessions``) when it starts, and a request's session
   must still be recorded: signing out deletes the row, which ends the session on every server
@@ -199,12 +201,17 @@ class Guard:
         secret = (form.get("secretAccessKey") or [""])[0].strip()
         if not key_id or not secret:
             return _login_page("Enter an access key id and its secret.", 400)
-        stored = await run_in_threadpool(self.engine.access_key_secret, key_id)
+        grant = await run_in_threadpool(self.engine.access_key, key_id)
         # Compare even for an unknown key, so the answer takes as long either way.
-        expected = stored if stored is not None else secrets.token_urlsafe(30)
+        expected = grant.secret if grant is not None else secrets.token_urlsafe(30)
         matches = hmac.compare_digest(secret.encode(), expected.encode())
-        if stored is None or not matches:
+        if grant is None or not matches:
             return _login_page("The access key id or the secret is wrong.", 401)
+        if grant.role_arn is not None:
+            # The console's own API is an operator's: it is not authorised per operation.
+            return _login_page("This key is bound to an IAM role; the console needs an "
+                               "administrator's key (statewright keys create without --role).",
+                               403)
         key = await run_in_threadpool(lambda: self.engine.session_key)
         session = Session(key_id, int(self.clock()), secrets.token_urlsafe(18))
         await run_in_threadpool(self.engine.start_console_session, session.session_id,

@@ -8,6 +8,9 @@ ALTER TABLE access_keys ADD COLUMN role_arn text;
 -- used with a session token); those keys alone do not turn signature checks on.
 ALTER TABLE access_keys ADD COLUMN function_name text;
 CREATE INDEX access_keys_by_function ON access_keys (function_name);
+-- The one key every function shared before (an administrator's key, unscoped): each function
+-- now gets its own, bound to its role, when its next worker starts.
+DELETE FROM access_keys WHERE name = 'statewright-functions' AND function_name IS NULL;
 
 -- A signed-in console browser. Signing out deletes the row: the session ends on every
 -- server of the database at its next request.
