@@ -325,3 +325,44 @@ def test_a_function_key_needs_its_session_token(secured: Secured, unique: str) -
     assert _error(client(None).list_state_machines)[:2] == ("UnrecognizedClientException", 400)
     assert _error(client(token + "x").list_state_machines)[:2] == (
         "UnrecognizedClientException", 400)
+
+
+# ----------------------------------------------------------------------------- activities
+
+
+def test_activities_need_nothing_of_the_state_machine_role_and_the_worker_is_authorised(
+        secured: Secured, unique: str) -> None:
+    """On AWS the state machine's role needs no permission for an activity Task; the worker
+    needs states:GetActivityTask on the activity and states:SendTask* with its own
+    credentials. Here the machine's role exists in IAM and allows nothing; the worker's key
+    may poll one activity and send results."""
+    admin = secured.client("stepfunctions")
+    iam = secured.client("iam")
+    machine_role = unique + "-machine"
+    iam.create_role(RoleName=machine_role, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    activity = admin.create_activity(name=unique)["activityArn"]
+    other = admin.create_activity(name=unique + "-other")["activityArn"]
+    worker_key = _bound_key(secured, unique + "-worker", _policy(
+        {"Effect": "Allow", "Action": "states:GetActivityTask", "Resource": activity},
+        {"Effect": "Allow", "Action": "states:SendTask*", "Resource": "*"}), name="worker")
+    definition = json.dumps({"StartAt": "Work", "States": {"Work": {
+        "Type": "Task", "Resource": activity, "End": True}}})
+    machine = admin.create_state_machine(
+        name=unique, definition=definition,
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/{machine_role}")["stateMachineArn"]
+    execution = admin.start_execution(stateMachineArn=machine, input='{"n": 1}')[
+        "executionArn"]
+    worker = secured.client("stepfunctions", worker_key.key_id, worker_key.secret,
+                            read_timeout=90)
+    code, status, message = _error(lambda: worker.get_activity_task(activityArn=other))
+    assert (code, status) == ("AccessDeniedException", 400)
+    _denied(message, worker_key.role, "worker", "states:GetActivityTask", other)
+    task = worker.get_activity_task(activityArn=activity, workerName="w")
+    assert json.loads(task["input"]) == {"n": 1}
+    worker.send_task_success(taskToken=task["taskToken"], output='{"done": true}')
+    described = wait_for(admin, execution)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"done": True}
