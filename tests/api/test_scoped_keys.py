@@ -291,6 +291,19 @@ def test_a_function_gets_its_own_credentials_scoped_to_its_role(
     iam.put_role_policy(RoleName=unique, PolicyName="list", PolicyDocument=_policy(
         {"Effect": "Allow", "Action": "states:ListStateMachines", "Resource": "*"}))
     assert _run_probe(secured, unique, unique + "-2")["list"] == "allowed"
+    # Another role: fresh workers, with a new key bound to it; the old key is gone.
+    iam.create_role(RoleName=unique + "-2", AssumeRolePolicyDocument=LAMBDA_TRUST)
+    iam.put_role_policy(RoleName=unique + "-2", PolicyName="callbacks",
+                        PolicyDocument=_policy({"Effect": "Allow",
+                                                "Action": "states:SendTask*", "Resource": "*"}))
+    lam.update_function_configuration(FunctionName=unique, Role=role_arn + "-2")
+    seen = _run_probe(secured, unique, unique + "-3")
+    assert seen["list"] == "AccessDeniedException"
+    _denied(seen["message"], unique + "-2", unique, "states:ListStateMachines", "*")
+    listed = [json.loads(line) for line in keys_cli(
+        "list", "--db", secured.db, env=secured.env).stdout.splitlines()]
+    keys = [k for k in listed if k.get("Function") == unique]
+    assert [k["Role"] for k in keys] == [role_arn + "-2"]
     # Deleting the function deletes its key.
     lam.delete_function(FunctionName=unique)
     listed = [json.loads(line) for line in keys_cli(

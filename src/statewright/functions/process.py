@@ -393,6 +393,7 @@ def _fingerprint(config: FunctionConfig) -> tuple[object, ...]:
         tuple(sorted(config.environment.items())),
         config.version,
         config.code_sha256,
+        config.role,  # its credentials are bound to it
     )
 
 
