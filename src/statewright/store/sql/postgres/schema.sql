@@ -166,10 +166,10 @@ CREATE TABLE access_keys (
     name          text NOT NULL,
     sealed_secret text NOT NULL,
     created_at    double precision NOT NULL,
-    -- (0007) NULL: an administrator's key; else requests signed with it are authorised
+    -- (scoped_keys migration) NULL: an administrator's key; else requests signed with it are authorised
     -- against this role's policies.
     role_arn      text,
-    -- (0007) set on the keys the server makes for a function's workers.
+    -- (scoped_keys migration) set on the keys the server makes for a function's workers.
     function_name text
 );
 CREATE INDEX access_keys_by_function ON access_keys (function_name);
@@ -221,7 +221,7 @@ CREATE INDEX iam_attachments_by_policy ON iam_attachments (policy_arn);
 -- The console lists a function's most recent invocations.
 CREATE INDEX invocations_by_function ON invocations (function_name, id);
 
--- (0007) A signed-in console browser; signing out deletes the row on every server node.
+-- (scoped_keys migration) A signed-in console browser; signing out deletes the row on every server node.
 CREATE TABLE console_sessions (
     session_id    text PRIMARY KEY,
     access_key_id text NOT NULL,

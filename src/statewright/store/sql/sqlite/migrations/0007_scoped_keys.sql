@@ -1,4 +1,4 @@
--- 0007 (issue 12, scoped keys): access keys bound to an IAM role, the keys the server makes
+-- scoped_keys (issue 12): access keys bound to an IAM role, the keys the server makes
 -- for each function's workers, and console sessions every server node sees.
 
 -- NULL: an administrator's key (every operation); else requests signed with the key are
