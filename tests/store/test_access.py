@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
+from statewright.store import sqlite as sqlite_module
 from statewright.store.base import (
     AccessKeyRecord,
     AlreadyExists,
@@ -11,6 +15,8 @@ from statewright.store.base import (
     RoleRecord,
     Store,
 )
+from statewright.store.migrate import load_migrations
+from statewright.store.sqlite import SqliteStore
 
 ROLE = RoleRecord("r", "arn:aws:iam::123456789012:role/r", "AROAX", "/", '{"Statement": []}',
                   "", 3600, 1000.0)
@@ -92,3 +98,30 @@ def test_roles_with_policies_are_not_deleted(store: Store) -> None:
     assert store.delete_policy(POLICY.arn) and store.get_policy(POLICY.arn) is None
     assert store.update_assume_role_policy("r", "{}") and store.get_role("r").assume_role_policy == "{}"  # type: ignore[union-attr]  # noqa: E501
     assert store.delete_role("r") and store.get_role("r") is None
+
+
+def test_the_scoped_keys_migration_drops_the_old_shared_functions_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before it, every function signed with one administrator's key named
+    ``statewright-functions``; after it, each function gets its own, so that key goes, and
+    the other keys stay administrators' keys."""
+    every = load_migrations("sqlite")
+    scoped = next(m.version for m in every if m.name == "scoped_keys")
+    monkeypatch.setattr(sqlite_module, "load_migrations",
+                        lambda dialect: [m for m in every if m.version < scoped])
+    path = tmp_path / "old.db"
+    store = SqliteStore(path)
+    store.migrate()
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.executemany("INSERT INTO access_keys VALUES (?, ?, ?, ?)", [
+            ("SWAKADMIN", "ci", "v1:a", 1.0), ("SWAKFUNCS", "statewright-functions", "v1:b", 2.0)])
+    conn.close()
+    monkeypatch.setattr(sqlite_module, "load_migrations", lambda dialect: every)
+    store = SqliteStore(path)
+    try:
+        store.migrate()
+        assert store.list_access_keys() == [AccessKeyRecord("SWAKADMIN", "ci", "v1:a", 1.0)]
+        assert store.has_access_keys()
+    finally:
+        store.close()

@@ -294,9 +294,10 @@ class IamOps:
             return None
         statements = self.policies_of(role)
         written = written or {}
+        context = self.context(role, secure=True)  # as a Task's call is checked
         return {name: policy.evaluate(
                     statements, INVOKE_ACTION,
-                    written.get(name) or function_arn(self.partition, name)) == "allow"
+                    written.get(name) or function_arn(self.partition, name), context) == "allow"
                 for name in function_names}
 
 
