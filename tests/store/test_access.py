@@ -45,11 +45,11 @@ def test_keys_bound_to_roles_and_functions(store: Store) -> None:
     store.put_access_key(function_key)
     assert not store.has_access_keys()
     assert store.get_access_key("SWAS1") == function_key
-    newer = AccessKeyRecord("SWAS2", "function:f", "v1:b", 1001.0, ROLE.arn, "f")
+    newer = AccessKeyRecord("SWAS2", "function:f", "v1:b", 1001.0, ROLE.arn + "2", "f")
     store.put_access_key(newer)
     assert store.function_access_keys("f") == [function_key, newer]
     assert store.function_access_keys("g") == []
-    assert store.delete_function_access_keys("f", keep="SWAS2") == 1
+    assert store.delete_function_access_keys("f", keep_role=ROLE.arn + "2") == 1
     assert store.function_access_keys("f") == [newer]
     bound = AccessKeyRecord("SWAK3", "reader", "v1:c", 1002.0, ROLE.arn)
     store.put_access_key(bound)

@@ -111,15 +111,17 @@ class AccessKeys:
 
     def for_function(self, function_name: str, role_arn: str) -> tuple[str, str, str]:
         """The credentials a function's workers get: ``(key id, secret, session token)``,
-        bound to its execution role. Made on first need; a key bound to another role (the
-        function's role changed) is replaced, and the function's older keys are deleted."""
+        bound to its execution role. Made on first need; when the function's role changed,
+        a key bound to the new one replaces those bound to the old one."""
         for record in reversed(self.store.function_access_keys(function_name)):
             if record.role_arn == role_arn:
                 secret = self._open(record)
                 return record.access_key_id, secret, session_token(record.access_key_id,
                                                                    secret)
         key_id, secret = self.create(f"function:{function_name}", role_arn, function_name)
-        self.store.delete_function_access_keys(function_name, keep=key_id)
+        # Keys bound to its former role go; another server's key for this role stays (both
+        # may have made one at once, and its workers use theirs).
+        self.store.delete_function_access_keys(function_name, keep_role=role_arn)
         return key_id, secret, session_token(key_id, secret)
 
     def forget_function(self, function_name: str) -> int:

@@ -49,10 +49,11 @@ class AccessSql:
         rows = self._read(self._q["function_access_keys"], {"function_name": function_name})
         return [AccessKeyRecord(*row) for row in rows]
 
-    def delete_function_access_keys(self: _Hooks, function_name: str, keep: str = "") -> int:
+    def delete_function_access_keys(self: _Hooks, function_name: str,
+                                    keep_role: str = "") -> int:
         with self._writing() as conn:
-            return int(conn.execute(self._q["delete_function_access_keys"],
-                                    {"function_name": function_name, "keep": keep}).rowcount)
+            return int(conn.execute(self._q["delete_function_access_keys"], {
+                "function_name": function_name, "keep_role": keep_role}).rowcount)
 
     # ------------------------------------------------------------------ console sessions
 

@@ -580,8 +580,9 @@ class Store(Protocol):
         """The keys made for a function's workers, oldest first."""
         ...
 
-    def delete_function_access_keys(self, function_name: str, keep: str = "") -> int:
-        """Deletes a function's keys but ``keep``; how many were deleted."""
+    def delete_function_access_keys(self, function_name: str, keep_role: str = "") -> int:
+        """Deletes a function's keys but those bound to ``keep_role`` ("": all of them);
+        how many were deleted."""
         ...
 
     def put_console_session(self, session_id: str, access_key_id: str, issued_at: float,

@@ -363,7 +363,9 @@ SELECT access_key_id, name, sealed_secret, created_at, role_arn, function_name
 FROM access_keys WHERE function_name = %(function_name)s ORDER BY created_at, access_key_id;
 
 -- name: delete_function_access_keys
-DELETE FROM access_keys WHERE function_name = %(function_name)s AND access_key_id != %(keep)s;
+-- Keeps the keys bound to keep_role (two servers may each have made one at once).
+DELETE FROM access_keys
+WHERE function_name = %(function_name)s AND role_arn IS DISTINCT FROM %(keep_role)s;
 
 -- name: insert_console_session
 INSERT INTO console_sessions (session_id, access_key_id, issued_at, expires_at)

@@ -365,7 +365,9 @@ SELECT access_key_id, name, sealed_secret, created_at, role_arn, function_name
 FROM access_keys WHERE function_name = :function_name ORDER BY created_at, access_key_id;
 
 -- name: delete_function_access_keys
-DELETE FROM access_keys WHERE function_name = :function_name AND access_key_id != :keep;
+-- Keeps the keys bound to :keep_role (two servers may each have made one at once).
+DELETE FROM access_keys
+WHERE function_name = :function_name AND role_arn IS NOT :keep_role;
 
 -- name: insert_console_session
 INSERT INTO console_sessions (session_id, access_key_id, issued_at, expires_at)
