@@ -1,10 +1,10 @@
--- 0007: an execution's frames and its forks' items are rows of their own (issue 9), so a step
+-- 0008: an execution's frames and its forks' items are rows of their own (issue 9), so a step
 -- reads and writes only what it touches: a Map of 3,000 items costs a step what one of 10 does.
 -- The execution's cursor keeps only the head (status, counters); frames move over as their
 -- executions next take a step (an upgraded cursor carries them until then).
 
--- One running frame (the root machine, a Parallel branch, a Map iteration) as the driver's
--- JSON; a frame's row goes when it ends. `parent` finds a fork's running children.
+-- One running Parallel branch or Map iteration as the driver's JSON (the root frame rides
+-- with the execution's cursor); a frame's row goes when it ends. `parent` finds a fork's running children.
 CREATE TABLE frames (
     execution_arn TEXT NOT NULL,
     id            INTEGER NOT NULL,
