@@ -51,6 +51,9 @@ class FunctionConfig:
     """The version the context reports (``function_version``, ``functionVersion``)."""
     code_sha256: str = ""
     """The code's identity (Lambda's CodeSha256): warm workers of other code are retired."""
+    reserved_concurrency: int | None = None
+    """Lambda's ReservedConcurrentExecutions (PutFunctionConcurrency): the most invocations
+    of this function that run at once; None: only the invoker's own limit applies."""
 
 
 class FunctionNotFound(Exception):
@@ -61,7 +64,21 @@ class FunctionNotFound(Exception):
         self.name = name
 
 
+class Throttled(Exception):
+    """The invocation was refused, not run: the function or the invoker is at its concurrency
+    limit (Lambda's ``TooManyRequestsException``, HTTP 429, message ``Rate Exceeded.``)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__("Rate Exceeded.")
+        self.name = name
+        self.reason = reason
+        """Lambda's ThrottleReason: ``ReservedFunctionConcurrentInvocationLimitExceeded``
+        (the function's reserved concurrency) or ``ConcurrentInvocationLimitExceeded`` (the
+        invoker's own limit, Lambda's account limit)."""
+
+
 class Invoker(Protocol):
-    """Runs a function by name. Raises ``FunctionNotFound``; handler errors are results."""
+    """Runs a function by name. Raises ``FunctionNotFound``, or ``Throttled`` when the
+    invocation would pass a concurrency limit; handler errors are results."""
 
     def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult: ...
