@@ -353,6 +353,8 @@ def failure(error: errors.AwsError, request_id: str) -> Response:
     """An error as Lambda sends it."""
     body = {"Type": "User" if error.status < 500 else "Service",
             _message_member(error.code): error.message}
+    if isinstance(error, errors.TooManyRequestsException) and error.reason is not None:
+        body["Reason"] = error.reason  # what the limit was: ThrottleReason
     headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": error.code,
                "Content-Type": CONTENT_TYPE}
     return Response(json.dumps(body).encode("utf-8"), error.status, headers)
