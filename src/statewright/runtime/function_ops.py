@@ -218,6 +218,14 @@ class FunctionOps:
             raise self._not_found(plain, qualifier)
         self.registry.forget(plain)
 
+    def set_concurrency(self, name: str, reserved: int | None) -> None:
+        """PutFunctionConcurrency (a number) or DeleteFunctionConcurrency (None). Every
+        worker reads it with the function's configuration (within the registry's ttl)."""
+        plain = self._name(name)
+        if not self._call(self.store.set_function_concurrency, plain, reserved):
+            raise self._not_found(plain)
+        self.registry.forget(plain)
+
     # ------------------------------------------------------------------ data plane
 
     def invoke(self, invoker: Invoker | None, name: str, payload: bytes,
