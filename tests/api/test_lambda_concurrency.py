@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.api.conftest import Server, wait_for
 from tests.api.lambda_helpers import ROLE, function_arn, lambda_error, python_function
