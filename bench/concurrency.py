@@ -73,6 +73,8 @@ class Row:
     start_seconds: float
     effective_concurrency: float
     succeeded: int
+    server_cpu_seconds: float
+    client_cpu_seconds: float
     loadavg: str
 
 
@@ -108,19 +110,19 @@ def main() -> None:
                     url, pid):
                 arn = _deploy(url)
                 for round_name in ("cold", "warm"):
-                    rows.append(_measure(label, url, arn, count, round_name))
+                    rows.append(_measure(label, url, arn, count, round_name, pid))
                     print(_row_line(rows[-1]), flush=True)
                 if count == max(args.executions):
                     memories.append(_memory(label, pid))
     print()
     print(f"machine: {os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}")
     print("| server | executions | round | wall s | starting s | effective concurrency "
-          "| succeeded | load average |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| succeeded | server CPU s | client CPU s | load average |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row.server} | {row.executions} | {row.round} | {row.wall_seconds:.2f} | "
               f"{row.start_seconds:.2f} | {row.effective_concurrency:.1f} | {row.succeeded} | "
-              f"{row.loadavg} |")
+              f"{row.server_cpu_seconds:.2f} | {row.client_cpu_seconds:.2f} | {row.loadavg} |")
     print()
     print("| server | warm environments | RSS MB each | PSS MB each | USS MB each | zygote RSS MB "
           "| zygote PSS MB |")
@@ -218,7 +220,15 @@ def _deploy(url: str) -> str:
     return arn
 
 
-def _measure(label: str, url: str, machine: str, count: int, round_name: str) -> Row:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process and its reaped children (the environments are the
+    zygote's, so not counted: their handlers only sleep)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(label: str, url: str, machine: str, count: int, round_name: str,
+             server_pid: int) -> Row:
     sfn = _client("stepfunctions", url)
     local = threading.local()
 
@@ -230,6 +240,8 @@ def _measure(label: str, url: str, machine: str, count: int, round_name: str) ->
                                               input=json.dumps({"i": i}))
         return str(answer["executionArn"])
 
+    server_cpu = _cpu_seconds(server_pid)
+    client_cpu = time.process_time()
     began = time.monotonic()
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
         arns = set(pool.map(start, range(count)))
@@ -242,6 +254,8 @@ def _measure(label: str, url: str, machine: str, count: int, round_name: str) ->
         if time.monotonic() > deadline:
             raise RuntimeError("executions still running after 600 s")
         time.sleep(0.1)
+    server_cpu = _cpu_seconds(server_pid) - server_cpu
+    client_cpu = time.process_time() - client_cpu
     first = min(e["startDate"] for e in mine)
     last = max(e["stopDate"] for e in mine)
     wall = (last - first).total_seconds()
@@ -249,7 +263,7 @@ def _measure(label: str, url: str, machine: str, count: int, round_name: str) ->
     sleep_total = count * TASKS * SLEEP_SECONDS
     loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return Row(label, count, round_name, wall, start_seconds, sleep_total / wall, succeeded,
-               loadavg)
+               server_cpu, client_cpu, loadavg)
 
 
 def _executions(sfn: Any, machine: str) -> list[dict[str, Any]]:
