@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import sys
 import threading
@@ -77,6 +78,8 @@ Resolve = Callable[[str], FunctionConfig | None]
 IDLE_SECONDS = 300.0
 #: Invocations that run at once, all functions together, unless told otherwise.
 DEFAULT_CONCURRENCY = 100
+#: Descriptors the server holds per environment: two pipes' ends and the log file.
+DESCRIPTORS_PER_ENVIRONMENT = 3
 #: Headroom over ``memory_mb`` for the Python RLIMIT_DATA backstop: it counts reserved thread
 #: stacks (8 MiB each) and allocator slack, not only resident memory, so it must be generous.
 PYTHON_DATA_HEADROOM_MB = 256
@@ -111,6 +114,7 @@ class ProcessFunctions:
         from a zygote per configuration (False: each starts an interpreter of its own)."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        _raise_descriptor_limit(concurrency)
         self._resolve = resolve
         self._concurrency = concurrency
         self._idle_seconds = idle_seconds
@@ -468,6 +472,20 @@ class _Pool:
             zygote, self._zygote = self._zygote, None
         if zygote is not None:
             zygote.close()
+
+
+def _raise_descriptor_limit(concurrency: int) -> None:
+    """Each environment holds three descriptors here (its pipes and its log): raises the soft
+    limit on open files, within the hard one, so that ``concurrency`` environments fit beside
+    the server's own (many systems start programs with a soft limit of 1024)."""
+    wanted = DESCRIPTORS_PER_ENVIRONMENT * concurrency + 1024
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, ceiling), hard))
+    except (ValueError, OSError):
+        pass  # not allowed here: environments past the limit fail to start, and say why
 
 
 def _fingerprint(config: FunctionConfig) -> tuple[object, ...]:

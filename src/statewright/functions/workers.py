@@ -95,9 +95,10 @@ class Process(Protocol):
 def start_worker(command: Command, request_id: str, zygote: Zygote | None = None) -> Worker:
     """Starts a worker (forked by ``zygote`` when given, else a process of its own) and waits
     until its handler module is imported (Lambda's Init phase)."""
-    requests_read, requests_write = os.pipe()
-    responses_read, responses_write = os.pipe()
-    log = _LogFile()
+    try:
+        requests_read, requests_write, responses_read, responses_write, log = _channels()
+    except OSError as exc:  # out of descriptors: this invocation fails, and says why
+        raise could_not_start(request_id, exc) from exc
     argv = [
         arg.replace("{requests}", str(requests_read)).replace("{responses}", str(responses_write))
         for arg in command.argv
@@ -129,6 +130,20 @@ def start_worker(command: Command, request_id: str, zygote: Zygote | None = None
     worker = Worker(process, requests_write, responses_read, log, command.config.memory_mb)
     worker.wait_ready(request_id)
     return worker
+
+
+def _channels() -> tuple[int, int, int, int, _LogFile]:
+    """A new worker's request pipe, response pipe and log; nothing is left open on failure."""
+    opened: list[int] = []
+    try:
+        opened += os.pipe()
+        opened += os.pipe()
+        log = _LogFile()
+    except OSError:
+        for fd in opened:
+            os.close(fd)
+        raise
+    return opened[0], opened[1], opened[2], opened[3], log
 
 
 def could_not_start(request_id: str, exc: OSError) -> WorkerFailed:
