@@ -18,6 +18,9 @@ TooManyRequestsException; Request ID: ...)`` (HumanCellAtlas/data-store#1118).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -25,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Server, wait_for
+from tests.api.conftest import Server, start_server, stop_and_check, wait_for
 from tests.api.lambda_helpers import ROLE, function_arn, lambda_error, python_function
 
 GATE = '''
@@ -235,3 +238,51 @@ def _wait_until(condition: Any, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
+
+
+def test_the_servers_own_limit_throttles_with_its_reason(
+    tmp_path: Path, unique: str
+) -> None:
+    # serve --function-concurrency 1: one invocation runs, the next (of any function) is
+    # refused with Lambda's account-level reason.
+    process, running = start_server(tmp_path, None, args=["--function-concurrency", "1"])
+    try:
+        lam = running.lambda_client()
+        _deploy(lam, unique, GATE)
+        _deploy(lam, unique + "b", "def handler(event, context):\n    return 1\n")
+        gate = tmp_path / "gate"
+        gate.mkdir()
+        payload = json.dumps({"dir": str(gate)}).encode()
+        first = threading.Thread(target=lambda: lam.invoke(FunctionName=unique, Payload=payload))
+        first.start()
+        _wait_until(lambda: len(list(gate.glob("started-*"))) == 1)
+        with pytest.raises(lam.exceptions.TooManyRequestsException) as throttled:
+            lam.invoke(FunctionName=unique + "b", Payload=b"{}")
+        assert throttled.value.response["Reason"] == "ConcurrentInvocationLimitExceeded"
+        (gate / "release").touch()
+        first.join()
+        assert json.loads(lam.invoke(FunctionName=unique + "b", Payload=b"{}")[
+            "Payload"].read()) == 1
+    finally:
+        stop_and_check(process, running)
+
+
+@pytest.mark.parametrize(("args", "env", "message"), [
+    (["serve", "--function-concurrency", "0"], {}, "--function-concurrency must be at least 1"),
+    (["worker", "--function-idle-seconds", "0"], {},
+     "--function-idle-seconds must be more than 0"),
+    (["serve"], {"STATEWRIGHT_FUNCTION_CONCURRENCY": "many"},
+     "STATEWRIGHT_FUNCTION_CONCURRENCY must be a whole number, not 'many'"),
+    (["worker"], {"STATEWRIGHT_FUNCTION_CONCURRENCY": "0"},
+     "STATEWRIGHT_FUNCTION_CONCURRENCY must be at least 1, not '0'"),
+])
+def test_bad_concurrency_settings_are_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "statewright.cli", *args, "--db",
+         f"sqlite:///{tmp_path / 'db.sqlite'}"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
