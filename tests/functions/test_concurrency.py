@@ -206,3 +206,20 @@ def test_an_idle_zygote_is_retired_with_its_environments(deploy: Deployment) -> 
         answer = json.loads(functions.invoke("pids", {}).payload)
         wait_for(lambda: process_gone(answer["pid"]) and process_gone(answer["ppid"]))
         assert functions.invoke("pids", {}).function_error is None
+
+
+def test_a_runtime_that_cannot_start_fails_the_invocation_not_the_server(
+    deploy: Deployment, functions: ProcessFunctions
+) -> None:
+    # The function's own PYTHONHOME breaks the interpreter before it runs anything: the
+    # invocation fails with Runtime.ExitError and what the interpreter printed.
+    deploy.python("broken", PIDS, environment={"PYTHONHOME": "/nonexistent"})
+    result = functions.invoke("broken", {})
+    assert result.function_error == "Unhandled"
+    error = json.loads(result.payload)
+    assert error["errorType"] == "Runtime.ExitError"
+    assert "could not start" in error["errorMessage"]
+    assert "Python" in error["errorMessage"]  # the interpreter's own words
+    assert functions.running() == 0
+    deploy.update("broken", environment={})
+    assert functions.invoke("broken", {}).function_error is None
