@@ -10,9 +10,16 @@ For each N a fresh ``statewright serve`` (SQLite in a temporary folder) gets the
 (python3.12, ``time.sleep(0.1)``) and the state machine over the Lambda and Step Functions APIs
 with boto3; then 16 client threads start the N executions as fast as the server takes them. The
 wall time runs from the first execution's startDate to the last one's stopDate as the server
-recorded them (ListExecutions), so client polling adds nothing. Two rounds per N: ``cold``
-(every environment is created during the run) and ``warm`` (the same server again, its
-environments kept warm). Effective concurrency = total handler sleep (N x 3 x 0.1 s) / wall.
+recorded them (ListExecutions), so client polling adds nothing. Three rounds per N: ``cold``
+(every environment is created during the run), ``warm`` (the same server again, its
+environments kept warm) and ``released``: the same Tasks behind a Wait until one timestamp,
+far enough ahead for every execution to have started, so all N reach their first Task
+together; its wall runs from that timestamp to the last stopDate, leaving out how fast the
+server takes N StartExecution calls. Effective concurrency = total handler sleep (N x 3 x
+0.1 s) / wall.
+
+"Peak Tasks at once" is the most Tasks between their LambdaFunctionStarted and
+LambdaFunctionSucceeded events at one moment (from the histories, after the round).
 
 Memory per warm environment: after the runs, RSS, PSS and USS (private pages) of every
 environment process of the server (``/proc/PID/smaps_rollup``), and of the zygote that forked
@@ -75,6 +82,7 @@ class Row:
     succeeded: int
     server_cpu_seconds: float
     client_cpu_seconds: float
+    peak_tasks: int
     loadavg: str
 
 
@@ -109,7 +117,7 @@ def main() -> None:
             with _server(tree, args.function_concurrency if tree == REPO else None) as (
                     url, pid):
                 arn = _deploy(url)
-                for round_name in ("cold", "warm"):
+                for round_name in ("cold", "warm", "released"):
                     rows.append(_measure(label, url, arn, count, round_name, pid))
                     print(_row_line(rows[-1]), flush=True)
                 if count == max(args.executions):
@@ -117,12 +125,13 @@ def main() -> None:
     print()
     print(f"machine: {os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}")
     print("| server | executions | round | wall s | starting s | effective concurrency "
-          "| succeeded | server CPU s | client CPU s | load average |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| succeeded | peak Tasks at once | server CPU s | client CPU s | load average |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row.server} | {row.executions} | {row.round} | {row.wall_seconds:.2f} | "
               f"{row.start_seconds:.2f} | {row.effective_concurrency:.1f} | {row.succeeded} | "
-              f"{row.server_cpu_seconds:.2f} | {row.client_cpu_seconds:.2f} | {row.loadavg} |")
+              f"{row.peak_tasks} | {row.server_cpu_seconds:.2f} | "
+              f"{row.client_cpu_seconds:.2f} | {row.loadavg} |")
     print()
     print("| server | warm environments | RSS MB each | PSS MB each | USS MB each | zygote RSS MB "
           "| zygote PSS MB |")
@@ -217,6 +226,12 @@ def _deploy(url: str) -> str:
     sfn = _client("stepfunctions", url)
     arn: str = sfn.create_state_machine(name="io-bound", definition=json.dumps(definition),
                                         roleArn=ROLE)["stateMachineArn"]
+    # The same Tasks behind a Wait until one timestamp for all: they are released together.
+    released = {"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "TimestampPath": "$.at", "Next": "T1"},
+        **definition["States"]}}
+    sfn.create_state_machine(name="io-bound-released", definition=json.dumps(released),
+                             roleArn=ROLE)
     return arn
 
 
@@ -231,13 +246,19 @@ def _measure(label: str, url: str, machine: str, count: int, round_name: str,
              server_pid: int) -> Row:
     sfn = _client("stepfunctions", url)
     local = threading.local()
+    released = round_name == "released"
+    if released:
+        machine += "-released"
+    # Released rounds: every execution waits until ``at``, far enough ahead for all to start.
+    at = time.time() + max(3.0, count / 30)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at % 1 * 1000):03d}Z"
 
     def start(i: int) -> str:
         if not hasattr(local, "client"):
             local.client = _client("stepfunctions", url)
         answer = local.client.start_execution(stateMachineArn=machine,
                                               name=f"{round_name}-{count}-{i}",
-                                              input=json.dumps({"i": i}))
+                                              input=json.dumps({"i": i, "at": stamp}))
         return str(answer["executionArn"])
 
     server_cpu = _cpu_seconds(server_pid)
@@ -259,11 +280,43 @@ def _measure(label: str, url: str, machine: str, count: int, round_name: str,
     first = min(e["startDate"] for e in mine)
     last = max(e["stopDate"] for e in mine)
     wall = (last - first).total_seconds()
+    if released:
+        if time.time() - (time.monotonic() - began) + start_seconds > at:
+            print(f"warning: the last start came after the release time ({start_seconds:.1f} s)")
+        wall = last.timestamp() - at
     succeeded = sum(e["status"] == "SUCCEEDED" for e in mine)
     sleep_total = count * TASKS * SLEEP_SECONDS
     loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return Row(label, count, round_name, wall, start_seconds, sleep_total / wall, succeeded,
-               server_cpu, client_cpu, loadavg)
+               server_cpu, client_cpu, _peak_tasks(url, sorted(arns)), loadavg)
+
+
+def _peak_tasks(url: str, arns: list[str]) -> int:
+    """The most Tasks running at one moment: from each history's LambdaFunctionStarted to its
+    LambdaFunctionSucceeded/Failed/TimedOut (timestamps as the server recorded them)."""
+    local = threading.local()
+
+    def intervals(arn: str) -> list[tuple[float, int]]:
+        if not hasattr(local, "client"):
+            local.client = _client("stepfunctions", url)
+        events = local.client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        found = []
+        for event in events:
+            kind = event["type"]
+            if kind == "LambdaFunctionStarted":
+                found.append((event["timestamp"].timestamp(), 1))
+            elif kind in ("LambdaFunctionSucceeded", "LambdaFunctionFailed",
+                          "LambdaFunctionTimedOut"):
+                found.append((event["timestamp"].timestamp(), -1))
+        return found
+
+    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+        changes = sorted(change for found in pool.map(intervals, arns) for change in found)
+    peak = running = 0
+    for _, step in changes:  # at one timestamp, ends sort before starts: no false overlap
+        running += step
+        peak = max(peak, running)
+    return peak
 
 
 def _executions(sfn: Any, machine: str) -> list[dict[str, Any]]:
