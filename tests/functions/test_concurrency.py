@@ -43,6 +43,7 @@ GATE = """
 MEET = """
     import os
     import pathlib
+    import random
     import time
 
     def handler(event, context):
@@ -53,7 +54,7 @@ MEET = """
             if time.monotonic() > deadline:
                 raise TimeoutError("the others never came")
             time.sleep(0.01)
-        return {"pid": os.getpid(), "ppid": os.getppid()}
+        return {"pid": os.getpid(), "ppid": os.getppid(), "random": random.getrandbits(64)}
 """
 
 PIDS = """
@@ -105,6 +106,7 @@ def test_invocations_in_flight_each_get_an_environment(
     assert [r.function_error for r in results] == [None] * 24
     answers = [json.loads(r.payload) for r in results]
     assert len({a["pid"] for a in answers}) == 24
+    assert len({a["random"] for a in answers}) == 24  # forked environments share no seed
     assert functions.worker_count("meet") == 24
     # Forked by one zygote per configuration, not started by this process.
     assert len({a["ppid"] for a in answers}) == 1
