@@ -286,3 +286,22 @@ def test_bad_concurrency_settings_are_one_line_and_exit_2(
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_throttled_event_invocation_is_tried_again(
+    lam: Any, unique: str, tmp_path: Path
+) -> None:
+    # Lambda retries asynchronous invocations it throttled (for up to 6 hours): the event runs
+    # once the function may run again.
+    _deploy(lam, unique, "import pathlib\n\ndef handler(event, context):\n"
+                         "    pathlib.Path(event['file']).write_text('ran')\n")
+    lam.put_function_concurrency(FunctionName=unique, ReservedConcurrentExecutions=0)
+    marker = tmp_path / "ran"
+    queued = lam.invoke(FunctionName=unique, InvocationType="Event",
+                        Payload=json.dumps({"file": str(marker)}).encode())
+    assert queued["StatusCode"] == 202
+    assert not marker.exists()
+    lam.delete_function_concurrency(FunctionName=unique)
+    _wait_until(marker.exists)
+    assert marker.read_text() == "ran"
+    lam.delete_function(FunctionName=unique)
