@@ -478,6 +478,11 @@ class SqlStore(AccessSql):
             lambda f: _rows.encode_token("functions", f.name),
         )
 
+    def set_function_concurrency(self, name: str, reserved: int | None) -> bool:
+        with self._writing() as conn:
+            return bool(conn.execute(self._q["set_function_concurrency"], {
+                "name": name, "reserved_concurrency": reserved}).rowcount > 0)
+
     def delete_function(self, name: str) -> bool:
         with self._writing() as conn:
             return bool(conn.execute(self._q["delete_function"], {"name": name}).rowcount > 0)

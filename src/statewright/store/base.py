@@ -175,6 +175,9 @@ class FunctionRecord:
     """Epoch seconds of the last change to code or configuration."""
     revision_id: str
     """Id of this revision of the function; every change makes a new one."""
+    reserved_concurrency: int | None = None
+    """Lambda's ReservedConcurrentExecutions (PutFunctionConcurrency); None: none reserved.
+    Set with ``set_function_concurrency`` only: not part of a revision."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,6 +551,11 @@ class Store(Protocol):
 
     def list_functions(self, limit: int, token: str | None) -> Page[FunctionRecord]:
         """By name, without their code."""
+        ...
+
+    def set_function_concurrency(self, name: str, reserved: int | None) -> bool:
+        """Sets (None: removes) the function's reserved concurrency; False when there is no
+        such function."""
         ...
 
     def delete_function(self, name: str) -> bool:
