@@ -2,8 +2,10 @@
 
 Any number of API nodes and workers share one database. Connections run in autocommit, so a
 read is one round trip; writes open an explicit transaction. The pool checks a connection
-before handing it out, so after a server restart stale connections are replaced rather than
-failing a request, and an idempotent read is retried once if its connection dies mid-query.
+before handing it out without a round trip (``_check_idle``: an idle connection has nothing to
+read unless the server closed it), so after a server restart stale connections are replaced
+rather than failing a request, and an idempotent read is retried once if its connection dies
+mid-query.
 Writes are not retried: a lost COMMIT reply leaves it unknown whether they happened, and the
 optimistic version check would turn a blind retry into a false Conflict.
 
@@ -14,6 +16,7 @@ write that adds work sends ``NOTIFY`` inside its transaction, delivered at commi
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -75,7 +78,7 @@ class PostgresStore(SqlStore):
             min_size=min_connections,
             max_size=max_connections,
             kwargs={"autocommit": True, "row_factory": _named_rows},
-            check=ConnectionPool.check_connection,
+            check=_check_idle,
             timeout=connect_timeout,
             open=False,
             name="statewright",
@@ -297,6 +300,20 @@ def _describe(url: str) -> str:
 
 #: Lock and serialization failures: the server is up, asking again may succeed.
 _BUSY_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
+def _check_idle(conn: Connection) -> None:
+    """The pool's check on checkout, without a round trip. An idle connection in autocommit
+    has nothing to read: the server only writes to it unprompted to say it is closing it
+    (a restart, ``pg_terminate_backend``, an idle timeout), followed by end of file. So
+    only a readable socket costs the full check (an empty query), which raises on a dead
+    connection and makes the pool hand out another. A connection that died silently (no
+    FIN, e.g. a cut network) still fails on first use: reads retry once, writes do not."""
+    if conn.closed:
+        raise psycopg.OperationalError("the connection is closed")
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    if readable:
+        ConnectionPool.check_connection(conn)
 
 
 def _named_rows(cursor: Any) -> Callable[[Sequence[Any]], NamedRow]:
