@@ -6,14 +6,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import pq
 
-from statewright.store.base import StoreError
+from statewright.store.base import Applied, ApplyRequest, Conflict, StoreError
 from statewright.store.postgres import PostgresStore
 from tests.conftest import PostgresServer
-from tests.store.helpers import machine, started, wait_until, work
+from tests.store.helpers import event, machine, started, wait_until, work
 
 
 @pytest.fixture
@@ -157,3 +159,43 @@ def test_a_closed_store_raises_store_error(pg_store: PostgresStore) -> None:
         pg_store.claim_work("w", 0.0, 1, 1.0)
     pg_store.close()
     pg_store.wait_for_work(5.0)  # returns at once
+
+
+def _syncs(trace: str) -> int:
+    """Sync messages the client sent (libpq's protocol trace, one message a line): a Sync
+    ends a pipeline batch, so the client waits for the server once per Sync."""
+    return sum(line.split("\t")[::2] == ["F", "Sync"] for line in trace.splitlines())
+
+
+def test_a_batch_of_steps_is_two_round_trips_whatever_its_size(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """apply_many sends BEGIN and every version-checked UPDATE in one sync, then the writes
+    of the steps that passed with the COMMIT: 2 syncs for 1 step or 20. (A stale step costs
+    one more read, flushed without a sync, to tell Conflict from NotFound.)"""
+    store = PostgresStore(postgres_url, min_connections=1, max_connections=1)
+    try:
+        store.migrate()
+        records = [started(store, f"run-{i}")[0] for i in range(21)]
+        stale = records.pop()
+        store.apply(stale, stale.version, [], [], [])
+        for batch in ([records[0]], records[1:]):
+            trace = tmp_path / "trace"
+            requests = [ApplyRequest(r, r.version, [event(r.arn, 2)], [work(r.arn)], [])
+                        for r in batch]
+            with trace.open("w") as out:
+                with store._pool.connection() as conn:  # the pool's only connection
+                    conn.pgconn.trace(out.fileno())
+                    conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+                results = store.apply_many([*requests, ApplyRequest(stale, stale.version)])
+                with store._pool.connection() as conn:
+                    conn.pgconn.untrace()
+            assert all(isinstance(r, Applied) for r in results[:-1])
+            assert isinstance(results[-1], Conflict)
+            assert _syncs(trace.read_text()) == 2, trace.read_text()[-2000:]
+            for record in batch:
+                assert [e.id for e in store.history_after(record.arn, 0, 10)] == [1, 2]
+        claimed = store.claim_work("w", 100.0, 100, 30.0)
+        assert sorted(w.execution_arn for w in claimed) == sorted(r.arn for r in records)
+    finally:
+        store.close()

@@ -50,7 +50,7 @@ class PostgresStore(SqlStore):
     """A ``Store`` over a PostgreSQL database; safe to share between threads."""
 
     _q = Q
-    group_commit = False
+    group_commit = True
 
     def __init__(
         self,
@@ -116,19 +116,36 @@ class PostgresStore(SqlStore):
         raise AssertionError("unreachable")
 
     @contextmanager
-    def _transaction(self, *, pipelined: bool = False) -> Iterator[Connection]:
-        """One write transaction; rolled back on any exception, never retried. Pipelined:
-        statements are sent without waiting for each reply (BEGIN and COMMIT too), so a
-        step costs about three round trips (pool check, sync, commit) instead of ten."""
+    def _transaction(self) -> Iterator[Connection]:
+        """One write transaction; rolled back on any exception, never retried."""
         self._check_open()
         try:
-            with self._pool.connection() as conn:
-                if pipelined:
-                    with conn.pipeline(), conn.transaction():
-                        yield conn
-                else:
-                    with conn.transaction():
-                        yield conn
+            with self._pool.connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.Error as exc:
+            raise _store_error(exc, self._where) from exc
+
+    @contextmanager
+    def _pipelined_transaction(self) -> Iterator[_Pipelined]:
+        """One write transaction whose statements, BEGIN and COMMIT included, are sent
+        without waiting for replies: they go out at the next ``sync`` or with the COMMIT, so
+        a transaction that reads nothing in between is one round trip. BEGIN and COMMIT are
+        plain statements here: psycopg's ``transaction()`` in a pipeline syncs on entry and
+        before the COMMIT, a round trip each. Rolled back on any exception, never retried."""
+        self._check_open()
+        try:
+            with self._pool.connection() as conn, conn.pipeline() as pipeline:
+                conn.execute(Q["begin"])
+                try:
+                    yield _Pipelined(conn, pipeline)
+                except BaseException:
+                    # Out of an aborted pipeline first (what failed was already raised),
+                    # then the rollback, which the pipeline's exit sends.
+                    with suppress(psycopg.Error):
+                        pipeline.sync()
+                    conn.execute(Q["rollback"])
+                    raise
+                conn.execute(Q["commit"])
         except psycopg.Error as exc:
             raise _store_error(exc, self._where) from exc
 
@@ -211,21 +228,28 @@ class PostgresStore(SqlStore):
 
     # ------------------------------------------------------------------ apply
 
-    def _batch(self) -> AbstractContextManager[Connection]:
-        return self._transaction(pipelined=True)
+    def _batch(self) -> AbstractContextManager[_Pipelined]:
+        return self._pipelined_transaction()
 
-    def _savepoint(self, conn: Any) -> AbstractContextManager[Any]:
-        # A nested transaction is a savepoint: a failing request undoes only its own writes
-        # and leaves the batch's transaction usable.
-        return conn.transaction()  # type: ignore[no-any-return]
+    @contextmanager
+    def _savepoint(self, conn: Any) -> Iterator[None]:
+        # A failing request undoes only its own writes and leaves the batch usable. Plain
+        # statements, pipelined like the rest (see _pipelined_transaction).
+        conn.execute(Q["savepoint"])
+        try:
+            yield
+        except BaseException:
+            with suppress(psycopg.Error):
+                conn.sync()  # out of an aborted pipeline
+            conn.execute(Q["rollback_to_savepoint"])
+            raise
+        conn.execute(Q["release_savepoint"])
 
     @contextmanager
     def _pipeline(self, conn: Any) -> Iterator[None]:
-        # All of a request's statements go out together (the batch's pipeline, entered once
-        # more to sync it); the version check is read after them.
-        with conn.pipeline() as pipeline:
-            yield
-            pipeline.sync()
+        # The batch's statements so far go out together; results are read after the sync.
+        yield
+        conn.sync()
 
     _pipelined = True
     _integrity_error = pg_errors.IntegrityError
@@ -286,6 +310,27 @@ class PostgresStore(SqlStore):
             self._listener = None
 
 # ---------------------------------------------------------------------- helpers
+
+
+class _Pipelined:
+    """A connection inside ``_pipelined_transaction``: ``execute`` queues a statement,
+    ``sync`` sends what is queued and waits for every reply (and raises the first error)."""
+
+    __slots__ = ("_conn", "_pipeline")
+
+    def __init__(self, conn: Connection, pipeline: psycopg.Pipeline) -> None:
+        self._conn = conn
+        self._pipeline = pipeline
+
+    def execute(self, query: str, params: Mapping[str, Any] | None = None
+                ) -> psycopg.Cursor[tuple[Any, ...]]:
+        return self._conn.execute(query, params)
+
+    def cursor(self) -> psycopg.Cursor[tuple[Any, ...]]:
+        return self._conn.cursor()
+
+    def sync(self) -> None:
+        self._pipeline.sync()
 
 def _describe(url: str) -> str:
     """``host:port/dbname`` for messages; never the password."""
