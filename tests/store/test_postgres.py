@@ -1,10 +1,12 @@
-"""PostgreSQL-only behaviour: SKIP LOCKED claiming, LISTEN/NOTIFY between store objects, and
-surviving a server that drops connections or restarts."""
+"""PostgreSQL-only behaviour: SKIP LOCKED claiming, LISTEN/NOTIFY between store objects,
+surviving a server that drops connections or restarts, round trips per batch, and what differs
+behind PgBouncer in transaction mode (the store contract tests run through it as well)."""
 
 from __future__ import annotations
 
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 from psycopg import pq
 
 from statewright.store.base import Applied, ApplyRequest, Conflict, StoreError
-from statewright.store.postgres import PostgresStore
+from statewright.store.postgres import PoolerOptions, PostgresStore
 from tests.conftest import PostgresServer
 from tests.store.helpers import event, machine, started, wait_until, work
 
@@ -199,3 +201,64 @@ def test_a_batch_of_steps_is_two_round_trips_whatever_its_size(
         assert sorted(w.execution_arn for w in claimed) == sorted(r.arn for r in records)
     finally:
         store.close()
+
+
+def test_statewright_options_are_taken_out_of_the_url_before_libpq_sees_them() -> None:
+    direct = "postgresql://u@db.example:5432/sw?sslmode=require"
+    assert PoolerOptions.parse(direct) == (direct, PoolerOptions("none", direct))
+    url = ("postgresql://u@bouncer:6432/sw?sslmode=require&pooler=transaction&listen_url="
+           + urllib.parse.quote(direct, safe=""))
+    assert PoolerOptions.parse(url) == ("postgresql://u@bouncer:6432/sw?sslmode=require",
+                                        PoolerOptions("transaction", direct))
+    polling = "postgresql://u@bouncer:6432/sw?pooler=transaction"
+    assert PoolerOptions.parse(polling) == ("postgresql://u@bouncer:6432/sw",
+                                            PoolerOptions("transaction", None))
+    conninfo = "host=db dbname=sw"  # keyword/value strings have no statewright options
+    assert PoolerOptions.parse(conninfo) == (conninfo, PoolerOptions("none", conninfo))
+    with pytest.raises(StoreError, match="pooler=none or pooler=transaction"):
+        PoolerOptions.parse("postgresql://u@h/sw?pooler=statement")
+    with pytest.raises(StoreError, match="listen_url"):
+        PoolerOptions.parse("postgresql://u@h/sw?pooler=transaction&listen_url=h%3D1")
+
+
+def test_behind_pgbouncer_without_listen_url_a_waiter_polls(pgbouncer_url: str) -> None:
+    """LISTEN through a transaction pooler would listen on whichever server session served
+    that transaction: without a direct ``listen_url`` the store never LISTENs and
+    ``wait_for_work`` sleeps its timeout (the worker's poll interval) instead."""
+    polling_url = pgbouncer_url.split("&listen_url=")[0]
+    assert "pooler=transaction" in polling_url
+    store = PostgresStore(polling_url)
+    try:
+        store.migrate()
+        record, _ = started(store)
+        store.wait_for_work(0.0)
+        assert store._listener is None
+        waited = time.monotonic()
+        store.wait_for_work(0.2)
+        assert time.monotonic() - waited >= 0.2
+        store.apply(record, record.version, [], [work(record.arn, 1.0)], [])
+        assert [w.execution_arn for w in store.claim_work("w", 5.0, 10, 30.0)] == [record.arn]
+    finally:
+        store.close()
+
+
+def test_behind_pgbouncer_notify_reaches_the_direct_listener(pgbouncer_url: str) -> None:
+    """The NOTIFY goes through the pooler inside the writing transaction; the LISTEN sits on
+    the direct ``listen_url`` connection, so the waiter wakes at the commit."""
+    waiter_store, writer = PostgresStore(pgbouncer_url), PostgresStore(pgbouncer_url)
+    try:
+        waiter_store.migrate()
+        record, _ = started(writer)
+        waiter_store.wait_for_work(0.0)
+        waiter_store.wait_for_work(0.0)
+        assert waiter_store._listener is not None
+        woke = threading.Event()
+        thread = threading.Thread(target=lambda: (waiter_store.wait_for_work(60.0),
+                                                  woke.set()))
+        thread.start()
+        writer.apply(record, record.version, [], [work(record.arn)], [])
+        assert woke.wait(30.0), "the NOTIFY sent through PgBouncer did not wake the waiter"
+        thread.join(10.0)
+    finally:
+        writer.close()
+        waiter_store.close()

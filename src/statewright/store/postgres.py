@@ -19,9 +19,11 @@ import logging
 import select
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -60,24 +62,31 @@ class PostgresStore(SqlStore):
         max_connections: int = 10,
         connect_timeout: float = 10.0,
     ) -> None:
-        """Connects to ``url`` (a libpq URL or conninfo string); raises StoreError with the
-        server's reason when it cannot."""
+        """Connects to ``url`` (a libpq URL or conninfo string, with statewright's own
+        ``pooler`` and ``listen_url`` query parameters: see ``PoolerOptions``); raises
+        StoreError with the server's reason when it cannot."""
         self.url = url
-        self._where = _describe(url)
+        dsn, self.options = PoolerOptions.parse(url)
+        self._where = _describe(dsn)
         self._connect_timeout = connect_timeout
+        # Behind a transaction pooler consecutive statements may run on different server
+        # sessions, so none may rely on one: no server-side prepared statements.
+        kwargs: dict[str, Any] = {"autocommit": True, "row_factory": _named_rows}
+        if self.options.pooler == "transaction":
+            kwargs["prepare_threshold"] = None
         # One plain connection first: a wrong URL, password or a down server fails here with
         # libpq's own reason, which the pool would reduce to a timeout.
         try:
-            psycopg.connect(url, connect_timeout=max(1, round(connect_timeout))).close()
+            psycopg.connect(dsn, connect_timeout=max(1, round(connect_timeout))).close()
         except psycopg.Error as exc:
             raise StoreError(
                 f"cannot connect to PostgreSQL at {self._where}: {str(exc).strip()}"
             ) from None
         self._pool: ConnectionPool[Connection] = ConnectionPool(
-            url,
+            dsn,
             min_size=min_connections,
             max_size=max_connections,
-            kwargs={"autocommit": True, "row_factory": _named_rows},
+            kwargs=kwargs,
             check=_check_idle,
             timeout=connect_timeout,
             open=False,
@@ -290,11 +299,12 @@ class PostgresStore(SqlStore):
             self._listen_lock.release()
 
     def _open_listener(self) -> Connection | None:
-        if self._closed:
-            return None
+        if self._closed or self.options.listen_dsn is None:
+            return None  # behind a transaction pooler with no direct URL: polling
         try:
             conn = psycopg.connect(
-                self.url, autocommit=True, connect_timeout=max(1, round(self._connect_timeout))
+                self.options.listen_dsn, autocommit=True,
+                connect_timeout=max(1, round(self._connect_timeout)),
             )
             conn.execute(Q["listen"])
         except psycopg.Error as exc:
@@ -310,6 +320,53 @@ class PostgresStore(SqlStore):
             self._listener = None
 
 # ---------------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True, slots=True)
+class PoolerOptions:
+    """How to reach the database through a connection pooler such as PgBouncer, given as
+    statewright's own query parameters of the URL (removed before libpq sees it):
+
+    - ``pooler=transaction``: the URL leads to a pooler in transaction mode (PgBouncer's
+      ``pool_mode = transaction``), where each transaction may run on a different server
+      session. Nothing then relies on session state: no server-side prepared statements
+      (psycopg's ``prepare_threshold=None``), transactions are all-or-nothing pipelines, and
+      LISTEN, which needs a session that lasts, goes to ``listen_url``.
+    - ``listen_url=URL`` (percent-encoded): a direct connection to the server for LISTEN, so
+      workers wake on a NOTIFY at once. Without it behind a transaction pooler, a worker
+      polls: new work is seen within its poll interval (1 s) instead.
+    - ``pooler=none`` (the default): a direct connection or a session-mode pooler.
+    """
+
+    pooler: str = "none"
+    listen_dsn: str | None = None
+
+    KEYS: ClassVar[frozenset[str]] = frozenset({"pooler", "listen_url"})
+    POOLERS: ClassVar[tuple[str, ...]] = ("none", "transaction")
+
+    @classmethod
+    def parse(cls, url: str) -> tuple[str, PoolerOptions]:
+        """The libpq URL without statewright's parameters, and those parameters."""
+        parts = urllib.parse.urlsplit(url)
+        if "://" not in url or not parts.query:
+            return url, cls(listen_dsn=url)
+        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        ours = {key: value for key, value in query if key in cls.KEYS}
+        if not ours:
+            return url, cls(listen_dsn=url)
+        dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(
+            [(key, value) for key, value in query if key not in cls.KEYS])))
+        pooler = ours.get("pooler", "none")
+        if pooler not in cls.POOLERS:
+            raise StoreError(f"pooler={pooler!r} in the PostgreSQL URL: use "
+                             + " or ".join(f"pooler={p}" for p in cls.POOLERS))
+        listen = ours.get("listen_url") or None
+        if listen is not None and not listen.startswith(("postgresql://", "postgres://")):
+            raise StoreError("listen_url in the PostgreSQL URL must be a postgresql:// URL "
+                             "(percent-encoded), of a direct connection to the server")
+        if listen is None and pooler == "none":
+            listen = dsn
+        return dsn, cls(pooler, listen)
 
 
 class _Pipelined:
