@@ -92,6 +92,12 @@ class SqlStore(AccessSql):
         """One insert in its own transaction; a duplicate key raises AlreadyExists(duplicate)."""
         raise NotImplementedError
 
+    def _write_returning(self, query: str, params: Mapping[str, Any]) -> list[Any]:
+        """The rows one writing statement returns, in a transaction of its own (never
+        retried)."""
+        with self._writing() as conn:
+            return list(conn.execute(query, params).fetchall())
+
     def _batch(self) -> AbstractContextManager[Connection]:
         """The transaction a batch of ``apply`` requests shares."""
         return self._writing()
@@ -441,8 +447,7 @@ class SqlStore(AccessSql):
         if limit < 1:
             return []
         params = {"owner": owner, "now": now, "limit": limit, "lease_until": now + lease_seconds}
-        with self._writing() as conn:
-            rows = conn.execute(self._q["claim_work"], params).fetchall()
+        rows = self._write_returning(self._q["claim_work"], params)
         return sorted((_rows.work_item(r) for r in rows), key=lambda w: (w.due_at, w.id))
 
     def renew_leases(self, owner: str, ids: list[int], until: float) -> None:

@@ -161,6 +161,16 @@ class PostgresStore(SqlStore):
     def _writing(self) -> AbstractContextManager[Connection]:
         return self._transaction()
 
+    def _write_returning(self, query: str, params: Mapping[str, Any]) -> list[Any]:
+        # In autocommit one statement is a transaction of its own: one round trip, where
+        # BEGIN and COMMIT would add two.
+        self._check_open()
+        try:
+            with self._pool.connection() as conn:
+                return conn.execute(query, params).fetchall()
+        except psycopg.Error as exc:
+            raise _store_error(exc, self._where) from exc
+
     def _executemany(
         self, conn: Any, query: str, params: Sequence[Mapping[str, Any]]
     ) -> None:
