@@ -11,7 +11,10 @@ The atomic write path (``apply``/``apply_many``) is written once here too: one t
 batch, a savepoint per request so a failing request undoes only its own writes, the version
 check, work ids, the wake-up. A backend supplies only how a batch's transaction begins
 (``_batch``), what a savepoint is (``_savepoint``) and whether a request's statements are
-pipelined (``_pipeline``: PostgreSQL sends them together and reads the results after).
+pipelined (``_pipeline``: PostgreSQL sends them together and reads the results after). A
+pipelining backend sends a batch in two syncs instead (``_apply_in_two_syncs``: the version
+checks, then the writes of the steps that passed) and falls back to the savepoints only when a
+write fails.
 """
 
 from __future__ import annotations
@@ -331,7 +334,7 @@ class SqlStore(AccessSql):
         Each UPDATE holds its row until the commit, so no other writer can append to those
         executions in between. A write that fails fails the whole transaction."""
         order = sorted(range(len(requests)), key=lambda i: requests[i].execution.arn)
-        results: list[Applied | StoreError] = [Conflict("unreachable")] * len(requests)
+        results: dict[int, Applied | StoreError] = {}
         written: dict[int, list[Any]] = {}
         with self._batch() as conn:
             with self._pipeline(conn):
@@ -348,7 +351,7 @@ class SqlStore(AccessSql):
         # The COMMIT synced the pipeline: the new work items' ids have arrived.
         for i, inserted in written.items():
             results[i] = self._applied(requests[i], inserted)
-        return results
+        return [results[i] for i in range(len(requests))]
 
     def _wakes(self, requests: list[ApplyRequest], results: list[Applied | StoreError]
                ) -> bool:
