@@ -353,8 +353,8 @@ class Store(Protocol):
     activities and functions."""
 
     #: Whether steps of many executions should share ``apply_many`` transactions (SQLite:
-    #: one writer, a commit costs an fsync) or each thread ``apply`` on its own connection
-    #: (PostgreSQL: commits run in parallel, and a batch pays a round trip per step anyway).
+    #: one writer, a commit costs an fsync; PostgreSQL: a batch is two round trips whatever
+    #: its size) or each thread ``apply`` on its own connection.
     group_commit: bool
 
     # -- schema

@@ -2,6 +2,27 @@
 -- Result columns carry the names of the record fields in base.py; _rows.py builds records
 -- from them by name. Connections run in autocommit; writes open explicit transactions.
 
+-- ------------------------------------------------------------------ pipelined transactions
+-- Sent as plain statements in a pipeline (postgres.py, _pipelined_transaction).
+
+-- name: begin
+BEGIN;
+
+-- name: commit
+COMMIT;
+
+-- name: rollback
+ROLLBACK;
+
+-- name: savepoint
+SAVEPOINT apply_item;
+
+-- name: release_savepoint
+RELEASE SAVEPOINT apply_item;
+
+-- name: rollback_to_savepoint
+ROLLBACK TO SAVEPOINT apply_item;
+
 -- ------------------------------------------------------------------ notifications
 
 -- name: listen
