@@ -16,6 +16,19 @@ def _float_env(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, not {raw!r}") from exc
 
 
+def _int_env(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, resolved once at start."""
@@ -33,7 +46,15 @@ class Settings:
                                                                 "123456789012"))
     """Account id in ARNs."""
     worker_threads: int = 8
-    """Task invocations a worker runs at once."""
+    """Steps (other than function invocations) a worker carries out at once."""
+    function_concurrency: int = field(
+        default_factory=lambda: _int_env("STATEWRIGHT_FUNCTION_CONCURRENCY", 100, 1))
+    """Function invocations that run at once in this process, all functions together (Lambda's
+    account concurrency); one past it is throttled (TooManyRequestsException). A worker runs
+    up to this many Tasks' invocations at once."""
+    function_idle_seconds: float = field(
+        default_factory=lambda: _float_env("STATEWRIGHT_FUNCTION_IDLE_SECONDS", 300.0))
+    """How long an idle function environment is kept warm before it is retired."""
     lease_seconds: float = 30.0
     """How long a claimed work item stays leased without a heartbeat."""
     activity_poll_seconds: float = field(

@@ -1,4 +1,4 @@
-"""Frames as rows (migration 0008): a step reads and writes only the frames it touches, so a
+"""Frames as rows (migration 0009): a step reads and writes only the frames it touches, so a
 Map of many items costs a step what one of few does; forks keep their bookkeeping through the
 store (MaxConcurrency, failures cancelling siblings, results collected once); several workers
 share one execution; the 25,000-event history cap ends a durable execution as AWS does."""

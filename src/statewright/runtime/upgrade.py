@@ -25,7 +25,7 @@ from statewright import errors
 __all__ = ["CURSOR_VERSION", "WORK_VERSION", "NewerFormat", "upgrade_cursor", "upgrade_work"]
 
 #: The cursor format this release writes. 1: before versions were stored (no ``version`` key).
-#: 3: the cursor is the head only; frames and fork items are rows (migration 0008).
+#: 3: the cursor is the head only; frames and fork items are rows (migration 0009).
 CURSOR_VERSION = 3
 #: The work payload format this release writes. 1: before versions were stored.
 WORK_VERSION = 2
