@@ -65,7 +65,8 @@ def exited_event(
 ) -> Event:
     """The state's Exited event; an output over 256 KiB fails the state instead, as on AWS, and
     so do variables over their limits (``ctx`` holds the variables already in scope)."""
-    event = state_exited(state.type, state.name, output, assigned)
+    event = state_exited(state.type, state.name, output, assigned,
+                         ctx.encode if ctx is not None else to_json)
     assert event.details is not None
     if assigned:
         check_variable_sizes(event.details["assignedVariables"],
