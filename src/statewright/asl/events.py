@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from statewright.asl.frozen import fast_init
+
 Encode = Callable[[Any], str]
 
 #: Largest payload (input, output, result) AWS accepts, in UTF-8 bytes.
@@ -20,6 +22,7 @@ MAX_PAYLOAD_BYTES = 262144
 _STATE_DETAILS = {"Entered": "stateEnteredEventDetails", "Exited": "stateExitedEventDetails"}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Event:
     """One history event before the store numbers it."""
