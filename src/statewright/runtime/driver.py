@@ -570,7 +570,7 @@ class Driver:
         return False
 
     def _emit(self, frame: Frame, event: Event) -> None:
-        if self._hidden(frame):
+        if frame.parent is not None and self._hidden(frame):
             return
         frame.last_event_id = self._emit_raw(event, frame.last_event_id)
         if event.type.endswith("StateEntered"):
