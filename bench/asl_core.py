@@ -74,6 +74,31 @@ FUNCTION_OF_STATE = {
     "Update Order Status": "updateOrderStatus",
 }
 
+#: The fork rows: a Map over N items whose iteration is one Pass (inline: every iteration in
+#: the history; distributed EXPRESS: child executions, nothing of them in this history, as
+#: the 10,000-item inline Map would pass AWS's 25,000-event history quota), and a Parallel
+#: of 10 one-Pass branches.
+MAP_ITEMS = (1_000, 10_000)
+
+
+def map_definition(mode: str) -> str:
+    processor: dict[str, Any] = {"Mode": mode}
+    if mode == "DISTRIBUTED":
+        processor["ExecutionType"] = "EXPRESS"
+    return json.dumps({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"ProcessorConfig": processor, "StartAt": "Item",
+                          "States": {"Item": {"Type": "Pass", "End": True}}},
+    }}})
+
+
+PARALLEL_DEFINITION = json.dumps({"StartAt": "Fan Out", "States": {"Fan Out": {
+    "Type": "Parallel", "End": True,
+    "Branches": [{"StartAt": f"Branch {i}", "States": {f"Branch {i}": {"Type": "Pass",
+                                                                      "End": True}}}
+                 for i in range(10)],
+}}})
+
 JSONPATH = "$.a.b[0].c"
 JSONPATH_DATA: dict[str, Any] = {"a": {"b": [{"c": 42}, {"c": 43}], "x": 1}}
 
@@ -253,14 +278,21 @@ def transitions(result_events: list[Any]) -> int:
 
 
 def executor(
-    machine: StateMachine | str, data: Any, functions: PythonFunctions
+    machine: StateMachine | str, data: Any, functions: PythonFunctions, hidden: int | None = None,
 ) -> Callable[[], int]:
-    """One of our executions; ``machine`` given as text is parsed every time."""
+    """One of our executions; ``machine`` given as text is parsed every time. ``hidden`` (the
+    fork rows, which must succeed): states entered that the history does not show (a
+    Distributed Map's child executions)."""
 
     def execute() -> int:
         model = parse(machine) if isinstance(machine, str) else machine
         result = run_execution(model, data, functions, wait_scale=0)
-        return transitions(result.events)
+        if hidden is None:
+            return transitions(result.events)
+        if result.status != "SUCCEEDED":
+            raise SystemExit(f"the benchmark execution ended {result.status}: "
+                             f"{result.failure}")
+        return transitions(result.events) + hidden
 
     return execute
 
@@ -453,7 +485,46 @@ class Bench:
                 peer_run("pass/choice"),
                 self.peer_name,
             ),
+            *self.fork_rows(none, budget),
         ]
+
+    def fork_rows(self, none: PythonFunctions, budget: float) -> list[Row]:
+        """Map of 1,000 and 10,000 items and Parallel-10, in memory (as Express runs them)."""
+        rows = []
+        for mode in ("INLINE", "DISTRIBUTED"):
+            for count in MAP_ITEMS:
+                if mode == "INLINE" and count > 1_000:
+                    continue  # 4 events per iteration: past the 25,000-event quota
+                data = {"items": list(range(count))}
+                hidden = count if mode == "DISTRIBUTED" else 0
+                text = map_definition(mode)
+                ours = run_for(executor(parse(text), data, none, hidden), budget)
+                peer, note = self.peer_fork(text, data, mode)
+                rows.append(Row(f"Map of {count:,} items ({mode.lower()}), one Pass each",
+                                ours, peer, self.peer_name, note))
+        parallel_data = {"orderId": "1"}
+        ours = run_for(executor(parse(PARALLEL_DEFINITION), parallel_data, none), budget)
+        peer, note = self.peer_fork(PARALLEL_DEFINITION, parallel_data, "PARALLEL")
+        rows.append(Row("Parallel of 10 one-Pass branches", ours, peer, self.peer_name, note))
+        return rows
+
+    def peer_fork(self, text: str, data: Any, mode: str) -> tuple[Throughput | None, str]:
+        """The peer on a fork row, when it runs it as we do."""
+        peer = self.peer
+        if peer is None:
+            return None, ""
+        if mode == "DISTRIBUTED":
+            return None, "moto's interpreter needs S3 and child executions for a Distributed Map"
+        program = peer.parse(text)
+        steps = self.check_same(parse(text), program, data, PythonFunctions(), None,
+                                ordered=False)
+        budget = 2 * self.budget_s
+
+        def run() -> int:
+            peer.run_execution(program, data, None)
+            return steps
+
+        return run_for(run, budget), ""
 
     def peer_executors(
         self, fixed: PythonFunctions, none: PythonFunctions
@@ -494,19 +565,25 @@ class Bench:
         data: Any,
         functions: PythonFunctions,
         mocks: Any,
+        ordered: bool = True,
     ) -> int:
         """Both sides must go through the same history; returns the transitions.
 
-        A different output is recorded in ``divergences`` (the work done is the same).
+        ``ordered=False`` (forks): the same events in any order, as the peer runs each
+        iteration or branch on a thread of its own. A different output is recorded in
+        ``divergences`` (the work done is the same).
         """
         assert self.peer is not None
         ours = run_execution(machine, data, functions, wait_scale=0)
         theirs = self.peer.outcome(self.peer.run_execution(program, data, mocks))
         our_types = tuple(event.type for event in ours.events)
-        if not theirs.succeeded or ours.status != "SUCCEEDED" or our_types != theirs.event_types:
+        their_types = theirs.event_types
+        if not ordered:
+            our_types, their_types = tuple(sorted(our_types)), tuple(sorted(their_types))
+        if not theirs.succeeded or ours.status != "SUCCEEDED" or our_types != their_types:
             raise SystemExit(
-                f"the executions differ\n  ours: {ours.status} {our_types}\n"
-                f"  peer: {theirs.succeeded} {theirs.event_types}"
+                f"the executions differ\n  ours: {ours.status} {our_types[:40]}\n"
+                f"  peer: {theirs.succeeded} {their_types[:40]}"
             )
         if ours.output != theirs.output:
             self.divergences.append(
