@@ -31,6 +31,8 @@ import random
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -146,6 +148,9 @@ class Throughput:
     """Median wall time of one execution, microseconds."""
     executions: int
     """Executions run."""
+    cpu_us: float = 0.0
+    """Mean CPU time of this process per execution, microseconds (less swayed than wall time
+    by other load on the machine)."""
 
 
 Measurement = Latency | Throughput
@@ -203,6 +208,7 @@ def run_for(execute: Callable[[], int], budget_s: float) -> Throughput:
     gc.collect()
     durations: list[int] = []
     transitions = 0
+    cpu_start = time.process_time()
     start = time.perf_counter_ns()
     deadline = start + int(budget_s * 1e9)
     now = start
@@ -218,6 +224,7 @@ def run_for(execute: Callable[[], int], budget_s: float) -> Throughput:
         transitions_per_execution=transitions / len(durations),
         median_us=statistics.median(durations) / 1000,
         executions=len(durations),
+        cpu_us=(time.process_time() - cpu_start) / len(durations) * 1e6,
     )
 
 
@@ -719,7 +726,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also print a cProfile of 2000 order executions (example handlers)",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="instead: the whole-execution rows of git revision REV (before) and of this tree "
+        "(after), each in its own process, alternating for --rounds rounds",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --against (default 3)")
+    parser.add_argument("--throughput-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.against:
+        return compare(args.against, args.rounds, args.budget)
 
     started = time.perf_counter()
     order_text = ORDER_DEFINITION.read_text()
@@ -732,6 +749,9 @@ def main(argv: list[str] | None = None) -> int:
         order=parse(order_text),
         pass_choice=parse(pass_text),
     )
+    if args.throughput_only:  # one side of --against: the rows as JSON on stdout
+        print(json.dumps([_row_json(row) for row in bench.throughput_rows()]))
+        return 0
     env = environment()
     print(
         f"statewright {env['statewright']} @ {env['commit'] or '?'}"
@@ -763,6 +783,58 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def compare(revision: str, rounds: int, budget: float) -> int:
+    """Before/after: the whole-execution rows of ``revision`` and of this tree, measured in
+    turns (before, after, before, after...) so that both see the same load; each row keeps
+    its best round per side."""
+    sides: dict[str, list[list[dict[str, Any]]]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory(prefix="asl-core-before-") as folder:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", revision, "src"],
+                                 capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+        paths = {"before": str(Path(folder) / "src"), "after": str(REPO / "src")}
+        loads = [_loadavg()]
+        for _ in range(rounds):
+            for side, path in paths.items():
+                done = subprocess.run(
+                    [sys.executable, __file__, "--throughput-only", "--no-peer",
+                     "--budget", str(budget)],
+                    env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True,
+                    check=True,
+                )
+                sides[side].append(json.loads(done.stdout))
+        loads.append(_loadavg())
+    env = environment()
+    print(f"before: {revision}; after: this tree @ {env['commit']}"
+          f"{' (+ uncommitted changes)' if env['uncommitted_changes'] else ''}; Python "
+          f"{env['python']}, {env['cpus']} CPUs, {env['date']}; {rounds} rounds, best of each")
+    print(f"load average (1, 5, 15 min) before the run: {loads[0]}; after: {loads[1]}\n")
+    print("| whole execution, in-process | before transitions/s | after transitions/s "
+          "| after/before | before CPU µs per execution | after CPU µs per execution "
+          "| CPU before/after |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    for index, first in enumerate(sides["before"][0]):
+        before = max((r[index]["ours"] for r in sides["before"]),
+                     key=lambda m: m["transitions_per_s"])
+        after = max((r[index]["ours"] for r in sides["after"]),
+                    key=lambda m: m["transitions_per_s"])
+        cpu_before = min(r[index]["ours"]["cpu_us"] for r in sides["before"])
+        cpu_after = min(r[index]["ours"]["cpu_us"] for r in sides["after"])
+        print(f"| {first['name']} | {before['transitions_per_s']:,.0f} "
+              f"| {after['transitions_per_s']:,.0f} "
+              f"| {after['transitions_per_s'] / before['transitions_per_s']:.2f}x "
+              f"| {_us(cpu_before)} | {_us(cpu_after)} | {cpu_before / cpu_after:.2f}x |")
+    return 0
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def _row_json(row: Row) -> dict[str, Any]:
