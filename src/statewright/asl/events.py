@@ -46,8 +46,26 @@ def details_member(event_type: str) -> str:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
-# One encoder for the process: json.dumps with options builds a new encoder on every call.
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+def _compact_encoder() -> Callable[[Any], str]:
+    """Compact JSON text, as ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``
+    writes it, from one C encoder made once: ``JSONEncoder.encode`` builds a new one on every
+    call, which costs more than encoding a small value. No circular-reference check (values
+    here come from JSON; a cycle ends in RecursionError), which also makes the encoder safe to
+    share between threads (the check keeps its state in the encoder)."""
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without json's C speedups
+        return encoder.encode
+    chunks = make(None, encoder.default, json.encoder.encode_basestring, None, ":", ",",
+                  False, False, True)
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_ENCODE = _compact_encoder()
 
 
 def to_json(value: Any) -> str:

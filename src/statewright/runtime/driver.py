@@ -572,7 +572,14 @@ class Driver:
     def _emit(self, frame: Frame, event: Event) -> None:
         if frame.parent is not None and self._hidden(frame):
             return
-        frame.last_event_id = self._emit_raw(event, frame.last_event_id)
+        event_id = self._next_event
+        if event_id < MAX_HISTORY_EVENTS:  # the common case of _emit_raw, inline
+            self._next_event = event_id + 1
+            self._batch.events.append(HistoryEvent(
+                event_id, frame.last_event_id, self._now, event.type, event.details))
+            frame.last_event_id = event_id
+        else:
+            frame.last_event_id = self._emit_raw(event, frame.last_event_id)
         if event.type.endswith("StateEntered"):
             # ``_enter`` guessed this id before the event was written; the guess is off when
             # other frames (Parallel branches, Map iterations) wrote events in between.
