@@ -90,7 +90,7 @@ class PythonFunctions:
         context = LambdaContext(name, request_id, loaded + (timeout or DEFAULT_TIMEOUT))
         # The handler gets its own copy, as over the wire; bytes are the JSON text itself.
         event = json.loads(payload if isinstance(payload, bytes | bytearray)
-                           else json.dumps(payload))
+                           else _encode(payload))
         out = io.StringIO()
         _install_streams()
         previous = getattr(_capture, "buffer", None)
@@ -110,7 +110,7 @@ class PythonFunctions:
             _capture.buffer = previous
         try:
             body = (bytes(value) if isinstance(value, bytes | bytearray)
-                    else json.dumps(value).encode())
+                    else _response_text(value).encode())
         except (TypeError, ValueError) as exc:  # as Lambda's Python runtime answers
             return self._error("Runtime.MarshalError",
                                f"Unable to marshal response: {exc}", request_id,
@@ -209,6 +209,41 @@ def _install_streams() -> None:
             sys.stdout = _ThreadStream(sys.stdout)
         if not isinstance(sys.stderr, _ThreadStream):
             sys.stderr = _ThreadStream(sys.stderr)
+
+
+def _c_encoder(item_separator: str, key_separator: str, ascii_only: bool
+               ) -> Callable[[Any], str]:
+    """``json.dumps`` with these separators, from one C encoder made once (``json.dumps``
+    makes a new one on every call, which costs more than encoding a small value). It does not
+    look for circular references (a cycle ends in RecursionError), which also makes it safe to
+    share between threads."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without json's C speedups
+        return json.JSONEncoder(separators=(item_separator, key_separator),
+                                ensure_ascii=ascii_only).encode
+    strings = (json.encoder.encode_basestring_ascii if ascii_only
+               else json.encoder.encode_basestring)
+    chunks = make(None, json.JSONEncoder().default, strings, None, key_separator,
+                  item_separator, False, False, True)
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+#: The event's copy for the handler (compact: only read back here).
+_encode = _c_encoder(",", ":", ascii_only=False)
+_lambda_text = _c_encoder(", ", ": ", ascii_only=True)
+
+
+def _response_text(value: Any) -> str:
+    """A handler's return value as Lambda's Python runtime writes it (``json.dumps`` with its
+    defaults); a cycle gets json's own error ("Circular reference detected")."""
+    try:
+        return _lambda_text(value)
+    except RecursionError:
+        return json.dumps(value)
 
 
 def _request_id() -> str:
