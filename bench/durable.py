@@ -926,7 +926,8 @@ def report_table(report: Report) -> str:
             f"{_n(run.transitions_per_s)} | first start → last end {_s(run.wall_s)}: starting "
             f"{_s(run.start_s)} ({_n(run.executions / run.start_s)}/s), then workers "
             f"{_s(run.run_s)} ({_n(run.executions / run.run_s)} exec/s); CPU: workers "
-            f"{run.worker_cpu_s / run.executions * 1e3:.1f} ms per execution{server}, machine "
+            f"{run.worker_cpu_s / run.executions * 1e3:.1f} ms per execution "
+            f"({run.worker_cpu_s / run.transitions * 1e6:,.0f} µs per transition){server}, machine "
             f"{run.machine_busy:.0%} busy |"
         )
     for row in report.in_memory:

@@ -1,4 +1,5 @@
-"""The driver's cursor: stopping after any batch and restoring from JSON changes nothing."""
+"""The driver's cursor: stopping after any batch and restoring from JSON (the head, and the
+frame rows ``changes`` names) changes nothing."""
 
 from __future__ import annotations
 
@@ -18,6 +19,45 @@ from statewright.runtime.driver import (
     work_from_json,
     work_to_json,
 )
+from statewright.runtime.frames import FrameChanges
+
+
+class Rows:
+    """Frame and fork-item rows as a store keeps them (a ``FrameSource``)."""
+
+    def __init__(self) -> None:
+        self.frames: dict[int, tuple[int | None, str]] = {}
+        self.items: dict[tuple[int, int], list[str | None]] = {}
+
+    def write(self, changes: FrameChanges) -> None:
+        if changes.clear:
+            self.frames.clear()
+            self.items.clear()
+        for frame_id in changes.delete:
+            del self.frames[frame_id]
+        for fork_id in changes.drop_forks:
+            self.items = {k: v for k, v in self.items.items() if k[0] != fork_id}
+        for frame_id, parent, data in changes.put:
+            self.frames[frame_id] = (parent, data)
+        for fork_id, index, value in changes.inputs:
+            assert (fork_id, index) not in self.items  # written once
+            self.items[(fork_id, index)] = [value, None]
+        for fork_id, index, value in changes.outputs:
+            self.items.setdefault((fork_id, index), [None, None])[1] = value
+
+    def frame(self, frame_id: int) -> str | None:
+        row = self.frames.get(frame_id)
+        return None if row is None else row[1]
+
+    def children(self, parent: int) -> list[str]:
+        return [data for _, (p, data) in sorted(self.frames.items()) if p == parent]
+
+    def fork_input(self, fork_id: int, index: int) -> str | None:
+        return self.items.get((fork_id, index), [None, None])[0]
+
+    def fork_outputs(self, fork_id: int) -> list[tuple[int, str]]:
+        return [(k[1], v[1]) for k, v in self.items.items()
+                if k[0] == fork_id and v[1] is not None]
 
 DEFINITION = {
     "StartAt": "Fan",
@@ -57,6 +97,7 @@ def _run(restore_every_batch: bool) -> tuple[list[HistoryEvent], Any]:
     seq = itertools.count()
     calls = itertools.count()
     events: list[HistoryEvent] = []
+    rows = Rows()
 
     def take(batch: Any) -> None:
         nonlocal driver
@@ -66,8 +107,10 @@ def _run(restore_every_batch: bool) -> tuple[list[HistoryEvent], Any]:
             heapq.heappush(queue, (work.due, next(seq), work.kind,
                                    json.loads(json.dumps(work_to_json(work)))))
         if restore_every_batch:
+            rows.write(driver.changes())
             cursor = json.loads(json.dumps(driver.snapshot()))
-            driver = Driver.restore(machine, info, cursor)
+            assert "frames" not in cursor  # the head only
+            driver = Driver.restore(machine, info, cursor, rows)
 
     take(driver.start())
     while queue and driver.status == "RUNNING":

@@ -8,7 +8,11 @@ so a host commits them together.
 
 Frames: the execution is a tree of frames. The root frame runs the top-level machine; a
 Parallel or Map state forks one child frame per branch or item. Everything in a frame is plain
-JSON-able data (``frames.py``), so the durable engine can store the cursor as is.
+JSON-able data (``frames.py``). The durable engine stores the execution's head (``snapshot``:
+status, counters) as its cursor and each frame, and each fork child's input and output, as
+rows of their own: a restored driver holds only the head and loads a frame from its
+``FrameSource`` when a step first needs it, and ``changes`` names only the rows the step
+touched. So a step costs the same for a Map of 10 items or 3,000 (docs/design.md).
 
 Callback Tasks (``.waitForTaskToken`` and activities) wait for SendTask*: ``submitted`` starts
 the wait, ``activity_started`` records that a worker took an activity task, ``callback`` and
@@ -17,6 +21,7 @@ the wait, ``activity_started`` records that a worker took an activity task, ``ca
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections import deque
@@ -52,12 +57,16 @@ from statewright.asl.model import (
 )
 from statewright.runtime.callbacks import TaskToken
 from statewright.runtime.frames import (
+    DEFERRED,
+    PARENT_INPUT,
     ActivityTask,
     Batch,
     ExecutionInfo,
     ExecutionStatus,
     Fork,
     Frame,
+    FrameChanges,
+    FrameSource,
     HistoryEvent,
     TaskVisit,
     Work,
@@ -113,11 +122,31 @@ class Driver:
         self.test_case: str | None = None
         """The mock config's test case this execution runs (``stateMachineArn#TestCase``),
         kept in the cursor so that every worker answers its Tasks the same way."""
+        self.source: FrameSource | None = None
+        """Where frames not in ``frames`` are stored (None: all of them are in memory)."""
+        self._stored: dict[int, str] = {}
+        """Frame id -> its row's data as stored (what ``changes`` compares with)."""
+        self._touched: set[int] = set()
+        """Frames looked up or made since the last commit (the only ones that may change)."""
+        self._ended: set[int] = set()
+        """Frames that ended since the last commit."""
+        self._inputs: dict[tuple[int, int], Any] = {}
+        """``(fork, index)`` -> an input not yet stored (a child not started, or a forking
+        frame's own under ``PARENT_INPUT``)."""
+        self._outputs: dict[int, dict[int, Any]] = {}
+        """Fork -> index -> the output of a child that ended, not yet stored."""
+        self._dropped: list[int] = []
+        """Forks completed since the last commit."""
+        self._changes: FrameChanges | None = None
+        self._rows = False
+        """Whether any frame or fork-item row was ever written (else an ending execution has
+        none to delete). The root frame is part of the head, not a row."""
 
     # ------------------------------------------------------------------ persistence
 
     def snapshot(self) -> dict[str, Any]:
-        """The driver's whole state as JSON-able data (the execution's cursor)."""
+        """The execution's head as JSON-able data (its cursor): status and counters. Frames
+        and fork items are rows of their own (``changes``)."""
         return {
             "version": CURSOR_VERSION,
             "status": self.status,
@@ -126,8 +155,12 @@ class Driver:
                                                           self.failure.cause],
             "next_frame": self._next_frame,
             "next_event": self._next_event,
-            "frames": [frame_to_json(f) for f in self.frames.values() if not f.done],
             "invocations": self.invocations,
+            # The root frame rides with the head (a step nearly always touches it; a forking
+            # frame's row is small); only Parallel branches and Map iterations are rows.
+            **({"root": frame_to_json(root)} if (root := self.frames.get(0)) is not None
+               and not root.done else {}),
+            **({"rows": True} if self._rows else {}),
             **({"skew": self.skew} if self.skew else {}),
             **({"wait_scale": self.wait_scale} if self.wait_scale is not None else {}),
             **({"test_case": self.test_case} if self.test_case is not None else {}),
@@ -135,13 +168,16 @@ class Driver:
 
     @classmethod
     def restore(
-        cls, state_machine: StateMachine, info: ExecutionInfo, cursor: dict[str, Any]
+        cls, state_machine: StateMachine, info: ExecutionInfo, cursor: dict[str, Any],
+        source: FrameSource | None = None,
     ) -> Driver:
-        """A driver continuing from ``snapshot()``'s data (of this or any earlier release)."""
+        """A driver continuing from ``snapshot()``'s data (of this or any earlier release),
+        loading frames from ``source`` as steps need them."""
         cursor = upgrade_cursor(cursor)
         # A fresh random stream per resumption: nothing depends on replaying old draws.
         driver = cls(state_machine, info,
                      seed=info.seed ^ (cursor["next_event"] * 2654435761))
+        driver.source = source
         driver.status = cursor["status"]
         driver.output = cursor["output"]
         if cursor["failure"] is not None:
@@ -152,15 +188,70 @@ class Driver:
         driver.test_case = cursor.get("test_case")
         driver.skew = cursor.get("skew", 0.0)
         driver.wait_scale = cursor.get("wait_scale")
-        for raw in cursor["frames"]:  # parents come before their children
+        driver._rows = cursor.get("rows", False)
+        if cursor.get("root") is not None:
+            driver.frames[0] = frame_from_json(cursor["root"], state_machine.machine)
+        # A cursor of a release that kept every frame in it (upgraded by ``upgrade.py``):
+        # its frames and fork items become rows at the next commit.
+        for raw in cursor.get("frames", ()):  # parents come before their children
             parent = driver.frames.get(raw["parent"]) if raw["parent"] is not None else None
             machine = (
                 _child_machine(parent.machine.states[parent.state], raw["index"])
                 if parent is not None
                 else state_machine.machine
             )
-            driver.frames[raw["id"]] = frame_from_json(raw, machine)
+            frame = frame_from_json(raw, machine)
+            driver.frames[frame.id] = frame
+            driver._touched.add(frame.id)
+            if frame.fork is not None:
+                driver._inputs[(frame.fork.id, PARENT_INPUT)] = frame.input
+                driver._rows = True
+        for fork_id, index, value in cursor.get("inputs", ()):
+            driver._inputs[(fork_id, index)] = value
+        for fork_id, index, value in cursor.get("outputs", ()):
+            driver._outputs.setdefault(fork_id, {})[index] = value
         return driver
+
+    def changes(self) -> FrameChanges:
+        """The frame and fork-item rows to write for what happened since the driver was
+        restored or last committed: only frames the steps touched, compared with their rows."""
+        if self.status != "RUNNING":
+            changes = FrameChanges(clear=True)
+        else:
+            changes = FrameChanges()
+            for frame_id in sorted(self._touched):
+                frame = self.frames.get(frame_id)
+                if frame is None or frame.done or frame.parent is None:
+                    continue  # the root is written with the head
+                data = to_json(frame_to_json(frame))
+                if self._stored.get(frame_id) != data:
+                    changes.put.append((frame_id, frame.parent, data))
+            changes.delete = sorted(f for f in self._ended if f in self._stored)
+            changes.inputs = [(f, i, to_json(v)) for (f, i), v in self._inputs.items()]
+            changes.outputs = [(f, i, to_json(v)) for f, outputs in self._outputs.items()
+                               for i, v in outputs.items()]
+            changes.drop_forks = list(self._dropped)
+        if changes.clear and not self._rows:
+            changes.clear = False  # nothing of it was ever a row
+        self._changes = changes
+        return changes
+
+    def committed(self) -> None:
+        """The last ``changes`` were stored: the driver may go on from here (a worker keeps
+        it for the execution's next step instead of reading it back)."""
+        changes = self._changes if self._changes is not None else self.changes()
+        self._changes = None
+        if changes.clear:
+            self._stored.clear()
+        for frame_id, _, data in changes.put:
+            self._stored[frame_id] = data
+        for frame_id in changes.delete:
+            self._stored.pop(frame_id, None)
+        self._touched.clear()
+        self._ended.clear()
+        self._inputs.clear()
+        self._outputs.clear()
+        self._dropped.clear()
 
     # ------------------------------------------------------------------ host interface
 
@@ -178,7 +269,7 @@ class Driver:
         """A work item fell due (``outcome``: a Task's TaskResult/Failure for ``invoke``)."""
         self._batch = Batch()
         self._now = now + self.skew
-        frame = self.frames.get(work.frame)
+        frame = self._frame(work.frame) if self.status == "RUNNING" else None
         if not self._current(frame, work):
             return self._finish_batch()  # stale: the frame moved on or was cancelled
         limit = self.state_machine.machine.timeout_seconds
@@ -220,7 +311,7 @@ class Driver:
                          sum(frame.retry_counts)).encode(self.info.token_key)
 
     def _awaiting(self, token: TaskToken) -> Frame | None:
-        frame = self.frames.get(token.frame)
+        frame = self._frame(token.frame) if self.status == "RUNNING" else None
         if self.status != "RUNNING" or frame is None or frame.done:
             return None
         if (frame.token, sum(frame.retry_counts)) != (token.visit, token.attempt):
@@ -233,7 +324,7 @@ class Driver:
         Task now waits for SendTask*; its TimeoutSeconds and HeartbeatSeconds start."""
         self._batch = Batch()
         self._now = now + self.skew
-        frame = self.frames.get(work.frame)
+        frame = self._frame(work.frame) if self.status == "RUNNING" else None
         invoke = work.invoke
         if not self._current(frame, work) or invoke is None:
             return self._finish_batch()
@@ -320,7 +411,7 @@ class Driver:
         """The host began running an ``invoke`` work item: writes its Started event."""
         self._batch = Batch()
         self._now = now + self.skew
-        frame = self.frames.get(work.frame)
+        frame = self._frame(work.frame) if self.status == "RUNNING" else None
         if frame is not None and not frame.done and work.invoke is not None:
             self._emit(frame, work.invoke.started)
         return self._finish_batch()
@@ -371,7 +462,7 @@ class Driver:
     def _drain(self) -> None:
         while self._ready and self.status == "RUNNING":
             frame_id, decision = self._ready.popleft()
-            frame = self.frames.get(frame_id)
+            frame = self._frame(frame_id)
             if frame is not None and not frame.done:
                 self._apply(frame, decision)
 
@@ -421,31 +512,49 @@ class Driver:
     # ------------------------------------------------------------------ forks
 
     def _fork(self, frame: Frame, decision: step.Fork) -> None:
-        frame.fork = Fork(
-            decision.kind, list(decision.inputs), decision.max_concurrency,
+        fork_id = self._next_frame  # fork ids come from the frame ids: unique, never reused
+        self._next_frame += 1
+        self._rows = True  # its children and items are rows from now on
+        fork = frame.fork = Fork(
+            fork_id, decision.kind, len(decision.inputs), decision.max_concurrency,
             decision.tolerated_failure_count, decision.tolerated_failure_percentage,
-            decision.distributed, results=[None] * len(decision.inputs),
+            decision.distributed,
         )
         if not decision.inputs:
             self._fork_done(frame)
             return
-        self._start_children(frame, decision.machines)
+        # Kept with the fork, not in the frame's row: written once, read once at the end.
+        self._inputs[(fork.id, PARENT_INPUT)] = frame.input
+        for index, value in enumerate(decision.inputs):
+            self._inputs[(fork.id, index)] = value
+        self._start_children(frame)
 
-    def _start_children(self, frame: Frame, machines: tuple[Machine, ...] | None = None) -> None:
+    def _start_children(self, frame: Frame) -> None:
         fork = frame.fork
         assert fork is not None
-        limit = fork.max_concurrency or len(fork.inputs)
+        limit = fork.max_concurrency or fork.total
         state = frame.machine.states[frame.state]
-        while fork.started < len(fork.inputs) and len(fork.running) < limit:
+        while fork.started < fork.total and fork.running < limit:
             index = fork.started
             fork.started += 1
             machine = _child_machine(state, index)
             if fork.kind == "map" and not fork.distributed:
                 self._emit(frame, map_iteration("Started", frame.state, index))
             scope = {} if fork.distributed else dict(frame.variables)
-            child = self._new_frame(frame, index, machine, fork.inputs[index], scope)
-            fork.running.add(child.id)
+            child = self._new_frame(frame, index, machine, self._take_input(fork.id, index),
+                                    scope)
             self._enter(child)
+
+    def _take_input(self, fork_id: int, index: int) -> Any:
+        """A fork child's input (or, at ``PARENT_INPUT``, the forking frame's own): from
+        memory when this driver put it there, else from its row."""
+        value = self._inputs.pop((fork_id, index), DEFERRED)
+        if value is not DEFERRED:
+            return value
+        text = None if self.source is None else self.source.fork_input(fork_id, index)
+        if text is None:
+            raise RuntimeError(f"the input of item {index} of fork {fork_id} is missing")
+        return json.loads(text)
 
     def _frame_succeeded(self, frame: Frame, output: Any) -> None:
         frame.done = True
@@ -453,13 +562,12 @@ class Driver:
             self.status, self.output = "SUCCEEDED", output
             self._emit(frame, execution_succeeded(output, self._encode))
             return
-        parent = self.frames[frame.parent]
+        parent = self._parent(frame)
         fork = parent.fork
         assert fork is not None
-        fork.running.discard(frame.id)
-        del self.frames[frame.id]
+        self._end_frame(frame)
         fork.finished += 1
-        fork.results[frame.index] = output
+        self._outputs.setdefault(fork.id, {})[frame.index] = output
         if fork.kind == "map" and not fork.distributed:
             self._emit(parent, map_iteration("Succeeded", parent.state, frame.index))
         self._fork_progress(parent)
@@ -474,17 +582,16 @@ class Driver:
         state = frame.machine.states[frame.state]
         if state.type in _ABORTABLE:
             self._emit(frame, Event(f"{state.type}StateAborted"))
-        parent = self.frames[frame.parent]
+        parent = self._parent(frame)
         fork = parent.fork
         assert fork is not None
-        fork.running.discard(frame.id)
-        del self.frames[frame.id]
+        self._end_frame(frame)
         fork.finished += 1
         fork.failed += 1
         if fork.kind == "map" and not fork.distributed:
             self._emit(parent, map_iteration("Failed", parent.state, frame.index))
         if fork.kind == "map" and _tolerated(fork):
-            fork.results[frame.index] = _error_output(failure)
+            self._outputs.setdefault(fork.id, {})[frame.index] = _error_output(failure)
             self._fork_progress(parent)
             return
         if fork.kind == "map" and (fork.tolerated_count or fork.tolerated_percentage):
@@ -498,44 +605,66 @@ class Driver:
     def _fork_progress(self, parent: Frame) -> None:
         fork = parent.fork
         assert fork is not None
-        if fork.finished == len(fork.inputs):
+        if fork.finished == fork.total:
             self._fork_done(parent)
         else:
             self._start_children(parent)
 
     def _fork_done(self, parent: Frame) -> None:
+        """Every child ended: their outputs, read once (N rows), are the fork's result."""
         fork = parent.fork
         assert fork is not None
-        self._complete_fork(parent, list(fork.results))
+        results: list[Any] = [None] * fork.total
+        if self.source is not None and fork.total:
+            for index, text in self.source.fork_outputs(fork.id):
+                results[index] = json.loads(text)
+        for index, value in self._outputs.pop(fork.id, {}).items():
+            results[index] = value
+        self._complete_fork(parent, results)
 
     def _complete_fork(self, parent: Frame, outcome: Any) -> None:
+        fork = parent.fork
+        assert fork is not None
         parent.fork = None
+        if parent.input is DEFERRED:
+            parent.input = self._take_input(fork.id, PARENT_INPUT)
+        self._drop_fork(fork)
         state = parent.machine.states[parent.state]
         decision = step.complete(state, parent.input, outcome, parent.retry_counts,
                                  self._ctx(parent))
         self._ready.append((parent.id, decision))
 
+    def _drop_fork(self, fork: Fork) -> None:
+        """The fork is over: what is kept of its children goes."""
+        self._inputs.pop((fork.id, PARENT_INPUT), None)
+        for index in range(fork.started, fork.total):  # children never started
+            self._inputs.pop((fork.id, index), None)
+        self._outputs.pop(fork.id, None)
+        if fork.total:
+            self._dropped.append(fork.id)
+
     def _cancel_fork(self, parent: Frame) -> None:
         fork = parent.fork
         assert fork is not None
-        for child_id in sorted(fork.running):
-            child = self.frames[child_id]
+        for child in self._children(parent.id):
             self._cancel_frame(child)
             if fork.kind == "map" and not fork.distributed:
                 self._emit(parent, map_iteration("Aborted", parent.state, child.index))
-        fork.running.clear()
 
     def _cancel_frame(self, frame: Frame) -> None:
         if frame.done:
             return
-        if frame.fork is not None:
+        fork = frame.fork
+        if fork is not None:
             self._cancel_fork(frame)
+            frame.fork = None
+            self._drop_fork(fork)
         frame.done = True
         frame.token += 1
         state = frame.machine.states[frame.state]
         if state.type in _ABORTABLE:
             self._emit(frame, Event(f"{state.type}StateAborted"))
-        del self.frames[frame.id]
+        self._end_frame(frame)
 
     def _cancel_all(self) -> None:
         """The execution ended: every frame still running stops (no events, as AWS)."""
@@ -557,13 +686,74 @@ class Driver:
         )
         self._next_frame += 1
         self.frames[frame.id] = frame
+        self._touched.add(frame.id)
         return frame
+
+    def _frame(self, frame_id: int) -> Frame | None:
+        """The frame, loaded from the source when this driver does not hold it; None when it
+        does not exist (it ended)."""
+        frame = self.frames.get(frame_id)
+        if frame is None:
+            if self.source is None or frame_id in self._ended:
+                return None
+            data = self.source.frame(frame_id)
+            if data is None:
+                return None
+            frame = self._adopt(data, json.loads(data))
+            if frame is None:
+                return None
+        self._touched.add(frame_id)
+        return frame
+
+    def _adopt(self, data: str, raw: dict[str, Any]) -> Frame | None:
+        """A frame read from its row (its parent is loaded first: it names the machine)."""
+        parent_id = raw["parent"]
+        if parent_id is None:
+            machine = self.state_machine.machine
+        else:
+            parent = self._frame(parent_id)
+            if parent is None:
+                return None
+            machine = _child_machine(parent.machine.states[parent.state], raw["index"])
+        frame = frame_from_json(raw, machine)
+        self.frames[frame.id] = frame
+        self._stored[frame.id] = data
+        return frame
+
+    def _parent(self, frame: Frame) -> Frame:
+        assert frame.parent is not None
+        parent = self._frame(frame.parent)
+        if parent is None:
+            raise RuntimeError(f"frame {frame.id}'s parent {frame.parent} is missing")
+        return parent
+
+    def _children(self, parent_id: int) -> list[Frame]:
+        """The running children of a frame, by id (held or stored)."""
+        found = {f.id: f for f in self.frames.values()
+                 if f.parent == parent_id and not f.done}
+        if self.source is not None:
+            for data in self.source.children(parent_id):
+                raw = json.loads(data)
+                frame_id = raw["id"]
+                if frame_id in found or frame_id in self._ended or frame_id in self.frames:
+                    continue
+                frame = self._adopt(data, raw)
+                if frame is not None and not frame.done:
+                    found[frame_id] = frame
+        self._touched.update(found)
+        return [found[i] for i in sorted(found)]
+
+    def _end_frame(self, frame: Frame) -> None:
+        self.frames.pop(frame.id, None)
+        self._ended.add(frame.id)
 
     def _hidden(self, frame: Frame) -> bool:
         """Frames inside a Distributed Map write to child executions, not this history."""
         parent_id = frame.parent
         while parent_id is not None:
-            parent = self.frames[parent_id]
+            parent = self._frame(parent_id)
+            if parent is None:
+                return False
             if parent.fork is not None and parent.fork.distributed:
                 return True
             parent_id = parent.parent
@@ -682,8 +872,8 @@ def _tolerated(fork: Fork) -> bool:
     """Whether the failures so far stay within the Map's tolerated threshold."""
     if fork.tolerated_count is not None and fork.failed <= fork.tolerated_count:
         return True
-    if fork.tolerated_percentage is not None and fork.inputs:
-        allowed = math.floor(len(fork.inputs) * fork.tolerated_percentage / 100)
+    if fork.tolerated_percentage is not None and fork.total:
+        allowed = math.floor(fork.total * fork.tolerated_percentage / 100)
         return fork.failed <= allowed
     return False
 

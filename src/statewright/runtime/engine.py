@@ -10,10 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, TypeVar
 
@@ -48,7 +51,7 @@ from statewright.runtime.function_ops import Settings as FunctionSettings
 from statewright.runtime.functions import FunctionRegistry
 from statewright.runtime.iam import IamOps, denial_message
 from statewright.runtime.mocks import MockConfig, MockConfigError, TestCase
-from statewright.runtime.records import batch_records, to_record
+from statewright.runtime.records import StoreFrames, batch_records, frame_writes, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
 from statewright.runtime.teststate import TestStateRequest, TestStateResult, test_state
 from statewright.runtime.unavailable import TooManyConflicts, api_error
@@ -94,6 +97,8 @@ ACTIVITY_RECHECK_SECONDS = 0.5
 MAX_CONFLICTS = 50
 #: StopExecution gives up sooner: the client is waiting and may simply ask again.
 STOP_ATTEMPTS = 20
+#: Drivers kept after their commit, for the executions' next steps (least recently used go).
+KEPT_DRIVERS = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +157,13 @@ class Engine:
         self._session_key: bytes | None = None
         self._access_keys = AccessKeys(store, self.settings, clock)
         self._iam = IamOps(store, self.partition, clock)
+        self._kept: OrderedDict[str, tuple[ExecutionRecord, Driver]] = OrderedDict()
+        """Execution -> the row and driver this engine last committed for it: its next step
+        here starts from them instead of reading them back (a commit's version check catches
+        a row another process changed meanwhile)."""
+        self._kept_lock = threading.Lock()
+        self._steps = _KeyedLocks()
+        self._roles: OrderedDict[str, str] = OrderedDict()
 
     # ------------------------------------------------------------------ state machines
 
@@ -292,6 +304,7 @@ class Engine:
         info = ExecutionInfo(arn, machine.arn, name, machine.role_arn, now, data,
                              seed=uuid.uuid4().int & 0xFFFFFFFF, token_key=self.token_key)
         driver = Driver(model, info)
+        driver.source = StoreFrames(self.store, arn)
         driver.test_case = test_case
         driver.wait_scale = self._tagged_wait_scale(machine.arn)
         batch = driver.start()
@@ -304,13 +317,15 @@ class Engine:
         timeout = model.machine.timeout_seconds
         if timeout and driver.status == "RUNNING":
             work.append(WorkItem(0, arn, "timeout", scaled(now + timeout), "{}"))
-        stored = self._call(self.store.create_execution, record, events, work)
+        stored = self._call(self.store.create_execution, record, events, work,
+                            frame_writes(driver))
         if stored != record:
             # The name is taken: AWS starts nothing and answers with the running execution
             # when the input is the same, else refuses.
             if stored.status == "RUNNING" and stored.input == text:
                 return Started(stored.arn, stored.start_date)
             raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        self._keep(record, driver)
         return Started(arn, now)
 
     def _test_case(self, state_machine_arn: str) -> tuple[str, str | None]:
@@ -545,7 +560,12 @@ class Engine:
     # ------------------------------------------------------------------ shared with workers
 
     def driver_for(self, record: ExecutionRecord) -> Driver:
-        """A driver continuing the execution from its stored cursor."""
+        """A driver continuing the execution from its stored cursor (or the one this engine
+        kept after committing that very version)."""
+        with self._kept_lock:
+            kept = self._kept.pop(record.arn, None)
+        if kept is not None and kept[0].version == record.version:
+            return kept[1]
         machine = self._revision(record)
         model = self._model(machine.arn, record.revision_id, machine.definition)
         info = ExecutionInfo(
@@ -553,7 +573,8 @@ class Engine:
             record.start_date, json.loads(record.input), seed=zlib.crc32(record.arn.encode()),
             token_key=self.token_key,
         )
-        return Driver.restore(model, info, json.loads(record.cursor))
+        return Driver.restore(model, info, json.loads(record.cursor),
+                              StoreFrames(self.store, record.arn))
 
     def _revision(self, record: ExecutionRecord) -> StateMachineRecord:
         """The state machine revision the execution runs."""
@@ -576,15 +597,33 @@ class Engine:
         it (None: it does not exist) and commits the ``Step`` it returns; when another writer
         got there first, reads again and redoes. Anything else ``step`` returns ends the loop
         unwritten and is returned; so is the committed Step. Raises TooManyConflicts after
-        ``attempts`` lost races, StoreError when the database fails."""
-        for _ in range(attempts):
-            outcome = step(self.store.get_execution(arn))
-            if not isinstance(outcome, Step):
-                return outcome
-            if self.commit(outcome.record, outcome.driver, outcome.batch, outcome.done_work,
-                           outcome.now, outcome.invocations):
-                return outcome
-        raise TooManyConflicts(f"{arn}: {attempts} writers got there first; try again")
+        ``attempts`` lost races, StoreError when the database fails.
+
+        Steps of one execution take turns in this process (they would only conflict), and
+        start from the row and driver this engine committed last, without reading them
+        back; a decision made on those alone (no Step, or an error) is made again on a fresh
+        read, since only a commit proves them current."""
+        with self._steps.hold(arn):
+            for _ in range(attempts):
+                with self._kept_lock:
+                    kept = self._kept.get(arn)
+                record = kept[0] if kept is not None else self.store.get_execution(arn)
+                try:
+                    outcome = step(record)
+                except Exception:
+                    if kept is None:
+                        raise
+                    self._forget(arn)
+                    continue
+                if not isinstance(outcome, Step):
+                    if kept is not None:
+                        self._forget(arn)
+                        continue
+                    return outcome
+                if self.commit(outcome.record, outcome.driver, outcome.batch,
+                               outcome.done_work, outcome.now, outcome.invocations):
+                    return outcome
+            raise TooManyConflicts(f"{arn}: {attempts} writers got there first; try again")
 
     def commit(self, record: ExecutionRecord, driver: Driver, batch: Batch,
                done_work: list[int], now: float,
@@ -596,11 +635,34 @@ class Engine:
         activities = self._activities.queued(record.arn, batch, now)
         updated = to_record(record, driver, now + driver.skew)
         try:
-            self._committer.commit(ApplyRequest(
-                updated, record.version, events, work, done_work, activities, invocations or []))
+            applied = self._committer.commit(ApplyRequest(
+                updated, record.version, events, work, done_work, activities, invocations or [],
+                frame_writes(driver)))
         except Conflict:
+            self._forget(record.arn)
             return False
+        except BaseException:
+            self._forget(record.arn)
+            raise
+        self._keep(replace(updated, version=applied.version), driver)
         return True
+
+    def _keep(self, record: ExecutionRecord, driver: Driver) -> None:
+        """``driver`` was just committed as ``record``: the execution's next step here starts
+        from it (while it runs)."""
+        driver.committed()
+        if driver.status != "RUNNING":
+            self._forget(record.arn)
+            return
+        with self._kept_lock:
+            self._kept[record.arn] = (record, driver)
+            self._kept.move_to_end(record.arn)
+            while len(self._kept) > KEPT_DRIVERS:
+                self._kept.popitem(last=False)
+
+    def _forget(self, arn: str) -> None:
+        with self._kept_lock:
+            self._kept.pop(arn, None)
 
     # ------------------------------------------------------------------ access control
 
@@ -729,10 +791,17 @@ class Engine:
                         ) -> Callable[[str, str | None], Failure | None]:
         """For a worker about to run a Task of the execution: a check of whether the state
         machine's role may invoke a function (None) or the failure the Task gets."""
-        record = self._call(self.store.get_execution, execution_arn)
-        if record is None:
-            return lambda name, resource: None
-        return functools.partial(self._invoke_denial, self._revision(record).role_arn)
+        role_arn = self._roles.get(execution_arn)  # an execution's revision never changes
+        if role_arn is None:
+            record = self._call(self.store.get_execution, execution_arn)
+            if record is None:
+                return lambda name, resource: None
+            role_arn = self._revision(record).role_arn
+            with self._kept_lock:
+                self._roles[execution_arn] = role_arn
+                while len(self._roles) > KEPT_DRIVERS:
+                    self._roles.popitem(last=False)
+        return functools.partial(self._invoke_denial, role_arn)
 
     def _invoke_denial(self, role_arn: str, function_name: str, resource: str | None
                        ) -> Failure | None:
@@ -886,6 +955,30 @@ class Engine:
         """Invoke with ``self.invoker``: the result (RequestResponse), or None when the
         invocation was queued (Event) or only checked (DryRun)."""
         return self._function_ops.invoke(self.invoker, name, payload, invocation_type)
+
+
+class _KeyedLocks:
+    """One lock per key, existing while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._lock:
+            lock, users = self._locks.get(key) or (threading.Lock(), 0)
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
 
 
 class _NoFunctions:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from statewright.asl import step
 from statewright.asl.events import Event
@@ -117,12 +117,16 @@ class Work:
 
 @dataclass(slots=True)
 class Fork:
-    """Bookkeeping of a running Parallel/Map in its parent frame."""
+    """Bookkeeping of a running Parallel/Map in its parent frame: counters only, so the
+    parent's row stays small however many children it has. The children's inputs (those not
+    started yet) and outputs live in rows of their own, keyed by ``id``."""
 
+    id: int
+    """Unique in the execution (drawn from the frame ids): keys the fork's items."""
     kind: Literal["parallel", "map"]
     """Which state forked."""
-    inputs: list[Any]
-    """One input per child."""
+    total: int
+    """How many children."""
     max_concurrency: int
     """0: unlimited."""
     tolerated_count: int | None
@@ -137,10 +141,65 @@ class Fork:
     """Children ended."""
     failed: int = 0
     """Children failed."""
-    results: list[Any] = field(default_factory=list)
-    """Child outputs by index."""
-    running: set[int] = field(default_factory=set)
-    """Frame ids of running children."""
+
+    @property
+    def running(self) -> int:
+        """Children started and not ended (a cancelled fork ends with its frame's state)."""
+        return self.started - self.finished
+
+
+class _Deferred:
+    """The input of a frame whose fork is running: stored with the fork (index -1), read
+    back when the fork completes."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DEFERRED"
+
+
+DEFERRED: Any = _Deferred()
+#: The fork item index under which a forking frame's own input is kept.
+PARENT_INPUT = -1
+
+
+class FrameSource(Protocol):
+    """Where a driver finds the frames and fork items it does not hold (the store's rows of
+    one execution). Everything is JSON text as ``frame_to_json`` and ``to_json`` wrote it."""
+
+    def frame(self, frame_id: int) -> str | None:
+        """A running frame, None when it does not exist (it ended)."""
+        ...
+
+    def children(self, parent: int) -> list[str]:
+        """The running frames whose parent is ``parent``."""
+        ...
+
+    def fork_input(self, fork_id: int, index: int) -> str | None:
+        """The stored input of a fork's child (``PARENT_INPUT``: the forking frame's own)."""
+        ...
+
+    def fork_outputs(self, fork_id: int) -> list[tuple[int, str]]:
+        """``(index, output)`` of the fork's children that ended."""
+        ...
+
+
+@dataclass(slots=True)
+class FrameChanges:
+    """What a driver changed since it was restored or last committed: the rows to write."""
+
+    put: list[tuple[int, int | None, str]] = field(default_factory=list)
+    """``(frame id, parent, data)`` of frames added or changed."""
+    delete: list[int] = field(default_factory=list)
+    """Stored frames that ended."""
+    inputs: list[tuple[int, int, str]] = field(default_factory=list)
+    """``(fork id, index, input)`` written once at a fork."""
+    outputs: list[tuple[int, int, str]] = field(default_factory=list)
+    """``(fork id, index, output)`` of children that ended."""
+    drop_forks: list[int] = field(default_factory=list)
+    """Forks that completed."""
+    clear: bool = False
+    """The execution ended: all its rows go."""
 
 
 @dataclass(slots=True)
@@ -216,37 +275,35 @@ def iso8601(epoch: float) -> str:
 
 
 def frame_to_json(frame: Frame) -> dict[str, Any]:
+    """A frame's row (a forking frame's input is kept with its fork, not here)."""
     fork = frame.fork
-    return {
+    out: dict[str, Any] = {
         "id": frame.id, "parent": frame.parent, "index": frame.index, "state": frame.state,
-        "input": frame.input, "variables": frame.variables,
+        "variables": frame.variables,
         "retry_counts": list(frame.retry_counts), "entered_event_id": frame.entered_event_id,
         "entered_time": frame.entered_time, "last_event_id": frame.last_event_id,
         "token": frame.token, "beats": frame.beats,
         "heartbeat_seconds": frame.heartbeat_seconds,
-        "fork": None if fork is None else {
-            "kind": fork.kind, "inputs": fork.inputs, "max_concurrency": fork.max_concurrency,
-            "tolerated_count": fork.tolerated_count,
-            "tolerated_percentage": fork.tolerated_percentage,
-            "distributed": fork.distributed, "started": fork.started,
-            "finished": fork.finished, "failed": fork.failed, "results": fork.results,
-            "running": sorted(fork.running),
-        },
+        "fork": None if fork is None else [
+            fork.id, fork.kind, fork.total, fork.max_concurrency, fork.tolerated_count,
+            fork.tolerated_percentage, fork.distributed, fork.started, fork.finished,
+            fork.failed,
+        ],
     }
+    if fork is None:
+        out["input"] = frame.input
+    return out
 
 
 def frame_from_json(raw: dict[str, Any], machine: Machine) -> Frame:
     fork_raw = raw["fork"]
-    fork = None
-    if fork_raw is not None:
-        fork = Fork(**{**fork_raw, "running": set(fork_raw["running"])})
     return Frame(
         id=raw["id"], parent=raw["parent"], index=raw["index"], machine=machine,
-        state=raw["state"], input=raw["input"], variables=raw["variables"],
+        state=raw["state"], input=raw.get("input", DEFERRED), variables=raw["variables"],
         retry_counts=tuple(raw["retry_counts"]), entered_event_id=raw["entered_event_id"],
         entered_time=raw["entered_time"], last_event_id=raw["last_event_id"],
-        token=raw["token"], fork=fork, beats=raw["beats"],
-        heartbeat_seconds=raw["heartbeat_seconds"],
+        token=raw["token"], fork=None if fork_raw is None else Fork(*fork_raw),
+        beats=raw["beats"], heartbeat_seconds=raw["heartbeat_seconds"],
     )
 
 
@@ -295,12 +352,16 @@ def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
 
 
 __all__ = [
+    "DEFERRED",
+    "PARENT_INPUT",
     "ActivityTask",
     "Batch",
     "ExecutionInfo",
     "ExecutionStatus",
     "Fork",
     "Frame",
+    "FrameChanges",
+    "FrameSource",
     "HistoryEvent",
     "TaskVisit",
     "Work",

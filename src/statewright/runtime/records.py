@@ -1,4 +1,5 @@
-"""Between the driver and the store: batches become rows, the driver becomes a cursor."""
+"""Between the driver and the store: batches become rows, the driver becomes a cursor (its
+head) and frame rows."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from dataclasses import replace
 from statewright.asl.events import to_json
 from statewright.runtime.driver import Batch, Driver, Work, work_to_json
 from statewright.runtime.tasks import Invocation
-from statewright.store.base import EventRecord, ExecutionRecord, InvocationRecord, WorkItem
+from statewright.store.base import (
+    EventRecord,
+    ExecutionRecord,
+    FrameWrites,
+    InvocationRecord,
+    Store,
+    WorkItem,
+)
 
 
 def batch_records(
@@ -62,3 +70,32 @@ def invocation_record(execution_arn: str, work: Work, invocation: Invocation
         invocation.request_id, invocation.started_at, invocation.duration_ms,
         invocation.status, invocation.error_type, invocation.logs,
     )
+
+
+def frame_writes(driver: Driver) -> FrameWrites:
+    """The frame and fork-item rows the driver changed since it was restored or committed."""
+    changes = driver.changes()
+    return FrameWrites(changes.put, changes.delete, changes.inputs, changes.outputs,
+                       changes.drop_forks, changes.clear)
+
+
+class StoreFrames:
+    """One execution's frame rows in the store, as a driver's ``FrameSource``."""
+
+    __slots__ = ("execution_arn", "store")
+
+    def __init__(self, store: Store, execution_arn: str) -> None:
+        self.store = store
+        self.execution_arn = execution_arn
+
+    def frame(self, frame_id: int) -> str | None:
+        return self.store.get_frame(self.execution_arn, frame_id)
+
+    def children(self, parent: int) -> list[str]:
+        return self.store.get_child_frames(self.execution_arn, parent)
+
+    def fork_input(self, fork_id: int, index: int) -> str | None:
+        return self.store.get_fork_input(self.execution_arn, fork_id, index)
+
+    def fork_outputs(self, fork_id: int) -> list[tuple[int, str]]:
+        return self.store.get_fork_outputs(self.execution_arn, fork_id)

@@ -25,7 +25,8 @@ from statewright import errors
 __all__ = ["CURSOR_VERSION", "WORK_VERSION", "NewerFormat", "upgrade_cursor", "upgrade_work"]
 
 #: The cursor format this release writes. 1: before versions were stored (no ``version`` key).
-CURSOR_VERSION = 2
+#: 3: the cursor is the head only; frames and fork items are rows (migration 0009).
+CURSOR_VERSION = 3
 #: The work payload format this release writes. 1: before versions were stored.
 WORK_VERSION = 2
 
@@ -46,6 +47,35 @@ def _cursor_1_to_2(cursor: Json) -> Json:
     return {"invocations": {}, **cursor, "frames": frames}
 
 
+def _cursor_2_to_3(cursor: Json) -> Json:
+    # Version 2 kept every frame in the cursor, each fork with every child's input and
+    # result. Version 3 keeps frames as rows and a fork as counters: the frames stay in the
+    # upgraded cursor (the driver writes them as rows at the next commit), each fork gets an
+    # id and its children's inputs (those not started) and outputs (those ended) are listed
+    # beside them, keyed by that id.
+    next_frame = cursor["next_frame"]
+    index_of = {frame["id"]: frame["index"] for frame in cursor["frames"]}
+    frames: list[Json] = []
+    inputs: list[list[Any]] = []
+    outputs: list[list[Any]] = []
+    for frame in cursor["frames"]:
+        fork = frame["fork"]
+        if fork is not None:
+            fork_id, next_frame = next_frame, next_frame + 1
+            running = {index_of[child] for child in fork["running"] if child in index_of}
+            inputs += [[fork_id, i, fork["inputs"][i]]
+                       for i in range(fork["started"], len(fork["inputs"]))]
+            outputs += [[fork_id, i, fork["results"][i]]
+                        for i in range(fork["started"]) if i not in running]
+            frame = {**frame, "fork": [
+                fork_id, fork["kind"], len(fork["inputs"]), fork["max_concurrency"],
+                fork["tolerated_count"], fork["tolerated_percentage"], fork["distributed"],
+                fork["started"], fork["finished"], fork["failed"]]}
+        frames.append(frame)
+    return {**cursor, "next_frame": next_frame, "frames": frames, "inputs": inputs,
+            "outputs": outputs}
+
+
 def _work_1_to_2(payload: Json) -> Json:
     # The shape is unchanged; version 2 records its version, and may carry "due" (the
     # execution-clock due time), which readers default to the row's due time.
@@ -53,7 +83,7 @@ def _work_1_to_2(payload: Json) -> Json:
 
 
 #: ``steps[n]`` turns version n into version n + 1.
-_CURSOR_STEPS: dict[int, Callable[[Json], Json]] = {1: _cursor_1_to_2}
+_CURSOR_STEPS: dict[int, Callable[[Json], Json]] = {1: _cursor_1_to_2, 2: _cursor_2_to_3}
 _WORK_STEPS: dict[int, Callable[[Json], Json]] = {1: _work_1_to_2}
 
 

@@ -140,8 +140,9 @@ class Worker:
                 busy = [f for f in self._inflight.values() if not f.done()]
             if claimed:
                 continue
-            if busy:
-                busy[0].result(timeout=max(0.0, deadline - time.monotonic()))
+            if busy:  # whichever finishes first frees a thread (and may have added work)
+                futures.wait(busy, timeout=max(0.0, deadline - time.monotonic()),
+                             return_when=futures.FIRST_COMPLETED)
                 continue
             next_due = self.store.next_due()
             if next_due is None:

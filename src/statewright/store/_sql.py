@@ -34,6 +34,7 @@ from statewright.store.base import (
     Conflict,
     EventRecord,
     ExecutionRecord,
+    FrameWrites,
     FunctionRecord,
     InvocationRecord,
     NotFound,
@@ -190,7 +191,8 @@ class SqlStore(AccessSql):
     # ------------------------------------------------------------------ executions
 
     def create_execution(
-        self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem]
+        self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem],
+        frames: FrameWrites | None = None,
     ) -> ExecutionRecord:
         # One batch transaction, pipelined where the backend pipelines (PostgreSQL sends every
         # statement, BEGIN and COMMIT included, without waiting for replies). A duplicate is
@@ -207,6 +209,8 @@ class SqlStore(AccessSql):
                     )
                     for item in work:
                         conn.execute(self._q["insert_work"], _rows.work_params(item))
+                    if frames:
+                        self._write_frames(conn, record.arn, frames)
                     if work:
                         self._notify(conn)
                 if created.rowcount == 0:
@@ -280,6 +284,50 @@ class SqlStore(AccessSql):
         params = {"execution_arn": execution_arn, bound: key, "limit": limit + 1}
         rows = [_rows.event(r) for r in self._read(self._q[query], params)]
         return _rows.page(rows, limit, lambda e: _rows.encode_token(kind, e.id))
+
+    # ------------------------------------------------------------------ frames
+
+    def get_frame(self, execution_arn: str, frame_id: int) -> str | None:
+        rows = self._read(self._q["get_frame"], {"execution_arn": execution_arn, "id": frame_id})
+        return str(rows[0][0]) if rows else None
+
+    def get_child_frames(self, execution_arn: str, parent: int) -> list[str]:
+        rows = self._read(self._q["get_child_frames"],
+                          {"execution_arn": execution_arn, "parent": parent})
+        return [str(row[0]) for row in rows]
+
+    def get_fork_input(self, execution_arn: str, fork_id: int, index: int) -> str | None:
+        rows = self._read(self._q["get_fork_input"],
+                          {"execution_arn": execution_arn, "fork_id": fork_id, "idx": index})
+        return None if not rows or rows[0][0] is None else str(rows[0][0])
+
+    def get_fork_outputs(self, execution_arn: str, fork_id: int) -> list[tuple[int, str]]:
+        rows = self._read(self._q["get_fork_outputs"],
+                          {"execution_arn": execution_arn, "fork_id": fork_id})
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    def _write_frames(self, conn: Connection, arn: str, frames: FrameWrites) -> None:
+        """A step's frame and fork-item rows, inside its transaction."""
+        q, key = self._q, {"execution_arn": arn}
+        if frames.clear:
+            conn.execute(q["delete_frames_of"], key)
+            conn.execute(q["delete_fork_items_of"], key)
+        if frames.delete:
+            conn.execute(q["delete_frames"], {**key, "ids": self._ids(frames.delete)})
+        if frames.drop_forks:
+            conn.execute(q["delete_fork_items"], {**key, "ids": self._ids(frames.drop_forks)})
+        if frames.put:
+            self._executemany(conn, q["put_frame"], [
+                {**key, "id": i, "parent": parent, "data": data}
+                for i, parent, data in frames.put])
+        if frames.inputs:
+            self._executemany(conn, q["insert_fork_input"], [
+                {**key, "fork_id": fork, "idx": index, "value": value}
+                for fork, index, value in frames.inputs])
+        if frames.outputs:
+            self._executemany(conn, q["put_fork_output"], [
+                {**key, "fork_id": fork, "idx": index, "value": value}
+                for fork, index, value in frames.outputs])
 
     # ------------------------------------------------------------------ apply
 
@@ -402,6 +450,8 @@ class SqlStore(AccessSql):
         if request.invocations:
             self._executemany(conn, q["insert_invocation"],
                               [_rows.invocation_params(i) for i in request.invocations])
+        if request.frames:
+            self._write_frames(conn, execution.arn, request.frames)
         if execution.status != "RUNNING":
             conn.execute(q["delete_activity_tasks_of"], {"execution_arn": execution.arn})
         return inserted

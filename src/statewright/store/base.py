@@ -329,6 +329,29 @@ class Applied:
 
 
 @dataclass(frozen=True, slots=True)
+class FrameWrites:
+    """What a step changed of an execution's frames and forks (migration 0009): the rows it
+    touched, nothing else. JSON payloads are text, opaque to the store."""
+
+    put: list[tuple[int, int | None, str]] = field(default_factory=list)
+    """``(frame id, parent frame id, data)`` of frames added or changed."""
+    delete: list[int] = field(default_factory=list)
+    """Ids of frames that ended."""
+    inputs: list[tuple[int, int, str]] = field(default_factory=list)
+    """``(fork id, index, input)`` of children not started yet, written once at the fork."""
+    outputs: list[tuple[int, int, str]] = field(default_factory=list)
+    """``(fork id, index, output)`` of children that ended."""
+    drop_forks: list[int] = field(default_factory=list)
+    """Forks that completed: their items go."""
+    clear: bool = False
+    """The execution ended: every frame and fork item of it goes (before anything above)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.put or self.delete or self.inputs or self.outputs or self.drop_forks
+                    or self.clear)
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyRequest:
     """The arguments of one ``apply``, for ``apply_many``."""
 
@@ -346,6 +369,8 @@ class ApplyRequest:
     """Activity tasks to queue (a token already queued is not queued twice)."""
     invocations: list[InvocationRecord] = field(default_factory=list)
     """Function invocations whose outcome this step records (their ``id`` is ignored)."""
+    frames: FrameWrites | None = None
+    """Frame and fork-item rows the step changed."""
 
 
 class Store(Protocol):
@@ -399,9 +424,10 @@ class Store(Protocol):
 
     # -- executions
     def create_execution(
-        self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem]
+        self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem],
+        frames: FrameWrites | None = None,
     ) -> ExecutionRecord:
-        """Inserts the execution with its first events and work. When an execution of that
+        """Inserts the execution with its first events, work and frames. When an execution of that
         name exists for the state machine, returns the existing record unchanged (the caller
         decides between idempotent success and ExecutionAlreadyExists)."""
         ...
@@ -438,6 +464,23 @@ class Store(Protocol):
         self, execution_arn: str, limit: int, token: str | None, reverse: bool
     ) -> Page[EventRecord]:
         """Events in id order (or reverse)."""
+        ...
+
+    # -- frames (the driver's rows besides the cursor; written by ``apply``)
+    def get_frame(self, execution_arn: str, frame_id: int) -> str | None:
+        """A running frame's data, None when there is no such frame."""
+        ...
+
+    def get_child_frames(self, execution_arn: str, parent: int) -> list[str]:
+        """The data of the running frames whose parent is ``parent``, by id."""
+        ...
+
+    def get_fork_input(self, execution_arn: str, fork_id: int, index: int) -> str | None:
+        """The input stored for a fork's child not yet started."""
+        ...
+
+    def get_fork_outputs(self, execution_arn: str, fork_id: int) -> list[tuple[int, str]]:
+        """``(index, output)`` of a fork's children that ended."""
         ...
 
     def apply(

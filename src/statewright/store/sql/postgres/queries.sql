@@ -516,3 +516,46 @@ FROM invocations
 WHERE function_name = %(function_name)s
 ORDER BY id DESC
 LIMIT %(limit)s;
+
+-- ------------------------------------------------------------------ frames (0009)
+
+-- name: get_frame
+SELECT data FROM frames WHERE execution_arn = %(execution_arn)s AND id = %(id)s;
+
+-- name: get_child_frames
+SELECT data FROM frames
+WHERE execution_arn = %(execution_arn)s AND parent = %(parent)s ORDER BY id;
+
+-- name: put_frame
+INSERT INTO frames (execution_arn, id, parent, data)
+VALUES (%(execution_arn)s, %(id)s, %(parent)s, %(data)s)
+ON CONFLICT (execution_arn, id) DO UPDATE SET data = excluded.data;
+
+-- name: delete_frames
+DELETE FROM frames WHERE execution_arn = %(execution_arn)s AND id = ANY(%(ids)s);
+
+-- name: delete_frames_of
+DELETE FROM frames WHERE execution_arn = %(execution_arn)s;
+
+-- name: insert_fork_input
+INSERT INTO fork_items (execution_arn, fork_id, idx, input)
+VALUES (%(execution_arn)s, %(fork_id)s, %(idx)s, %(value)s);
+
+-- name: put_fork_output
+INSERT INTO fork_items (execution_arn, fork_id, idx, output)
+VALUES (%(execution_arn)s, %(fork_id)s, %(idx)s, %(value)s)
+ON CONFLICT (execution_arn, fork_id, idx) DO UPDATE SET output = excluded.output;
+
+-- name: get_fork_input
+SELECT input FROM fork_items
+WHERE execution_arn = %(execution_arn)s AND fork_id = %(fork_id)s AND idx = %(idx)s;
+
+-- name: get_fork_outputs
+SELECT idx, output FROM fork_items
+WHERE execution_arn = %(execution_arn)s AND fork_id = %(fork_id)s AND output IS NOT NULL;
+
+-- name: delete_fork_items
+DELETE FROM fork_items WHERE execution_arn = %(execution_arn)s AND fork_id = ANY(%(ids)s);
+
+-- name: delete_fork_items_of
+DELETE FROM fork_items WHERE execution_arn = %(execution_arn)s;

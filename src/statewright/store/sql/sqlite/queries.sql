@@ -497,3 +497,46 @@ FROM invocations
 WHERE function_name = :function_name
 ORDER BY id DESC
 LIMIT :limit;
+
+-- ------------------------------------------------------------------ frames (0009)
+
+-- name: get_frame
+SELECT data FROM frames WHERE execution_arn = :execution_arn AND id = :id;
+
+-- name: get_child_frames
+SELECT data FROM frames WHERE execution_arn = :execution_arn AND parent = :parent ORDER BY id;
+
+-- name: put_frame
+INSERT INTO frames (execution_arn, id, parent, data) VALUES (:execution_arn, :id, :parent, :data)
+ON CONFLICT (execution_arn, id) DO UPDATE SET data = excluded.data;
+
+-- name: delete_frames
+DELETE FROM frames
+WHERE execution_arn = :execution_arn AND id IN (SELECT value FROM json_each(:ids));
+
+-- name: delete_frames_of
+DELETE FROM frames WHERE execution_arn = :execution_arn;
+
+-- name: insert_fork_input
+INSERT INTO fork_items (execution_arn, fork_id, idx, input)
+VALUES (:execution_arn, :fork_id, :idx, :value);
+
+-- name: put_fork_output
+INSERT INTO fork_items (execution_arn, fork_id, idx, output)
+VALUES (:execution_arn, :fork_id, :idx, :value)
+ON CONFLICT (execution_arn, fork_id, idx) DO UPDATE SET output = excluded.output;
+
+-- name: get_fork_input
+SELECT input FROM fork_items
+WHERE execution_arn = :execution_arn AND fork_id = :fork_id AND idx = :idx;
+
+-- name: get_fork_outputs
+SELECT idx, output FROM fork_items
+WHERE execution_arn = :execution_arn AND fork_id = :fork_id AND output IS NOT NULL;
+
+-- name: delete_fork_items
+DELETE FROM fork_items
+WHERE execution_arn = :execution_arn AND fork_id IN (SELECT value FROM json_each(:ids));
+
+-- name: delete_fork_items_of
+DELETE FROM fork_items WHERE execution_arn = :execution_arn;
