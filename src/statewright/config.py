@@ -16,6 +16,15 @@ def _float_env(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, not {raw!r}") from exc
 
 
+def _budget_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, resolved once at start."""
@@ -48,3 +57,8 @@ class Settings:
     iam_strict: bool = False
     """``serve --iam strict``: a state machine's role must exist in statewright's IAM and
     trust ``states.amazonaws.com``."""
+    step_budget: int = field(default_factory=lambda: _budget_env("STATEWRIGHT_STEP_BUDGET", 100))
+    """States one branch of an execution (its root, a Parallel branch, a Map iteration) may
+    enter in one step (StartExecution's request, a worker's step) before it continues in a
+    work item of its own: a run of Pass/Choice states ends in the request that started it,
+    a long loop goes on on a worker, in steps of this many states."""

@@ -293,6 +293,7 @@ class Engine:
         driver = Driver(model, info)
         driver.test_case = test_case
         driver.wait_scale = self._tagged_wait_scale(machine.arn)
+        driver.budget = self.settings.step_budget
         batch = driver.start()
         record = ExecutionRecord(
             arn, machine.arn, machine.revision_id, name, "RUNNING", text, now,
@@ -552,7 +553,9 @@ class Engine:
             record.start_date, json.loads(record.input), seed=zlib.crc32(record.arn.encode()),
             token_key=self.token_key,
         )
-        return Driver.restore(model, info, json.loads(record.cursor))
+        driver = Driver.restore(model, info, json.loads(record.cursor))
+        driver.budget = self.settings.step_budget
+        return driver
 
     def _revision(self, record: ExecutionRecord) -> StateMachineRecord:
         """The state machine revision the execution runs."""
