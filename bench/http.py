@@ -172,6 +172,19 @@ def start_ministack(folder: Path) -> Running:
                   version_of(python, "ministack"), port)
 
 
+def cpu_seconds(running: Running) -> float:
+    """User + system CPU of the server's processes (its session: it and its children)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) == running.process.pid:  # the session id
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def stop(running: Running) -> None:
     if running.process.poll() is None:
         os.killpg(running.process.pid, signal.SIGTERM)
@@ -258,8 +271,10 @@ def client_process(url: str, machine: str, text: str, seconds: float, barrier: A
     sfn = _client(url)
     scratch: list[float] = []
     warm_until = time.monotonic() + min(1.0, seconds / 3)
+    warm = 0
     while time.monotonic() < warm_until:
         _one(sfn, machine, text, scratch)
+        warm += 1
     barrier.wait()
     latencies: list[float] = []
     executions = describes = 0
@@ -274,7 +289,8 @@ def client_process(url: str, machine: str, text: str, seconds: float, barrier: A
         executions += 1
         describes += count
         statuses[status] = statuses.get(status, 0) + 1
-    results.put({"executions": executions, "describes": describes, "statuses": statuses,
+    results.put({"warm": warm, "executions": executions, "describes": describes,
+                 "statuses": statuses,
                  "elapsed": time.perf_counter() - start, "latencies": latencies,
                  "per_execution": per_execution})
 
@@ -299,8 +315,10 @@ def measure(url: str, machine: str, text: str, clients: int, seconds: float) -> 
     for part in parts:
         for status, count in part["statuses"].items():
             statuses[status] = statuses.get(status, 0) + count
+    warm = sum(p["warm"] for p in parts)
     return {
-        "executions": executions, "exec_per_s": executions / elapsed,
+        "all_executions": executions + warm, "executions": executions,
+        "exec_per_s": executions / elapsed,
         "req_per_s": len(latencies) / elapsed,
         "describes_per_exec": sum(p["describes"] for p in parts) / max(1, executions),
         "req_median_ms": 1000 * statistics.median(latencies),
@@ -399,7 +417,11 @@ def main() -> None:
                         machine = machines[(server.name, workflow)]
                         if machine is None:
                             continue
+                        cpu = cpu_seconds(server)
                         result = measure(server.url, machine, text, clients, args.seconds)
+                        # Over the whole row: the clients' warm-up executions count too.
+                        result["server_cpu_ms_per_exec"] = (
+                            1000 * (cpu_seconds(server) - cpu) / max(1, result["all_executions"]))
                         load = Path("/proc/loadavg").read_text().split()[0]
                         row = {"workflow": workflow, "clients": clients,
                                "server": f"{server.name} {server.version}", "load": load,
@@ -419,14 +441,17 @@ def _line(row: dict[str, Any]) -> str:
             f"{row['exec_per_s']:7.1f} exec/s {row['req_per_s']:7.1f} req/s "
             f"req {row['req_median_ms']:.2f}/{row['req_p95_ms']:.2f} ms "
             f"exec {row['exec_median_ms']:.2f} ms describes/exec "
-            f"{row['describes_per_exec']:.2f} {row['statuses']} load {row['load']}")
+            f"{row['describes_per_exec']:.2f} "
+            f"server CPU {row['server_cpu_ms_per_exec']:.2f} ms/exec "
+            f"{row['statuses']} load {row['load']}")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
     lines = ["| workflow | clients | server | exec/s | req/s | describes per exec | "
-             "request median / p95 ms | execution median ms | of the null endpoint | "
+             "request median / p95 ms | execution median ms | server CPU ms per exec | "
+             "of the null endpoint | "
              "statewright vs it | load |",
-             "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+             "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for row in rows:
         group = [r for r in rows
                  if (r["workflow"], r["clients"]) == (row["workflow"], row["clients"])]
@@ -439,7 +464,8 @@ def _table(rows: list[dict[str, Any]]) -> str:
             f"| {row['workflow']} | {row['clients']} | {row['server']} | "
             f"{row['exec_per_s']:,.0f} | {row['req_per_s']:,.0f} | "
             f"{row['describes_per_exec']:.2f} | {row['req_median_ms']:.2f} / "
-            f"{row['req_p95_ms']:.2f} | {row['exec_median_ms']:.2f} | {share} | {ratio} | "
+            f"{row['req_p95_ms']:.2f} | {row['exec_median_ms']:.2f} | "
+            f"{row['server_cpu_ms_per_exec']:.2f} | {share} | {ratio} | "
             f"{row['load']} |")
     return "\n".join(lines)
 
