@@ -9,6 +9,7 @@ Every answer carries ``x-amzn-RequestId``, which botocore reads into ``ResponseM
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -27,6 +28,13 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 #: Largest request body read. Definitions may be 1 MiB of JSON text, which JSON escaping can
 #: roughly double; anything far past that is not a Step Functions request.
 MAX_BODY_BYTES = 8 * 1024 * 1024
+
+#: What a lone surrogate can decode from (``json.loads`` decodes bytes with "surrogatepass"):
+#: a JSON escape of a surrogate code unit (``\\uD800`` to ``\\uDFFF``), a surrogate in UTF-8
+#: form (ED A0-BF ..), or a UTF-16/32 body (NUL bytes). A body with none of them skips the check.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]|\x00")
+#: One encoder for every answer (``json.dumps`` with options builds a new one per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 class SerializationException(AwsError):
@@ -87,7 +95,8 @@ def decode_body(raw: bytes) -> dict[str, Any]:
     try:
         # A "\ud800" escape decodes to a lone surrogate, which no UTF-8 text (the database,
         # an answer, a log) can hold: refused here rather than failing wherever it lands.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if _SURROGATE_ESCAPE.search(raw):
+            _ENCODER.encode(value).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise SerializationException(
             "Malformed JSON request body: a string holds an unpaired surrogate") from exc
@@ -123,8 +132,7 @@ def _headers(request_id: str) -> dict[str, str]:
 def _encode(value: dict[str, Any]) -> bytes:
     # backslashreplace: an unpaired surrogate that got this far (a message quoting input)
     # becomes its own JSON escape rather than an exception.
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8", "backslashreplace")
+    return _ENCODER.encode(value).encode("utf-8", "backslashreplace")
 
 
 def epoch(seconds: float) -> float | int:
