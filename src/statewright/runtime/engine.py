@@ -79,6 +79,10 @@ DEFAULT_ROLE = "arn:aws:iam::123456789012:role/statewright"
 
 #: A state machine tag whose value (a number >= 0) is its executions' wait scale.
 WAIT_SCALE_TAG = "statewright:wait-scale"
+#: How long a state machine's ``statewright:wait-scale`` tag, read for a StartExecution, serves
+#: the next ones: Tag/UntagResource through this engine drop it at once, and a change made
+#: through another API node of the database shows within this time.
+TAGS_TTL_SECONDS = 1.0
 #: ``Store.server_secret`` name of the console's session key (``session_key``).
 SESSION_KEY_NAME = "console-session-hmac"
 #: Largest execution input AWS accepts (UTF-8 bytes).
@@ -145,6 +149,8 @@ class Engine:
         self._models: dict[tuple[str, str], StateMachine] = {}
         self._committer = GroupCommitter(store)
         self._revisions: dict[tuple[str, str], StateMachineRecord] = {}
+        self._wait_scale_tags: dict[str, tuple[float, float | None]] = {}
+        """Per state machine ARN: when its wait-scale tag was read (``clock``) and its scale."""
         self._function_ops = FunctionOps(store, self.functions, self.partition, clock)
         self._activities = ActivityOps(store, self.partition, clock)
         self._token_key: bytes | None = None
@@ -225,6 +231,7 @@ class Engine:
     def delete_state_machine(self, arn: str) -> None:
         parse_state_machine_arn(arn)
         self._call(self.store.delete_state_machine, arn)  # AWS: deleting twice is fine
+        self._wait_scale_tags.pop(arn, None)  # a new one of that name starts with its own tags
 
     def list_state_machines(self, limit: int = 100, token: str | None = None
                             ) -> Page[StateMachineRecord]:
@@ -254,10 +261,12 @@ class Engine:
         self._tagged(arn)
         _check_wait_scale_tag(tags)
         self._call(self.store.set_tags, arn, tags, [])
+        self._wait_scale_tags.pop(arn, None)
 
     def untag_resource(self, arn: str, keys: list[str]) -> None:
         self._tagged(arn)
         self._call(self.store.set_tags, arn, {}, keys)
+        self._wait_scale_tags.pop(arn, None)
 
     def list_tags(self, arn: str) -> dict[str, str]:
         self._tagged(arn)
@@ -327,8 +336,14 @@ class Engine:
     def _tagged_wait_scale(self, machine_arn: str) -> float | None:
         """The state machine's ``statewright:wait-scale`` tag: its executions' own wait scale
         (fixed when each starts), for tests that share a server."""
+        read_at = self.clock()
+        cached = self._wait_scale_tags.get(machine_arn)
+        if cached is not None and 0 <= read_at - cached[0] < TAGS_TTL_SECONDS:
+            return cached[1]
         value = self._call(self.store.get_tags, machine_arn).get(WAIT_SCALE_TAG)
-        return None if value is None else _wait_scale(value)
+        scale = None if value is None else _wait_scale(value)
+        self._wait_scale_tags[machine_arn] = (read_at, scale)
+        return scale
 
     def _mocks(self, machine_name: str, test_case: str | None) -> TestCase | None:
         """The test case an execution runs; ValidationException when the config lacks it."""
