@@ -182,6 +182,9 @@ class _BrokenEngine:
     def access_keys_required(self) -> bool:
         return False  # no access keys: requests are not signed
 
+    def access_keys_required_now(self) -> bool | None:
+        return None  # not known from memory: asks access_keys_required
+
     def list_state_machines(self, limit: int, token: str | None) -> Any:
         raise RuntimeError("secret internals /etc/passwd")
 

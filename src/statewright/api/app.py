@@ -10,8 +10,9 @@ wildcard loopback name may pass that on.
 IAM's Query-protocol calls (form bodies, no ``X-Amz-Target``) share ``/`` (``iam.py``), and
 every request is checked for a SigV4 signature once access keys exist (``auth.py``).
 
-The Engine is synchronous (it talks to the database), so each operation runs in Starlette's
-thread pool; the event loop only reads requests and writes answers. GetActivityTask holds its
+The Engine is synchronous (it talks to the database), so each operation runs on a thread
+(``threads.py``); the event loop only reads requests and writes answers. GetActivityTask
+holds its
 request up to 60 s while it waits for a task, so long polls run on threads of their own
 (``LONG_POLLS``): a crowd of idle pollers never takes the threads other requests need.
 """
@@ -24,13 +25,12 @@ import logging
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from statewright import console
-from statewright.api import iam, lambda_, protocol, shapes
+from statewright.api import iam, lambda_, protocol, shapes, threads
 from statewright.api.auth import SigV4Middleware
 from statewright.api.stepfunctions import OPERATIONS
 from statewright.errors import AwsError
@@ -107,7 +107,7 @@ async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimi
     if name in LONG_POLLS:
         return await anyio.to_thread.run_sync(
             functools.partial(operation, engine, checked), limiter=long_polls)
-    return await run_in_threadpool(operation, engine, checked)
+    return await threads.run(operation, engine, checked)
 
 
 async def _read_body(request: Request) -> bytes:

@@ -83,6 +83,11 @@ WAIT_SCALE_TAG = "statewright:wait-scale"
 #: the next ones: Tag/UntagResource through this engine drop it at once, and a change made
 #: through another API node of the database shows within this time.
 TAGS_TTL_SECONDS = 1.0
+#: How long whether API requests must be signed (the database holds an access key) is
+#: answered from memory, without a query: keys created or deleted through this engine show
+#: at once; the first key created by another process (``statewright keys create``) within
+#: this time. Once keys exist, every request's key is read anyway (a deleted key fails at once).
+KEYS_TTL_SECONDS = 1.0
 #: ``Store.server_secret`` name of the console's session key (``session_key``).
 SESSION_KEY_NAME = "console-session-hmac"
 #: Largest execution input AWS accepts (UTF-8 bytes).
@@ -150,6 +155,8 @@ class Engine:
         self._committer = GroupCommitter(store)
         self._revisions: dict[tuple[str, str], StateMachineRecord] = {}
         self._wait_scale_tags: dict[str, tuple[float, float | None]] = {}
+        self._keys_required: tuple[float, bool] | None = None
+        """When ``access_keys_required`` was last read (``clock``) and its answer."""
         """Per state machine ARN: when its wait-scale tag was read (``clock``) and its scale."""
         self._function_ops = FunctionOps(store, self.functions, self.partition, clock)
         self._activities = ActivityOps(store, self.partition, clock)
@@ -623,7 +630,18 @@ class Engine:
 
     def access_keys_required(self) -> bool:
         """Whether API requests must be signed: the database holds an access key."""
-        return self._call(self._access_keys.required)
+        read_at = self.clock()
+        required = self._call(self._access_keys.required)
+        self._keys_required = (read_at, required)
+        return required
+
+    def access_keys_required_now(self) -> bool | None:
+        """``access_keys_required``'s answer if read less than ``KEYS_TTL_SECONDS`` ago,
+        else None. No I/O: the API's event loop asks this before taking a thread to read."""
+        known = self._keys_required
+        if known is None or not 0 <= self.clock() - known[0] < KEYS_TTL_SECONDS:
+            return None
+        return known[1]
 
     def access_key_secret(self, access_key_id: str) -> str | None:
         """The secret of an access key, None when there is no such key (or the server key
@@ -636,13 +654,19 @@ class Engine:
 
     def create_access_key(self, name: str = "") -> tuple[str, str]:
         """``(access key id, secret)``; the secret is not shown again."""
-        return self._call(self._access_keys.create, name)
+        try:
+            return self._call(self._access_keys.create, name)
+        finally:
+            self._keys_required = None
 
     def list_access_keys(self) -> list[AccessKeyRecord]:
         return self._call(self._access_keys.list)
 
     def delete_access_key(self, access_key_id: str) -> bool:
-        return self._call(self._access_keys.delete, access_key_id)
+        try:
+            return self._call(self._access_keys.delete, access_key_id)
+        finally:
+            self._keys_required = None
 
     def function_credentials(self) -> tuple[str, str] | None:
         """The access key deployed functions sign their API calls with, None while the API
