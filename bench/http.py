@@ -237,6 +237,80 @@ def serve_null(port: int) -> None:
                 access_log=False)
 
 
+# ----------------------------------------------------------------------------- in-process
+
+
+def asgi_cost(rounds: int, count: int) -> dict[str, float]:
+    """Server CPU per StartExecution + DescribeExecution of the Pass workflow through the ASGI
+    app in this process (no network, no uvicorn, no client; SQLite in a temp folder), best of
+    ``rounds`` rounds of ``count``: the figure a loaded machine disturbs least. Twice: with
+    the Engine's calls on threads as served, and inline (what the thread hops cost)."""
+    import asyncio
+
+    from statewright.api import create_app, threads
+    from statewright.config import Settings
+    from statewright.runtime.engine import Engine
+    from statewright.store.sqlite import SqliteStore
+
+    folder = tempfile.mkdtemp(prefix="bench-asgi-")
+    store = SqliteStore(Path(folder) / "db.sqlite")
+    store.migrate()
+    engine = Engine(store, Settings(wait_scale=0.0))
+    machine = engine.create_state_machine("bench", PASS_DEFINITION.read_text()).arn
+    app = create_app(engine)
+    text = json.dumps(PASS_INPUT)
+
+    async def call(target: str, body: dict[str, Any]) -> Any:
+        raw = json.dumps(body).encode()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "http", "path": "/", "raw_path": b"/",
+                 "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
+                 "server": ("127.0.0.1", 80),
+                 "headers": [(b"host", b"127.0.0.1"),
+                             (b"content-type", b"application/x-amz-json-1.0"),
+                             (b"x-amz-target", f"AWSStepFunctions.{target}".encode()),
+                             (b"content-length", str(len(raw)).encode())]}
+        messages = [{"type": "http.request", "body": raw, "more_body": False}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return json.loads(sent[-1]["body"])
+
+    async def rounds_of() -> float:
+        best = float("inf")
+        for _ in range(rounds):
+            began = time.process_time()
+            for _ in range(count):
+                arn = (await call("StartExecution", {"stateMachineArn": machine,
+                                                     "input": text}))["executionArn"]
+                described = await call("DescribeExecution", {"executionArn": arn})
+                assert described["status"] == "SUCCEEDED", described
+            best = min(best, (time.process_time() - began) / count)
+        return 1000 * best
+
+    served = threads.run
+
+    async def inline(fn: Callable[..., Any], *args: object) -> Any:
+        return fn(*args)
+
+    out: dict[str, float] = {}
+    try:
+        out["threads"] = asyncio.run(rounds_of())
+        threads.run = inline  # type: ignore[assignment]
+        out["inline"] = asyncio.run(rounds_of())
+    finally:
+        threads.run = served  # type: ignore[assignment]
+        store.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
 # ----------------------------------------------------------------------------- clients
 
 
@@ -393,10 +467,20 @@ def main() -> None:
                         help="which peers to run beside statewright")
     parser.add_argument("--workflows", default="pass,order")
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
+    parser.add_argument("--asgi", action="store_true",
+                        help="only the in-process CPU per start + describe through the app")
     parser.add_argument("--null-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.null_server:
         serve_null(args.null_server)
+        return
+    if args.asgi:
+        print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
+        cost = asgi_cost(10, 200)
+        print(f"in-process, through the ASGI app: CPU per StartExecution + DescribeExecution "
+              f"{cost['threads']:.3f} ms (Engine calls on threads, as served), "
+              f"{cost['inline']:.3f} ms inline; best of 10 x 200; load "
+              f"{Path('/proc/loadavg').read_text().split()[0]}")
         return
     names = ["statewright", *[p for p in args.peers.split(",") if p]]
     counts = [int(c) for c in args.clients.split(",")]
