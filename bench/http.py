@@ -369,7 +369,9 @@ def client_process(url: str, machine: str, text: str, seconds: float, barrier: A
                  "per_execution": per_execution})
 
 
-def measure(url: str, machine: str, text: str, clients: int, seconds: float) -> dict[str, Any]:
+def run_clients(url: str, machine: str, text: str, clients: int, seconds: float
+                ) -> list[dict[str, Any]]:
+    """One round: ``clients`` processes for ``seconds``; each process's figures."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(clients)
     results = context.Queue()
@@ -381,8 +383,15 @@ def measure(url: str, machine: str, text: str, clients: int, seconds: float) -> 
     parts = [results.get(timeout=seconds + 300) for _ in processes]
     for process in processes:
         process.join()
+    for part in parts:
+        part["round_elapsed"] = max(p["elapsed"] for p in parts)
+    return parts
+
+
+def summarise(parts: list[dict[str, Any]], clients: int) -> dict[str, Any]:
+    """The figures of a server's rounds together (rates over their summed time)."""
     executions = sum(p["executions"] for p in parts)
-    elapsed = max(p["elapsed"] for p in parts)
+    elapsed = sum(p["round_elapsed"] for p in parts) / clients  # each round's, once
     latencies = sorted(x for p in parts for x in p["latencies"])
     per_execution = sorted(x for p in parts for x in p["per_execution"])
     statuses: dict[str, int] = {}
@@ -461,7 +470,10 @@ def servers(names: list[str], folder: Path) -> Iterator[list[Running]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured time per row")
+    parser.add_argument("--seconds", type=float, default=6.0,
+                        help="measured time per row, split over the rounds")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds per row, the servers taking turns (default 3)")
     parser.add_argument("--clients", default="1,4", help="client process counts, e.g. 1,4")
     parser.add_argument("--peers", default="null,moto,ministack",
                         help="which peers to run beside statewright")
@@ -497,19 +509,29 @@ def main() -> None:
             for workflow in workflows:
                 text = json.dumps(PASS_INPUT if workflow == "pass" else ORDER_INPUT)
                 for clients in counts:
-                    for server in running:
-                        machine = machines[(server.name, workflow)]
-                        if machine is None:
-                            continue
-                        cpu = cpu_seconds(server)
-                        result = measure(server.url, machine, text, clients, args.seconds)
+                    group = [r for r in running if machines[(r.name, workflow)] is not None]
+                    parts: dict[str, list[dict[str, Any]]] = {r.name: [] for r in group}
+                    cpu = dict.fromkeys(parts, 0.0)
+                    loads: list[float] = []
+                    # Rounds, the servers' order turning each time: every server sees the
+                    # same stretches of the machine's other load.
+                    for round_ in range(args.rounds):
+                        turn = round_ % len(group)
+                        for server in group[turn:] + group[:turn]:
+                            before = cpu_seconds(server)
+                            parts[server.name] += run_clients(
+                                server.url, machines[(server.name, workflow)] or "", text,
+                                clients, args.seconds / args.rounds)
+                            cpu[server.name] += cpu_seconds(server) - before
+                            loads.append(float(Path("/proc/loadavg").read_text().split()[0]))
+                    for server in group:
+                        result = summarise(parts[server.name], clients)
                         # Over the whole row: the clients' warm-up executions count too.
                         result["server_cpu_ms_per_exec"] = (
-                            1000 * (cpu_seconds(server) - cpu) / max(1, result["all_executions"]))
-                        load = Path("/proc/loadavg").read_text().split()[0]
+                            1000 * cpu[server.name] / max(1, result["all_executions"]))
                         row = {"workflow": workflow, "clients": clients,
-                               "server": f"{server.name} {server.version}", "load": load,
-                               **result}
+                               "server": f"{server.name} {server.version}",
+                               "load": f"{min(loads):.1f}-{max(loads):.1f}", **result}
                         rows.append(row)
                         print(_line(row), flush=True)
     finally:
