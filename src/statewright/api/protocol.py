@@ -121,8 +121,34 @@ def success(output: Output, request_id: str) -> Response:
 
 
 def failure(error: AwsError, request_id: str) -> Response:
-    body = {"__type": error.code, "message": error.message}
-    return Response(_encode(body), error.status, _headers(request_id))
+    return Response(_encode(_error_body(error)), error.status, _headers(request_id))
+
+
+RawAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
+"""An answer as ASGI sends it: status, headers, body."""
+
+
+def raw_success(output: Output, request_id: str) -> RawAnswer:
+    """``success`` as ASGI's status, headers and body (the app's fast path)."""
+    return _raw(200, _encode(output), request_id)
+
+
+def raw_failure(error: AwsError, request_id: str) -> RawAnswer:
+    """``failure`` as ASGI's status, headers and body."""
+    return _raw(error.status, _encode(_error_body(error)), request_id)
+
+
+def _raw(status: int, body: bytes, request_id: str) -> RawAnswer:
+    return status, [(b"x-amzn-requestid", request_id.encode("latin-1")),
+                    (b"content-type", _CONTENT_TYPE_BYTES),
+                    (b"content-length", str(len(body)).encode("latin-1"))], body
+
+
+_CONTENT_TYPE_BYTES = CONTENT_TYPE.encode("latin-1")
+
+
+def _error_body(error: AwsError) -> dict[str, Any]:
+    return {"__type": error.code, "message": error.message}
 
 
 def _headers(request_id: str) -> dict[str, str]:
