@@ -10,7 +10,9 @@ Two measurements, printed as a markdown table:
    request, string to sign, HMAC chain, constant-time compare): microseconds per request.
 2. Requests per second through a real ``statewright serve`` (SQLite, one boto3 client,
    ListStateMachines in a loop), without any access key and with one (every request signed
-   by boto3 and verified by the server, which reads the key from the database).
+   by boto3 and verified by the server, which reads the key from the database); then, on the
+   same server, with a key bound to an IAM role (``keys create --role``: every request is also
+   authorised against the role's inline policy).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -56,7 +59,17 @@ def verify_cost(count: int) -> float:
     return (time.perf_counter() - start) / count * 1e6
 
 
-def server_rate(count: int, signed: bool) -> float:
+def _rate(client: Any, count: int) -> float:
+    call = client.list_state_machines
+    call()
+    start = time.perf_counter()
+    for _ in range(count):
+        call()
+    return count / (time.perf_counter() - start)
+
+
+def server_rates(count: int, signed: bool) -> list[float]:
+    """Requests/s without a key; else with an administrator's key and a role-bound one."""
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "STATEWRIGHT_SERVER_KEY_FILE": f"{folder}/server.key"}
         key_id, secret = "x", "x"
@@ -68,16 +81,31 @@ def server_rate(count: int, signed: bool) -> float:
             key = json.loads(created.stdout)
             key_id, secret = key["AccessKeyId"], key["SecretAccessKey"]
         process, server = start_server(Path(folder), None, env=env)
+
+        def client(service: str, key: str, password: str) -> Any:
+            return boto3.client(service, endpoint_url=server.url, region_name="us-east-1",
+                                aws_access_key_id=key, aws_secret_access_key=password,
+                                config=Config(retries={"total_max_attempts": 1}))
+
         try:
-            client = boto3.client("stepfunctions", endpoint_url=server.url,
-                                  region_name="us-east-1", aws_access_key_id=key_id,
-                                  aws_secret_access_key=secret,
-                                  config=Config(retries={"total_max_attempts": 1}))
-            client.list_state_machines()
-            start = time.perf_counter()
-            for _ in range(count):
-                client.list_state_machines()
-            return count / (time.perf_counter() - start)
+            rates = [_rate(client("stepfunctions", key_id, secret), count)]
+            if signed:
+                iam = client("iam", key_id, secret)
+                iam.create_role(
+                    RoleName="bench", AssumeRolePolicyDocument=json.dumps({
+                        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                       "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+                iam.put_role_policy(
+                    RoleName="bench", PolicyName="list", PolicyDocument=json.dumps({
+                        "Version": "2012-10-17", "Statement": [{
+                            "Effect": "Allow", "Action": "states:List*", "Resource": "*"}]}))
+                bound = json.loads(subprocess.run(
+                    [sys.executable, "-m", "statewright.cli", "keys", "create", "--role",
+                     "bench", "--db", f"sqlite:///{folder}/db.sqlite"], capture_output=True,
+                    text=True, env=env, check=True).stdout)
+                rates.append(_rate(client("stepfunctions", bound["AccessKeyId"],
+                                          bound["SecretAccessKey"]), count))
+            return rates
         finally:
             stop_server(process)
 
@@ -87,13 +115,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
     cost = verify_cost(5000)
-    open_rate = server_rate(args.requests, signed=False)
-    signed_rate = server_rate(args.requests, signed=True)
+    (open_rate,) = server_rates(args.requests, signed=False)
+    signed_rate, bound_rate = server_rates(args.requests, signed=True)
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     print("| measurement | value |")
     print("|---|---|")
     print(f"| sigv4.verify, in-process | {cost:.0f} µs/request |")
     print(f"| ListStateMachines, no key (unsigned checks off) | {open_rate:.0f} requests/s |")
     print(f"| ListStateMachines, signed and verified | {signed_rate:.0f} requests/s |")
+    print(f"| ListStateMachines, role-bound key (also authorised) | {bound_rate:.0f} "
+          "requests/s |")
 
 
 if __name__ == "__main__":

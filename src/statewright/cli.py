@@ -620,7 +620,8 @@ def _isolated_functions(store: Store, settings: Settings, folder: str | None,
     engines: list[Engine] = []
     functions = ProcessFunctions(registry.resolve, region=settings.region,
                                  account=settings.account, endpoint_url=endpoint_url,
-                                 credentials=lambda: engines[0].function_credentials())
+                                 credentials=lambda config: engines[0].function_credentials(
+                                     config.name, config.role))
     invoker: Invoker = _EchoedLogs(functions) if echo_logs else functions
     try:
         engine = Engine(store, settings, invoker=invoker, functions=registry)
@@ -817,6 +818,11 @@ def _key_commands(commands: Any) -> None:
     actions = group.add_subparsers(dest="keys_command", required=True)
     create = actions.add_parser("create", help="create a key; prints its id and secret once")
     create.add_argument("--name", default="", help="a label shown by `keys list`")
+    create.add_argument(
+        "--role", metavar="ROLE_ARN_OR_NAME", default=None,
+        help="bind the key to an IAM role (which must exist: `aws iam create-role`): requests "
+        "signed with it may do only what the role's policies allow, as a session of the "
+        "role on AWS. Without --role the key is an administrator's (every operation)")
     _db_option(create)
     create.set_defaults(handler=_keys_create)
     listing = actions.add_parser("list", help="list the keys (never their secrets)")
@@ -831,9 +837,11 @@ def _key_commands(commands: Any) -> None:
 def _keys_create(args: argparse.Namespace) -> int:
     def create(engine: Engine) -> None:
         try:
-            key_id, secret = engine.create_access_key(args.name)
+            key_id, secret = engine.create_access_key(args.name, args.role)
         except ServerKeyError as exc:
             raise UsageError(str(exc)) from exc
+        except AwsError as exc:  # no such role
+            raise UsageError(exc.message) from exc
         print(json.dumps({"AccessKeyId": key_id, "SecretAccessKey": secret}))
 
     return _with_engine(args.db, create)
@@ -843,7 +851,10 @@ def _keys_list(args: argparse.Namespace) -> int:
     def show(engine: Engine) -> None:
         for record in engine.list_access_keys():
             print(json.dumps({"AccessKeyId": record.access_key_id, "Name": record.name,
-                              "CreateDate": _iso(record.created_at)}))
+                              "CreateDate": _iso(record.created_at),
+                              **({"Role": record.role_arn} if record.role_arn else {}),
+                              **({"Function": record.function_name}
+                                 if record.function_name else {})}))
 
     return _with_engine(args.db, show)
 

@@ -366,7 +366,7 @@ def test_a_function_signs_its_callback_with_its_own_key(secured: Secured, unique
     assert described["status"] == "SUCCEEDED", described
     assert json.loads(described["output"]) == {"approved": True}
     listed = keys_cli("list", "--db", secured.db, env=secured.env)
-    assert '"Name": "statewright-functions"' in listed.stdout
+    assert f'"Function": "{unique}"' in listed.stdout
 
 
 # ----------------------------------------------------------------------------- IAM

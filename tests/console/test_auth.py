@@ -336,6 +336,38 @@ def test_signing_out_ends_the_session(
                headers={"Cookie": copied}).status == 401
 
 
+def test_signing_out_on_one_server_ends_the_session_on_every_server(
+        secured: Secured, tmp_path: Path) -> None:
+    """Sessions live in the database: a second server of the same database knows a session
+    signed in on the first, and signing out on either ends it on both."""
+    process, other = start_server(tmp_path, None, env=secured.env, args=["--db", secured.db])
+    try:
+        cookie, csrf = session_of(sign_in(secured))
+        for server in (secured.server, other):
+            assert raw(server, "GET", "/console/api/overview",
+                       headers={"Cookie": cookie}).status == 200
+        out = raw(other, "POST", "/console/api/logout", "",
+                  {"Cookie": cookie, "X-CSRF-Token": csrf})
+        assert out.status == 200, out.body
+        for server in (secured.server, other):
+            assert raw(server, "GET", "/console/api/overview",
+                       headers={"Cookie": cookie}).status == 401
+    finally:
+        stop_and_check(process, other)
+
+
+def test_a_role_bound_key_cannot_sign_in(secured: Secured) -> None:
+    """The console's API is an operator's (not authorised per operation): only keys made
+    without --role sign in."""
+    iam = secured.client("iam")
+    iam.create_role(RoleName="console-reader", AssumeRolePolicyDocument=TRUST)
+    key = json.loads(secured.keys("create", "--role", "console-reader").stdout)
+    answer = sign_in(secured, key_id=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert answer.status == 403
+    assert "bound to an IAM role" in answer.body
+    assert answer.header("set-cookie") is None
+
+
 def test_deleting_the_key_ends_its_sessions(secured: Secured) -> None:
     key = json.loads(secured.keys("create", "--name", "short-lived").stdout)
     cookie, csrf = session_of(sign_in(secured, key_id=key["AccessKeyId"],

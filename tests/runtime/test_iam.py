@@ -133,3 +133,42 @@ def test_strict_mode_requires_a_role_that_trusts_step_functions(tmp_path: Path) 
                 "lambda-role", "gone"))
     finally:
         strict.store.close()
+
+
+def _grant(engine: Engine, role_arn: str | None, function: str | None = None) -> Any:
+    if function is not None:
+        key_id = engine._access_keys.for_function(function, role_arn or "")[0]
+    else:
+        key_id = engine._access_keys.create("k", role_arn)[0]
+    return engine.access_key(key_id)
+
+
+def test_request_denial_follows_the_key_binding(tmp_path: Path, monkeypatch: Any) -> None:
+    """An administrator's key may do anything; a role-bound key what its role allows; a key
+    whose role is not in IAM nothing, except a function's key, not enforced unless strict."""
+    monkeypatch.setenv("STATEWRIGHT_SERVER_KEY_FILE", str(tmp_path / "server.key"))
+    for strict in (False, True):
+        engine = _engine(tmp_path / f"db-{strict}.sqlite", strict)
+        try:
+            role = _role(engine, "r", "allowed")
+            need = [("lambda:InvokeFunction", FN + "allowed", {})]
+            other = [("lambda:InvokeFunction", FN + "other", {})]
+            admin = _grant(engine, None)
+            assert engine.request_denial(admin, other, {}) is None
+            bound = _grant(engine, role)
+            assert engine.request_denial(bound, need, {}) is None
+            denied = engine.request_denial(bound, other, {})
+            assert denied == (
+                f"User: arn:aws:sts::{ACCOUNT}:assumed-role/r/k is not authorized to perform: "
+                f"lambda:InvokeFunction on resource: {FN}other because no identity-based "
+                "policy allows the lambda:InvokeFunction action")
+            missing = f"arn:aws:iam::{ACCOUNT}:role/not-here"
+            assert engine.request_denial(_grant(engine, missing), need, {}) is not None
+            function_key = _grant(engine, missing, function="f")
+            assert function_key.session_token is not None
+            assert (engine.request_denial(function_key, need, {}) is None) is not strict
+            # The function's own key, bound to a role that exists: that role's session.
+            scoped = _grant(engine, role, function="g")
+            assert "assumed-role/r/g " in (engine.request_denial(scoped, other, {}) or "")
+        finally:
+            engine.store.close()

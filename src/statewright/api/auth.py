@@ -14,22 +14,33 @@ what SDKs log for a bad key against states. Lambda (restJson) answers 403 with t
 UnrecognizedClientException and InvalidSignatureException on /2015-03-31/functions. IAM
 (Query, XML) uses its own codes: MissingAuthenticationToken, IncompleteSignature,
 InvalidClientTokenId and SignatureDoesNotMatch.
+
+A request signed with a key bound to a role (``keys create --role``, a function's own key) is
+then authorised against the role's policies (``authz.needs`` says what it needs; the engine
+decides): a refusal is AWS's AccessDenied for the protocol, Step Functions 400
+``AccessDeniedException``, Lambda 403 ``AccessDeniedException``, IAM 403 ``AccessDenied``,
+with the message "User: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION is not authorized to
+perform: ACTION on resource: ARN because no identity-based policy allows the ACTION action".
+A function's key must come with its session token (``X-Amz-Security-Token``), as AWS's
+temporary credentials must.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from statewright import console
-from statewright.api import iam, lambda_, protocol, sigv4, threads
+from statewright.api import authz, iam, lambda_, protocol, sigv4, threads
 from statewright.console import auth as console_auth
 from statewright.errors import AwsError
-from statewright.runtime.engine import Engine
+from statewright.runtime.engine import Engine, Grant
 
 log = logging.getLogger("statewright.api")
 
@@ -48,6 +59,7 @@ _CODES: dict[str, dict[str, tuple[str, int]]] = {
         "unknown_key": ("UnrecognizedClientException", 400),
         "bad_signature": ("InvalidSignatureException", 400),
         "too_large": ("RequestEntityTooLargeException", 413),
+        "denied": ("AccessDeniedException", 400),
     },
     "lambda": {
         "missing": ("MissingAuthenticationTokenException", 403),
@@ -55,6 +67,7 @@ _CODES: dict[str, dict[str, tuple[str, int]]] = {
         "unknown_key": ("UnrecognizedClientException", 403),
         "bad_signature": ("InvalidSignatureException", 403),
         "too_large": ("RequestTooLargeException", 413),
+        "denied": ("AccessDeniedException", 403),
     },
     "iam": {
         "missing": ("MissingAuthenticationToken", 403),
@@ -62,6 +75,7 @@ _CODES: dict[str, dict[str, tuple[str, int]]] = {
         "unknown_key": ("InvalidClientTokenId", 403),
         "bad_signature": ("SignatureDoesNotMatch", 403),
         "too_large": ("RequestEntityTooLarge", 413),
+        "denied": ("AccessDenied", 403),
     },
 }
 
@@ -107,16 +121,22 @@ class SigV4Middleware:
         try:
             # Form, time and key first: a request that fails them is refused unread.
             signature = sigv4.check_head(head, service, datetime.now(UTC))
-            secret = await run_in_threadpool(self.engine.access_key_secret,
-                                             signature.access_key_id)
-            if secret is None:
+            grant = await run_in_threadpool(self.engine.access_key, signature.access_key_id)
+            if grant is None:
                 raise sigv4.unknown_key()
+            _check_session_token(grant, dict(headers), query)
             body = await _read(receive)
             if body is None:
                 raise sigv4.AuthFailure("too_large", "Request body is too large")
             request = sigv4.Request(head.method, head.raw_path, query, headers, body)
             # Hashing a large body takes a while: not on the event loop.
-            await run_in_threadpool(sigv4.check_signature, request, signature, secret)
+            await run_in_threadpool(sigv4.check_signature, request, signature, grant.secret)
+            if grant.role_arn is not None:
+                denial = await run_in_threadpool(
+                    self._denial, grant, service, scope, query, dict(headers), body,
+                    signature.region)
+                if denial is not None:
+                    raise sigv4.AuthFailure("denied", denial)
         except sigv4.AuthFailure as failure:
             await _refuse(service, failure.kind, failure.message)(scope, receive, send)
             return
@@ -124,6 +144,31 @@ class SigV4Middleware:
             await _render(service, exc)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
+
+
+    def _denial(self, grant: Grant, service: str, scope: Scope, query: str,
+                headers: dict[str, str], body: bytes, region: str) -> str | None:
+        """AWS's AccessDenied message when the key's role may not make the request."""
+        needs = authz.needs(service, scope["method"], scope["path"], query, headers, body,
+                            self.engine.partition,
+                            lambda name: self.engine.call_iam(lambda ops: ops.role_arn(name)))
+        client = scope.get("client")
+        context = {"aws:RequestedRegion": region,
+                   "aws:SecureTransport": "true" if scope.get("scheme") == "https" else "false",
+                   **({"aws:SourceIp": client[0]} if client else {})}
+        return self.engine.request_denial(grant, needs, context)
+
+
+def _check_session_token(grant: Grant, headers: dict[str, str], query: str) -> None:
+    """A function's key signs with its session token, as AWS's temporary credentials."""
+    expected = grant.session_token
+    if expected is None:
+        return
+    given = headers.get("x-amz-security-token")
+    if given is None:
+        given = dict(parse_qsl(query)).get("X-Amz-Security-Token", "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise sigv4.unknown_key()
 
 
 def is_console(scope: Scope) -> bool:

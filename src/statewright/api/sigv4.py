@@ -40,7 +40,8 @@ MAX_EXPIRES = 604800
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 _AMZ_DATE_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
 
-FailureKind = Literal["missing", "incomplete", "unknown_key", "bad_signature", "too_large"]
+FailureKind = Literal["missing", "incomplete", "unknown_key", "bad_signature", "too_large",
+                      "denied"]
 
 
 class AuthFailure(Exception):

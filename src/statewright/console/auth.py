@@ -7,8 +7,12 @@ against the stored one in constant time, and sets a session cookie:
 - the session names the key, when it was issued and a random id, and ends in an HMAC-SHA256
   tag keyed by a random secret every process of the database shares (``Engine.session_key``,
   kept in the store like the task-token key): it cannot be forged or altered;
+- only an administrator's key signs in (a key bound to a role, or a function's, is refused:
+  the console's own API is not authorised per operation);
 - it lasts ``SESSION_SECONDS``; deleting the key ends its sessions at the next request;
-  signing out forgets the session on this server (``_Revoked``) and clears the cookie;
+- it is recorded in the database (``console_sessions``) when it starts, and a request's session
+  must still be recorded: signing out deletes the row, which ends the session on every server
+  of the database at once, and clears the cookie;
 - the cookie is ``HttpOnly``, ``SameSite=Strict``, ``Path=/``, and ``Secure`` when the page was
   served over https (the request's scheme, or ``X-Forwarded-Proto`` from a proxy).
 
@@ -28,7 +32,6 @@ import hashlib
 import hmac
 import html
 import secrets
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -92,25 +95,6 @@ def _tag(key: bytes, purpose: str, text: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-class _Revoked:
-    """Sessions signed out on this server, kept until they would have expired anyway."""
-
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def add(self, session: Session) -> None:
-        with self._lock:
-            self._until[session.session_id] = session.issued_at + SESSION_SECONDS
-
-    def __contains__(self, session: Session) -> bool:
-        now = time.time()
-        with self._lock:
-            for sid in [s for s, until in self._until.items() if until <= now]:
-                del self._until[sid]
-            return session.session_id in self._until
-
-
 def same_origin(scope: Scope) -> bool:
     """Whether the browser says the request comes from the console's own origin. A request
     without ``Origin`` or ``Referer`` (curl, a script) passes: browsers send ``Origin`` with
@@ -141,7 +125,6 @@ class Guard:
         self.app = app
         self.engine = engine
         self.clock = clock
-        self.revoked = _Revoked()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -181,7 +164,7 @@ class Guard:
             if not hmac.compare_digest(given.encode(), expected.encode()):
                 return _forbidden("The request lacks the session's CSRF token")
         if path == LOGOUT_PATH and method == "POST":
-            self.revoked.add(session)
+            await run_in_threadpool(self.engine.end_console_session, session.session_id)
             answer = JSONResponse({"signedOut": True}, headers={"Cache-Control": "no-store"})
             _clear_cookies(answer, scope)
             return answer
@@ -192,8 +175,8 @@ class Guard:
         if not text:
             return None
         session = decode_session(text, self.engine.session_key, self.clock())
-        if session is None or session in self.revoked:
-            return None
+        if session is None or not self.engine.console_session_live(session.session_id):
+            return None  # forged, expired, or signed out (on any server of the database)
         if self.engine.access_key_secret(session.access_key_id) is None:  # key deleted
             return None
         return session
@@ -218,14 +201,22 @@ class Guard:
         secret = (form.get("secretAccessKey") or [""])[0].strip()
         if not key_id or not secret:
             return _login_page("Enter an access key id and its secret.", 400)
-        stored = await run_in_threadpool(self.engine.access_key_secret, key_id)
+        grant = await run_in_threadpool(self.engine.access_key, key_id)
         # Compare even for an unknown key, so the answer takes as long either way.
-        expected = stored if stored is not None else secrets.token_urlsafe(30)
+        expected = grant.secret if grant is not None else secrets.token_urlsafe(30)
         matches = hmac.compare_digest(secret.encode(), expected.encode())
-        if stored is None or not matches:
+        if grant is None or not matches:
             return _login_page("The access key id or the secret is wrong.", 401)
+        if grant.role_arn is not None:
+            # The console's own API is an operator's: it is not authorised per operation.
+            return _login_page("This key is bound to an IAM role; the console needs an "
+                               "administrator's key (statewright keys create without --role).",
+                               403)
         key = await run_in_threadpool(lambda: self.engine.session_key)
         session = Session(key_id, int(self.clock()), secrets.token_urlsafe(18))
+        await run_in_threadpool(self.engine.start_console_session, session.session_id,
+                                key_id, float(session.issued_at),
+                                float(session.issued_at + SESSION_SECONDS))
         answer = RedirectResponse(PREFIX + "/", status_code=303)
         secure = _https(scope)
         answer.set_cookie(SESSION_COOKIE, session.encode(key), max_age=SESSION_SECONDS,

@@ -51,6 +51,9 @@ class FunctionConfig:
     """The version the context reports (``function_version``, ``functionVersion``)."""
     code_sha256: str = ""
     """The code's identity (Lambda's CodeSha256): warm workers of other code are retired."""
+    role: str = ""
+    """The execution role's ARN (CreateFunction's Role): the function's credentials are
+    bound to it."""
 
 
 class FunctionNotFound(Exception):

@@ -82,13 +82,14 @@ class ProcessFunctions:
         account: str = "123456789012",
         node: str | None = None,
         endpoint_url: str | None = None,
-        credentials: Callable[[], tuple[str, str] | None] | None = None,
+        credentials: Callable[[FunctionConfig], tuple[str, str, str] | None] | None = None,
     ) -> None:
         """``resolve`` maps a function name to its configuration (None: not deployed);
         ``node`` is the node executable (default: ``node`` on PATH); ``endpoint_url`` is the
         statewright API that functions' AWS SDKs should call (e.g. to SendTaskSuccess);
-        ``credentials`` gives the access key functions sign those calls with (None:
-        placeholders, when the API checks no signatures)."""
+        ``credentials`` gives a function's own credentials, ``(key id, secret, session
+        token)`` bound to its execution role (None: placeholders, when the API checks no
+        signatures)."""
         if max_workers_per_function < 1:
             raise ValueError("max_workers_per_function must be at least 1")
         self._resolve = resolve
@@ -254,11 +255,12 @@ class ProcessFunctions:
                 "AWS_SESSION_TOKEN": "statewright",
             }
         )
-        key = self._credentials() if self._credentials is not None else None
+        key = self._credentials(config) if self._credentials is not None else None
         if key is not None:
-            # The API checks signatures: the functions' own key (never the server's secrets).
-            env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = key
-            del env["AWS_SESSION_TOKEN"]
+            # The API checks signatures: the function's own key, bound to its execution role
+            # (never the server's secrets), with its session token, as Lambda's.
+            (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"],
+             env["AWS_SESSION_TOKEN"]) = key
         if self._endpoint_url is not None:
             # The service-specific variables of AWS's SDKs (boto3 >= 1.28, the AWS CLI, JS v3,
             # Java v2, Go v2): a handler's SendTaskSuccess, StartExecution or Invoke reaches
@@ -391,6 +393,7 @@ def _fingerprint(config: FunctionConfig) -> tuple[object, ...]:
         tuple(sorted(config.environment.items())),
         config.version,
         config.code_sha256,
+        config.role,  # its credentials are bound to it
     )
 
 

@@ -6,15 +6,27 @@ password. Secrets are therefore sealed (AES-GCM, the key id as associated data) 
 key kept in a file outside the database (``Settings.server_key_file``, mode 0600). A copy of
 the database alone (a backup, a dump) does not let anyone sign requests; the database together
 with the key file does. Every API server of one database needs the same key file.
+
+A key may be bound to an IAM role (``create(role_arn=...)``): the API then authorises every
+request signed with it against that role's policies, as AWS does for a role's session. Each
+deployed function gets its own key (``for_function``), bound to its execution role and made
+by the server: temporary-style credentials (``SWAS`` ids, used with a session token, as
+Lambda hands its functions ``AWS_SESSION_TOKEN``), replaced when the function's role changes
+and deleted with the function. The session token is derived from the key's secret (an HMAC):
+it proves nothing the secret does not, but requests with such a key must carry it, as AWS's
+temporary credentials must.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -25,8 +37,8 @@ from statewright.store.base import AccessKeyRecord, Store
 
 #: Prefix of statewright's access key ids (AWS's long-term keys start with ``AKIA``).
 KEY_ID_PREFIX = "SWAK"
-#: The name of the key functions get (``for_functions``).
-FUNCTIONS_KEY_NAME = "statewright-functions"
+#: Prefix of the keys made for functions (AWS's temporary credentials start with ``ASIA``).
+FUNCTION_KEY_PREFIX = "SWAS"
 _SEAL_VERSION = "v1"
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -44,6 +56,30 @@ def key_file(settings: Settings) -> Path:
     return Path(settings.server_key_file) if settings.server_key_file else default_key_file()
 
 
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What a request signed with a key may do: the key's secret and its binding."""
+
+    access_key_id: str
+    secret: str
+    role_arn: str | None
+    """None: an administrator's key (every operation)."""
+    function_name: str | None
+    """Set for a function's key: requests must carry ``session_token``."""
+    name: str
+
+    @property
+    def session_token(self) -> str | None:
+        return session_token(self.access_key_id, self.secret) if self.function_name else None
+
+
+def session_token(access_key_id: str, secret: str) -> str:
+    """The session token of a function's key (derived from its secret)."""
+    digest = hmac.new(secret.encode(), f"session-token:{access_key_id}".encode(),
+                      hashlib.sha256).digest()
+    return "SWST" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 class AccessKeys:
     """Access keys over a store; secrets sealed under the server key file."""
 
@@ -55,29 +91,45 @@ class AccessKeys:
         self._aead: AESGCM | None = None
         self._opened: dict[str, str] = {}  # sealed text -> secret (unsealing costs ~µs, but why)
 
-    def create(self, name: str = "") -> tuple[str, str]:
-        """A new key: ``(access key id, secret access key)``. The secret is shown once."""
+    def create(self, name: str = "", role_arn: str | None = None,
+               function_name: str | None = None) -> tuple[str, str]:
+        """A new key: ``(access key id, secret access key)``. The secret is shown once.
+        ``role_arn``: requests signed with it are authorised against that role."""
         existing = self.list()
         aead = self._server_key(create=not existing)
         if existing:  # one server key per database: refuse to seal under another one
             self._open(existing[0])
-        key_id = KEY_ID_PREFIX + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+        prefix = FUNCTION_KEY_PREFIX if function_name is not None else KEY_ID_PREFIX
+        key_id = prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
         secret = secrets.token_urlsafe(30)  # 40 characters, as AWS's secrets
         nonce = os.urandom(12)
         sealed = aead.encrypt(nonce, secret.encode(), key_id.encode())
         text = f"{_SEAL_VERSION}:{base64.b64encode(nonce + sealed).decode()}"
-        self.store.put_access_key(AccessKeyRecord(key_id, name, text, self.clock()))
+        self.store.put_access_key(AccessKeyRecord(key_id, name, text, self.clock(), role_arn,
+                                                  function_name))
         return key_id, secret
 
-    def for_functions(self) -> tuple[str, str]:
-        """The key deployed functions sign their API calls with (``FUNCTIONS_KEY_NAME``),
-        created on first need and shared by every worker of the database."""
-        for record in self.list():
-            if record.name == FUNCTIONS_KEY_NAME:
-                return record.access_key_id, self._open(record)
-        return self.create(FUNCTIONS_KEY_NAME)
+    def for_function(self, function_name: str, role_arn: str) -> tuple[str, str, str]:
+        """The credentials a function's workers get: ``(key id, secret, session token)``,
+        bound to its execution role. Made on first need; when the function's role changed,
+        a key bound to the new one replaces those bound to the old one."""
+        for record in reversed(self.store.function_access_keys(function_name)):
+            if record.role_arn == role_arn:
+                secret = self._open(record)
+                return record.access_key_id, secret, session_token(record.access_key_id,
+                                                                   secret)
+        key_id, secret = self.create(f"function:{function_name}", role_arn, function_name)
+        # Keys bound to its former role go; another server's key for this role stays (both
+        # may have made one at once, and its workers use theirs).
+        self.store.delete_function_access_keys(function_name, keep_role=role_arn)
+        return key_id, secret, session_token(key_id, secret)
+
+    def forget_function(self, function_name: str) -> int:
+        """Deletes a deleted function's keys: its workers' calls are refused from now."""
+        return self.store.delete_function_access_keys(function_name)
 
     def list(self) -> list[AccessKeyRecord]:
+        """Every key, the functions' keys included."""
         return self.store.list_access_keys()
 
     def delete(self, access_key_id: str) -> bool:
@@ -90,6 +142,12 @@ class AccessKeys:
     def secret(self, access_key_id: str) -> str | None:
         """The secret of a key, None when there is no such key. Raises ServerKeyError when
         the key exists but the server key cannot open it."""
+        grant = self.grant(access_key_id)
+        return None if grant is None else grant.secret
+
+    def grant(self, access_key_id: str) -> Grant | None:
+        """The key's secret and binding, None when there is no such key. Raises
+        ServerKeyError when the key exists but the server key cannot open it."""
         record = self.store.get_access_key(access_key_id)
         if record is None:
             return None
@@ -97,7 +155,8 @@ class AccessKeys:
         if opened is None:
             opened = self._open(record)
             self._opened[record.sealed_secret] = opened
-        return opened
+        return Grant(record.access_key_id, opened, record.role_arn, record.function_name,
+                     record.name)
 
     def check_server_key(self) -> None:
         """Raises ServerKeyError unless every stored key opens with the server key."""

@@ -22,6 +22,7 @@ from statewright.arns import (
     Partition,
     check_name,
     parse_execution_arn,
+    parse_function_name,
     parse_state_machine_arn,
 )
 from statewright.asl import DefinitionError, InvalidDefinition, StateMachine, parse
@@ -32,7 +33,7 @@ from statewright.asl.resources import classify_resource
 from statewright.asl.step import TaskResult
 from statewright.config import Settings
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
-from statewright.runtime.access_keys import AccessKeys, ServerKeyError
+from statewright.runtime.access_keys import AccessKeys, Grant, ServerKeyError
 from statewright.runtime.activities import ActivityOps
 from statewright.runtime.callbacks import (
     TOKEN_KEY_NAME,
@@ -45,7 +46,7 @@ from statewright.runtime.driver import Batch, Driver, ExecutionInfo, HistoryEven
 from statewright.runtime.function_ops import FunctionOps
 from statewright.runtime.function_ops import Settings as FunctionSettings
 from statewright.runtime.functions import FunctionRegistry
-from statewright.runtime.iam import IamOps
+from statewright.runtime.iam import IamOps, denial_message
 from statewright.runtime.mocks import MockConfig, MockConfigError, TestCase
 from statewright.runtime.records import batch_records, to_record
 from statewright.runtime.sync import ExecutionResult, run_execution
@@ -178,7 +179,7 @@ class Engine:
                 f"1 validation error detected: Value '{type}' at 'type' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")
         model = self._parse(definition)
-        self._check_role(role_arn)
+        self._check_role(role_arn, self.partition.state_machine(name))
         _check_wait_scale_tag(tags or {})
         arn = self.partition.state_machine(name)
         now = self.clock()
@@ -220,7 +221,7 @@ class Engine:
                 "TracingConfiguration must be specified")
         model = self._parse(definition) if definition is not None else None
         if role_arn is not None:
-            self._check_role(role_arn)
+            self._check_role(role_arn, arn)
         merged = {**json.loads(current.config), **(config or {})}
         record = replace(
             current,
@@ -652,12 +653,30 @@ class Engine:
             log.error("access key %s refused: %s", access_key_id, exc)
             return None
 
-    def create_access_key(self, name: str = "") -> tuple[str, str]:
-        """``(access key id, secret)``; the secret is not shown again."""
+    def access_key(self, access_key_id: str) -> Grant | None:
+        """The key's secret and role binding, None when there is no such key (or the server
+        key file cannot open it, which is logged: the request is refused either way)."""
         try:
-            return self._call(self._access_keys.create, name)
+            return self._call(self._access_keys.grant, access_key_id)
+        except ServerKeyError as exc:
+            log.error("access key %s refused: %s", access_key_id, exc)
+            return None
+
+    def create_access_key(self, name: str = "", role: str | None = None) -> tuple[str, str]:
+        """``(access key id, secret)``; the secret is not shown again. ``role`` (a role's
+        name or ARN, which must exist in statewright's IAM) binds the key to the role:
+        requests signed with it are authorised against the role's policies."""
+        role_arn = None
+        if role is not None:
+            record = (self._call(self._iam.role_for, role) if role.startswith("arn:")
+                      else self._call(self.store.get_role, role))
+            if record is None:
+                raise errors.NoSuchEntity(f"The role with name {role} cannot be found.")
+            role_arn = record.arn
+        try:
+            return self._call(self._access_keys.create, name, role_arn)
         finally:
-            self._keys_required = None
+            self._keys_required = None  # the first key makes signatures required
 
     def list_access_keys(self) -> list[AccessKeyRecord]:
         return self._call(self._access_keys.list)
@@ -668,12 +687,59 @@ class Engine:
         finally:
             self._keys_required = None
 
-    def function_credentials(self) -> tuple[str, str] | None:
-        """The access key deployed functions sign their API calls with, None while the API
-        checks no signatures."""
+    def function_credentials(self, function_name: str, role_arn: str
+                             ) -> tuple[str, str, str] | None:
+        """The credentials a function's workers sign their API calls with: ``(key id,
+        secret, session token)`` of the function's own key, bound to its execution role;
+        None while the API checks no signatures."""
         if not self.access_keys_required():
             return None
-        return self._call(self._access_keys.for_functions)
+        return self._call(self._access_keys.for_function, function_name, role_arn)
+
+    def request_denial(self, grant: Grant, needs: list[tuple[str, str, dict[str, str]]],
+                       context: dict[str, str]) -> str | None:
+        """Whether a request signed with ``grant`` may do what it asks: None when it may,
+        else AWS's AccessDenied message. ``needs``: the ``(action, resource, condition
+        keys)`` the request needs (all must be allowed); ``context``: the request's own
+        condition keys (``aws:SourceIp``, ``aws:SecureTransport``...).
+
+        An administrator's key may do anything. A key bound to a role that is not in
+        statewright's IAM is refused everything, except a function's key, which follows
+        the state machines' rule (not enforced unless ``--iam strict``)."""
+        if grant.role_arn is None or not needs:
+            return None
+        session = grant.function_name or grant.name or grant.access_key_id
+        role = self._call(self._iam.role_for, grant.role_arn)
+        account = self.partition.account
+        if role is None:
+            if grant.function_name is not None and not self.settings.iam_strict:
+                return None
+            action, resource, _ = needs[0]
+            principal = (f"arn:aws:sts::{account}:assumed-role/"
+                         f"{grant.role_arn.rsplit('/', 1)[-1]}/{session}")
+            return denial_message(principal, action, resource, "implicit_deny")
+        principal = f"arn:aws:sts::{account}:assumed-role/{role.name}/{session}"
+        for action, resource, keys in needs:
+            conditions = self._iam.context(role, session, context.get(
+                "aws:SecureTransport") == "true", {**context, **keys})
+            decision = self._call(self._iam.decide, role, action, resource, conditions)
+            if decision != "allow":
+                return denial_message(principal, action, resource, decision)
+        return None
+
+    def start_console_session(self, session_id: str, access_key_id: str, issued_at: float,
+                              expires_at: float) -> None:
+        """Records a console sign-in, so that every server of the database knows it."""
+        self._call(self.store.put_console_session, session_id, access_key_id, issued_at,
+                   expires_at)
+
+    def console_session_live(self, session_id: str) -> bool:
+        """Whether a console session is signed in (recorded, not expired, not signed out)."""
+        return self._call(self.store.console_session_live, session_id, self.clock())
+
+    def end_console_session(self, session_id: str) -> bool:
+        """Signs a console session out on every server of the database."""
+        return self._call(self.store.delete_console_session, session_id)
 
     def check_server_key(self) -> None:
         """Raises ServerKeyError unless the server key file opens every stored key."""
@@ -715,9 +781,9 @@ class Engine:
         return self._call(self._iam.invoke_denial, role_arn, function_name, resource,
                           self.settings.iam_strict)
 
-    def _check_role(self, role_arn: str) -> None:
+    def _check_role(self, role_arn: str, state_machine_arn: str) -> None:
         if self.settings.iam_strict:
-            self._call(self._iam.check_assumable, role_arn)
+            self._call(self._iam.check_assumable, role_arn, state_machine_arn)
 
     # ------------------------------------------------------------------ helpers
 
@@ -845,6 +911,8 @@ class Engine:
 
     def delete_function(self, name: str) -> None:
         self._function_ops.delete(name)
+        # Its workers' key goes with it (``function_credentials``).
+        self._call(self._access_keys.forget_function, parse_function_name(name)[0])
 
     def invoke_function(self, name: str, payload: bytes,
                         invocation_type: str = "RequestResponse") -> InvokeResult | None:
@@ -860,7 +928,7 @@ class _NoFunctions:
         raise FunctionNotFound(name)
 
 
-__all__ = ["Engine", "HistoryEvent", "Started", "Work", "to_json"]
+__all__ = ["Engine", "Grant", "HistoryEvent", "Started", "Work", "to_json"]
 
 
 def _check_wait_scale_tag(tags: dict[str, str]) -> None:

@@ -152,6 +152,7 @@ def to_config(record: FunctionRecord, code_dir: Path) -> FunctionConfig:
         memory_mb=record.memory_size,
         environment={str(k): str(v) for k, v in environment.items()},
         code_sha256=record.code_sha256,
+        role=record.role or "",
     )
 
 

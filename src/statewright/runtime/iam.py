@@ -216,12 +216,23 @@ class IamOps:
         role = self.store.get_role(match["name"])
         return role if role is not None and role.arn == role_arn else None
 
-    def check_assumable(self, role_arn: str) -> None:
+    def role_arn(self, name: str) -> str:
+        """The ARN of the role ``name``: the stored one's (with its path), else ``role/NAME``
+        (what a request about a missing role is authorised on)."""
+        role = self.store.get_role(name)
+        if role is not None:
+            return role.arn
+        return f"arn:aws:iam::{self.partition.account}:role/{name}"
+
+    def check_assumable(self, role_arn: str, state_machine_arn: str | None = None) -> None:
         """Strict mode: the role must exist here and trust Step Functions; else AWS's
-        refusal of CreateStateMachine."""
+        refusal of CreateStateMachine. A trust policy's confused-deputy conditions see
+        ``aws:SourceAccount`` and ``aws:SourceArn`` (the state machine)."""
         role = self.role_for(role_arn)
+        source = {"aws:SourceAccount": self.partition.account,
+                  **({"aws:SourceArn": state_machine_arn} if state_machine_arn else {})}
         if role is None or not policy.trusts_service(
-                _parsed(role.assume_role_policy, True), STATES_PRINCIPAL):
+                _parsed(role.assume_role_policy, True), STATES_PRINCIPAL, source):
             raise errors.AccessDeniedException(
                 "Neither the global service principal states.amazonaws.com, nor the regional "
                 "one is authorized to assume the provided role.")
@@ -238,11 +249,29 @@ class IamOps:
                 return None
             return _denied(f"arn:aws:sts::{self.partition.account}:assumed-role/"
                            f"{role_arn.rsplit('/', 1)[-1]}", resource, "implicit_deny")
-        decision = policy.evaluate(self.policies_of(role), INVOKE_ACTION, resource)
+        decision = policy.evaluate(self.policies_of(role), INVOKE_ACTION, resource,
+                                   self.context(role, secure=True))
         if decision == "allow":
             return None
         principal = f"arn:aws:sts::{self.partition.account}:assumed-role/{role.name}"
         return _denied(principal, resource, decision)
+
+    def decide(self, role: RoleRecord, action: str, resource: str,
+               context: policy.Context) -> policy.Decision:
+        """The role's decision on ``action`` over ``resource`` (a request's authorisation)."""
+        return policy.evaluate(self.policies_of(role), action, resource, context)
+
+    def context(self, role: RoleRecord, session: str = "", secure: bool = False,
+                extra: policy.Context | None = None) -> dict[str, str | list[str]]:
+        """The condition keys of a request made by a session of the role."""
+        now = self.clock()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        return {"aws:PrincipalArn": role.arn, "aws:PrincipalAccount": self.partition.account,
+                "aws:PrincipalType": "AssumedRole",
+                "aws:userid": f"{role.role_id}:{session}" if session else role.role_id,
+                "aws:RequestedRegion": self.partition.region, "aws:CurrentTime": stamp,
+                "aws:EpochTime": str(int(now)), "aws:SecureTransport": str(secure).lower(),
+                "aws:ViaAWSService": "false", **(extra or {})}
 
     def policies_of(self, role: RoleRecord) -> list[list[policy.Statement]]:
         """The statements of every identity-based policy of the role: inline, attached."""
@@ -265,10 +294,18 @@ class IamOps:
             return None
         statements = self.policies_of(role)
         written = written or {}
+        context = self.context(role, secure=True)  # as a Task's call is checked
         return {name: policy.evaluate(
                     statements, INVOKE_ACTION,
-                    written.get(name) or function_arn(self.partition, name)) == "allow"
+                    written.get(name) or function_arn(self.partition, name), context) == "allow"
                 for name in function_names}
+
+
+def denial_message(principal: str, action: str, resource: str, decision: str) -> str:
+    """AWS's AccessDenied message for an assumed role's session."""
+    why = ("with an explicit deny in an identity-based policy" if decision == "explicit_deny"
+           else f"because no identity-based policy allows the {action} action")
+    return f"User: {principal} is not authorized to perform: {action} on resource: {resource} {why}"
 
 
 def _denied(principal: str, resource: str, decision: str) -> Failure:

@@ -27,7 +27,8 @@ class AccessSql:
 
     def put_access_key(self: _Hooks, record: AccessKeyRecord) -> None:
         params = {"access_key_id": record.access_key_id, "name": record.name,
-                  "sealed_secret": record.sealed_secret, "created_at": record.created_at}
+                  "sealed_secret": record.sealed_secret, "created_at": record.created_at,
+                  "role_arn": record.role_arn, "function_name": record.function_name}
         self._insert(self._q["insert_access_key"], params,
                      f"access key {record.access_key_id} already exists")
 
@@ -43,6 +44,33 @@ class AccessSql:
 
     def delete_access_key(self: _Hooks, access_key_id: str) -> bool:
         return _changed(self, "delete_access_key", {"access_key_id": access_key_id})
+
+    def function_access_keys(self: _Hooks, function_name: str) -> list[AccessKeyRecord]:
+        rows = self._read(self._q["function_access_keys"], {"function_name": function_name})
+        return [AccessKeyRecord(*row) for row in rows]
+
+    def delete_function_access_keys(self: _Hooks, function_name: str,
+                                    keep_role: str = "") -> int:
+        with self._writing() as conn:
+            return int(conn.execute(self._q["delete_function_access_keys"], {
+                "function_name": function_name, "keep_role": keep_role}).rowcount)
+
+    # ------------------------------------------------------------------ console sessions
+
+    def put_console_session(self: _Hooks, session_id: str, access_key_id: str,
+                            issued_at: float, expires_at: float) -> None:
+        with self._writing() as conn:
+            conn.execute(self._q["delete_expired_console_sessions"], {"now": issued_at})
+            conn.execute(self._q["insert_console_session"], {
+                "session_id": session_id, "access_key_id": access_key_id,
+                "issued_at": issued_at, "expires_at": expires_at})
+
+    def console_session_live(self: _Hooks, session_id: str, now: float) -> bool:
+        rows = self._read(self._q["console_session_live"], {"session_id": session_id, "now": now})
+        return bool(rows[0][0])
+
+    def delete_console_session(self: _Hooks, session_id: str) -> bool:
+        return _changed(self, "delete_console_session", {"session_id": session_id})
 
     def server_secret(self: _Hooks, name: str, candidate: str) -> str:
         rows = self._read(self._q["get_server_secret"], {"name": name})

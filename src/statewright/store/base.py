@@ -254,6 +254,12 @@ class AccessKeyRecord:
     """The secret access key, sealed by the runtime under the server key (never plain)."""
     created_at: float
     """Epoch seconds."""
+    role_arn: str | None = None
+    """The IAM role requests signed with the key are authorised against; None: an
+    administrator's key, allowed every operation."""
+    function_name: str | None = None
+    """Set on a key the server made for the workers of this function (bound to its
+    execution role); such keys sign with a session token and do not turn auth on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,6 +574,28 @@ class Store(Protocol):
 
     def delete_access_key(self, access_key_id: str) -> bool:
         """Deletes it; False when it did not exist."""
+        ...
+
+    def function_access_keys(self, function_name: str) -> list[AccessKeyRecord]:
+        """The keys made for a function's workers, oldest first."""
+        ...
+
+    def delete_function_access_keys(self, function_name: str, keep_role: str = "") -> int:
+        """Deletes a function's keys but those bound to ``keep_role`` ("": all of them);
+        how many were deleted."""
+        ...
+
+    def put_console_session(self, session_id: str, access_key_id: str, issued_at: float,
+                            expires_at: float) -> None:
+        """Records a console sign-in (and forgets sessions that have expired)."""
+        ...
+
+    def console_session_live(self, session_id: str, now: float) -> bool:
+        """Whether the session is recorded and not expired (not signed out)."""
+        ...
+
+    def delete_console_session(self, session_id: str) -> bool:
+        """Signs the session out everywhere; False when it was not recorded."""
         ...
 
     def server_secret(self, name: str, candidate: str) -> str:

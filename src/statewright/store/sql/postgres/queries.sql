@@ -338,22 +338,48 @@ DELETE FROM functions WHERE name = %(name)s;
 -- ------------------------------------------------------------------ access keys (0005)
 
 -- name: insert_access_key
-INSERT INTO access_keys (access_key_id, name, sealed_secret, created_at)
-VALUES (%(access_key_id)s, %(name)s, %(sealed_secret)s, %(created_at)s);
+INSERT INTO access_keys
+    (access_key_id, name, sealed_secret, created_at, role_arn, function_name)
+VALUES (%(access_key_id)s, %(name)s, %(sealed_secret)s, %(created_at)s, %(role_arn)s,
+        %(function_name)s);
 
 -- name: get_access_key
-SELECT access_key_id, name, sealed_secret, created_at
+SELECT access_key_id, name, sealed_secret, created_at, role_arn, function_name
 FROM access_keys WHERE access_key_id = %(access_key_id)s;
 
 -- name: list_access_keys
-SELECT access_key_id, name, sealed_secret, created_at
+SELECT access_key_id, name, sealed_secret, created_at, role_arn, function_name
 FROM access_keys ORDER BY created_at, access_key_id;
 
 -- name: any_access_key
-SELECT EXISTS (SELECT 1 FROM access_keys);
+-- The keys made for functions alone do not turn signature checks on.
+SELECT EXISTS (SELECT 1 FROM access_keys WHERE function_name IS NULL);
 
 -- name: delete_access_key
 DELETE FROM access_keys WHERE access_key_id = %(access_key_id)s;
+
+-- name: function_access_keys
+SELECT access_key_id, name, sealed_secret, created_at, role_arn, function_name
+FROM access_keys WHERE function_name = %(function_name)s ORDER BY created_at, access_key_id;
+
+-- name: delete_function_access_keys
+-- Keeps the keys bound to keep_role (two servers may each have made one at once).
+DELETE FROM access_keys
+WHERE function_name = %(function_name)s AND role_arn IS DISTINCT FROM %(keep_role)s;
+
+-- name: insert_console_session
+INSERT INTO console_sessions (session_id, access_key_id, issued_at, expires_at)
+VALUES (%(session_id)s, %(access_key_id)s, %(issued_at)s, %(expires_at)s);
+
+-- name: console_session_live
+SELECT EXISTS (SELECT 1 FROM console_sessions
+               WHERE session_id = %(session_id)s AND expires_at > %(now)s);
+
+-- name: delete_console_session
+DELETE FROM console_sessions WHERE session_id = %(session_id)s;
+
+-- name: delete_expired_console_sessions
+DELETE FROM console_sessions WHERE expires_at <= %(now)s;
 
 -- name: insert_server_secret
 -- The first process to need a secret creates it; the others read the one it stored.

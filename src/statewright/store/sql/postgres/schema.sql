@@ -165,8 +165,14 @@ CREATE TABLE access_keys (
     access_key_id text PRIMARY KEY,
     name          text NOT NULL,
     sealed_secret text NOT NULL,
-    created_at    double precision NOT NULL
+    created_at    double precision NOT NULL,
+    -- (scoped_keys migration) NULL: an administrator's key; else requests signed with it are authorised
+    -- against this role's policies.
+    role_arn      text,
+    -- (scoped_keys migration) set on the keys the server makes for a function's workers.
+    function_name text
 );
+CREATE INDEX access_keys_by_function ON access_keys (function_name);
 
 -- Random values the servers and workers sharing this database must agree on (the task
 -- token MAC key), created once by whichever process needs one first.
@@ -214,3 +220,12 @@ CREATE INDEX iam_attachments_by_policy ON iam_attachments (policy_arn);
 
 -- The console lists a function's most recent invocations.
 CREATE INDEX invocations_by_function ON invocations (function_name, id);
+
+-- (scoped_keys migration) A signed-in console browser; signing out deletes the row on every server node.
+CREATE TABLE console_sessions (
+    session_id    text PRIMARY KEY,
+    access_key_id text NOT NULL,
+    issued_at     double precision NOT NULL,
+    expires_at    double precision NOT NULL
+);
+CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
