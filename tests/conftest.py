@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ from statewright.store.postgres import PostgresStore
 from statewright.store.sqlite import SqliteStore
 
 POSTGRES_ENV = "STATEWRIGHT_TEST_POSTGRES"
-BACKENDS = ["sqlite", "postgres"]
+BACKENDS = ["sqlite", "postgres", "pgbouncer"]
+PGBOUNCER = "/usr/sbin/pgbouncer"
 
 
 @dataclass
@@ -237,6 +239,112 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop_schema(url)
 
 
+@dataclass
+class PgBouncer:
+    """A PgBouncer in transaction mode in front of the session's server (Debian's package,
+    run as ``postgres`` like the server: it refuses root). Each test connects as a role of
+    its own whose ``search_path`` is its schema: a transaction pooler cannot pass libpq's
+    ``options`` on, and a role's settings apply to every server session the pooler opens."""
+
+    server: PostgresServer
+    folder: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    _names: Iterator[int] = field(default_factory=itertools.count)
+
+    def start(self) -> None:
+        parts = urllib.parse.urlsplit(self.server.admin_url)
+        users = self.folder / "users.txt"
+        users.write_text('"postgres" ""\n')
+        for attempt in range(3):
+            self.port = _free_port()
+            ini = self.folder / "pgbouncer.ini"
+            ini.write_text(
+                "[databases]\n"
+                f"* = host={parts.hostname} port={parts.port or 5432}\n"
+                "[pgbouncer]\n"
+                f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+                f"auth_type = trust\nauth_file = {users}\nauth_user = postgres\n"
+                "pool_mode = transaction\nmax_client_conn = 1000\ndefault_pool_size = 20\n"
+                "server_idle_timeout = 10\n"
+                f"logfile = {self.folder / 'log'}\n"
+            )
+            if os.geteuid() == 0:
+                for path in (self.folder, users, ini):
+                    shutil.chown(path, "postgres", "postgres")
+            # In the foreground, our child: stopped and reaped by ``stop`` (runuser passes
+            # the SIGTERM on and waits for it).
+            self.process = subprocess.Popen(
+                _as_postgres([PGBOUNCER, str(ini)]), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 30
+            while self.process.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(OSError), socket.create_connection(
+                        ("127.0.0.1", self.port), timeout=1):
+                    return
+                time.sleep(0.05)
+            self.stop()
+            if attempt == 2:
+                log = self.folder / "log"
+                raise RuntimeError("pgbouncer did not start:\n" + (
+                    log.read_text(errors="replace")[-2000:] if log.exists() else ""))
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+
+    def create_url(self) -> str:
+        """A role and its schema in the test database; a URL through PgBouncer (with the
+        ``pooler`` and ``listen_url`` options) that works in that schema."""
+        name = f"b{os.getpid()}_{next(self._names)}"
+        with psycopg.connect(self.server.url(self.server.database), autocommit=True) as conn:
+            conn.execute(f'CREATE ROLE "{name}" LOGIN')
+            conn.execute(f'ALTER ROLE "{name}" SET search_path = "{name}"')
+            conn.execute(f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"')
+        listen = self.server.url(self.server.database)
+        query = urllib.parse.urlencode({"pooler": "transaction", "listen_url": listen})
+        return (f"postgresql://{name}@127.0.0.1:{self.port}/{self.server.database}?{query}")
+
+    def drop(self, url: str) -> None:
+        name = urllib.parse.urlsplit(url).username
+        with psycopg.connect(self.server.url(self.server.database), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE usename = %s", (name,))
+            conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(postgres_server: PostgresServer) -> Iterator[PgBouncer]:
+    if not os.path.exists(PGBOUNCER):
+        pytest.fail(f"PgBouncer is not installed ({PGBOUNCER}): `apt-get install pgbouncer`",
+                    pytrace=False)
+    folder = Path(tempfile.mkdtemp(prefix="statewright-pgbouncer-"))
+    bouncer = PgBouncer(postgres_server, folder)
+    try:
+        bouncer.start()
+    except Exception as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.fail(f"no PgBouncer for the store tests: {exc}", pytrace=False)
+    yield bouncer
+    bouncer.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pgbouncer_url(pgbouncer: PgBouncer) -> Iterator[str]:
+    """A URL through PgBouncer in transaction mode, working in a fresh schema of its own."""
+    url = pgbouncer.create_url()
+    yield url
+    pgbouncer.drop(url)
+
+
 @pytest.fixture
 def sqlite_path(tmp_path: Path) -> Path:
     return tmp_path / "statewright.db"
@@ -248,6 +356,8 @@ def open_backend(backend: str, request: pytest.FixtureRequest) -> Store:
     store: Store
     if backend == "sqlite":
         store = SqliteStore(request.getfixturevalue("sqlite_path"))
+    elif backend == "pgbouncer":
+        store = PostgresStore(request.getfixturevalue("pgbouncer_url"))
     else:
         store = PostgresStore(request.getfixturevalue("postgres_url"))
     request.addfinalizer(store.close)

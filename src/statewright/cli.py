@@ -122,7 +122,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="deploy every handler in DIR at start (NAME.py, NAME.mjs...; see "
                         "`statewright serve --help`); deployed functions run in any case")
     worker.add_argument("--threads", type=int, default=8,
-                        help="Task invocations run at once (default 8)")
+                        help="steps other than function invocations carried out at once "
+                        "(default 8; invocations: --function-concurrency)")
+    _function_options(worker)
     worker.add_argument("--function-logs", action="store_true",
                         help="print what each function invocation logged to stderr")
     worker.add_argument("--endpoint-url", default=os.environ.get("STATEWRIGHT_ENDPOINT_URL"),
@@ -163,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="how long work claimed by this server's worker stays its own "
                        "without a heartbeat; after a crash, other workers (or the restarted "
                        "server) take it over after this (default 30)")
+    _function_options(serve)
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
     serve.add_argument("--insecure-no-auth", action="store_true",
                        help="serve a non-loopback --host even though the database holds no "
@@ -216,6 +219,34 @@ def _settings(**options: Any) -> Settings:
         return Settings(**options)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def _function_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--function-concurrency", type=int, default=None, metavar="N",
+        help="function invocations run at once by this process, all functions together, as "
+        "Lambda's account concurrency; one more is throttled (TooManyRequestsException; "
+        "PutFunctionConcurrency limits a function further). Default "
+        "$STATEWRIGHT_FUNCTION_CONCURRENCY or 100")
+    parser.add_argument(
+        "--function-idle-seconds", type=float, default=None, metavar="SECONDS",
+        help="how long an idle function environment stays warm before it is retired "
+        "(default $STATEWRIGHT_FUNCTION_IDLE_SECONDS or 300)")
+
+
+def _function_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The --function-* flags given, as Settings options (unset ones come from the
+    environment)."""
+    options: dict[str, Any] = {}
+    if args.function_concurrency is not None:
+        if args.function_concurrency < 1:
+            raise UsageError("--function-concurrency must be at least 1")
+        options["function_concurrency"] = args.function_concurrency
+    if args.function_idle_seconds is not None:
+        if not args.function_idle_seconds > 0:
+            raise UsageError("--function-idle-seconds must be more than 0")
+        options["function_idle_seconds"] = args.function_idle_seconds
+    return options
 
 
 def _mock_config_option(parser: argparse.ArgumentParser) -> None:
@@ -482,7 +513,8 @@ def _worker(args: argparse.Namespace) -> int:
     try:
         store.migrate()
         settings = _settings(db=args.db, worker_threads=max(1, args.threads),
-                             lease_seconds=max(1.0, args.lease_seconds))
+                             lease_seconds=max(1.0, args.lease_seconds),
+                             **_function_settings(args))
         with _isolated_functions(store, settings, args.functions, args.function_logs,
                                  _endpoint_url(args)) as (
                 engine, functions):
@@ -508,7 +540,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.wait_scale is not None:
         options["wait_scale"] = _wait_scale(args.wait_scale)
     options["iam_strict"] = args.iam == "strict"
-    settings = _settings(**options)
+    settings = _settings(**options, **_function_settings(args))
     _check_port_free(args.host, args.port)
     store = _open_store(args.db)
     try:
@@ -620,6 +652,8 @@ def _isolated_functions(store: Store, settings: Settings, folder: str | None,
     engines: list[Engine] = []
     functions = ProcessFunctions(registry.resolve, region=settings.region,
                                  account=settings.account, endpoint_url=endpoint_url,
+                                 concurrency=settings.function_concurrency,
+                                 idle_seconds=settings.function_idle_seconds,
                                  credentials=lambda config: engines[0].function_credentials(
                                      config.name, config.role))
     invoker: Invoker = _EchoedLogs(functions) if echo_logs else functions

@@ -16,13 +16,17 @@ def _float_env(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, not {raw!r}") from exc
 
 
-def _budget_env(name: str, default: int) -> int:
+def _int_env(name: str, default: int, minimum: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r}")
-    return int(raw)
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {raw!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,15 @@ class Settings:
                                                                 "123456789012"))
     """Account id in ARNs."""
     worker_threads: int = 8
-    """Task invocations a worker runs at once."""
+    """Steps (other than function invocations) a worker carries out at once."""
+    function_concurrency: int = field(
+        default_factory=lambda: _int_env("STATEWRIGHT_FUNCTION_CONCURRENCY", 100, 1))
+    """Function invocations that run at once in this process, all functions together (Lambda's
+    account concurrency); one past it is throttled (TooManyRequestsException). A worker runs
+    up to this many Tasks' invocations at once."""
+    function_idle_seconds: float = field(
+        default_factory=lambda: _float_env("STATEWRIGHT_FUNCTION_IDLE_SECONDS", 300.0))
+    """How long an idle function environment is kept warm before it is retired."""
     lease_seconds: float = 30.0
     """How long a claimed work item stays leased without a heartbeat."""
     activity_poll_seconds: float = field(
@@ -57,7 +69,7 @@ class Settings:
     iam_strict: bool = False
     """``serve --iam strict``: a state machine's role must exist in statewright's IAM and
     trust ``states.amazonaws.com``."""
-    step_budget: int = field(default_factory=lambda: _budget_env("STATEWRIGHT_STEP_BUDGET", 100))
+    step_budget: int = field(default_factory=lambda: _int_env("STATEWRIGHT_STEP_BUDGET", 100, 1))
     """States one branch of an execution (its root, a Parallel branch, a Map iteration) may
     enter in one step (StartExecution's request, a worker's step) before it continues in a
     work item of its own: a run of Pass/Choice states ends in the request that started it,

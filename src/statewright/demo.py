@@ -144,7 +144,9 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     settings = Settings(db=f"sqlite:///{folder / 'demo.db'}")
     registry = FunctionRegistry(store)
     functions = ProcessFunctions(registry.resolve, region=settings.region,
-                                 account=settings.account, endpoint_url=url)
+                                 account=settings.account, endpoint_url=url,
+                                 concurrency=settings.function_concurrency,
+                                 idle_seconds=settings.function_idle_seconds)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -44,7 +44,8 @@ The tree (the ASL core's own errors are values; see ``statewright.asl.errors``):
           +-- InvalidInput                      an IAM value out of range
           +-- AccessDeniedException             Step Functions: the role cannot be assumed
           +-- ServiceUnavailableException       Lambda's: the database is unreachable (503)
-          +-- TooManyRequestsException          Lambda's: the database is busy (HTTP 429)
+          +-- TooManyRequestsException          Lambda's: the database is busy, or a function
+                                                is at its concurrency limit (HTTP 429)
 """
 
 from __future__ import annotations
@@ -107,4 +108,15 @@ InvalidInput = _error("InvalidInput")
 # Step Functions' refusal of a role it cannot assume (``serve --iam strict``).
 AccessDeniedException = _error("AccessDeniedException")
 ServiceUnavailableException = _error("ServiceUnavailableException", 503)
-TooManyRequestsException = _error("TooManyRequestsException", 429)
+
+
+class TooManyRequestsException(AwsError):
+    """Lambda's throttle (HTTP 429): the database is busy, or an invocation past a concurrency
+    limit; ``reason`` is then the body's ``Reason`` (a ThrottleReason)."""
+
+    code = "TooManyRequestsException"
+    status = 429
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -247,17 +247,6 @@ def test_concurrent_invocations_run_in_parallel_workers(
     assert len({int(r.payload) for r in results}) == 2
 
 
-def test_beyond_the_worker_limit_invocations_wait(deploy: Deployment) -> None:
-    deploy.python(
-        "one",
-        "import os\n\ndef handler(event, context):\n    return os.getpid()\n",
-    )
-    with ProcessFunctions(deploy.resolve, max_workers_per_function=1) as functions:
-        results = invoke_together(functions, "one", {}, count=4)
-        assert [r.function_error for r in results] == [None] * 4
-        assert len({int(r.payload) for r in results}) == 1
-
-
 def test_new_code_gets_new_workers(deploy: Deployment, functions: ProcessFunctions) -> None:
     deploy.python(
         "v",

@@ -83,7 +83,7 @@ def test_a_stale_step_raises_conflict_without_harming_its_batch(tmp_path: Path) 
 def test_a_store_without_group_commit_is_written_by_each_caller(tmp_path: Path) -> None:
     store = CountingStore(tmp_path / "db.sqlite")
     store.migrate()
-    store.group_commit = False  # as PostgreSQL declares: parallel commits beat batches
+    store.group_commit = False  # a store whose commits run best in parallel
     store.create_state_machine(machine(), {})
     records = [_started(store, f"e-{i}") for i in range(10)]
     committer = GroupCommitter(store)

@@ -194,6 +194,20 @@ def test_two_workers_on_postgres_one_killed(postgres_url: str,
         store.close()
 
 
+def test_two_workers_through_pgbouncer_one_killed(pgbouncer_url: str,
+                                                  workers_factory: Callable[[str], Workers]
+                                                  ) -> None:
+    """The same through PgBouncer in transaction mode (``?pooler=transaction``, LISTEN on the
+    direct ``listen_url``): every execution completes, nothing lost with the killed worker."""
+    store = open_store(pgbouncer_url)
+    store.migrate()
+    try:
+        _crash_and_recover(store, pgbouncer_url, workers_factory(pgbouncer_url),
+                           second_worker=True)
+    finally:
+        store.close()
+
+
 def test_postgres_restarts_while_executions_run(postgres_server: PostgresServer,
                                                 postgres_url: str,
                                                 workers_factory: Callable[[str], Workers]

@@ -18,7 +18,7 @@ from statewright.store.base import (
     InvalidToken,
     Store,
 )
-from tests.conftest import open_backend
+from tests.conftest import BACKENDS, open_backend
 from tests.store.helpers import event, started
 
 PREFIX = "arn:aws:states:us-east-1:123456789012:activity:"
@@ -159,7 +159,7 @@ def test_wait_for_work_wakes_when_a_task_is_queued(store: Store) -> None:
         thread.join(10.0)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_concurrent_pollers_never_take_the_same_task(
     backend: str, request: pytest.FixtureRequest
 ) -> None:

@@ -156,18 +156,11 @@ def test_split_script_keeps_statements_whole() -> None:
 def test_query_files_parse_and_both_dialects_share_the_data_queries() -> None:
     sqlite_names = set(load_queries("sqlite"))
     postgres_names = set(load_queries("postgres"))
-    sqlite_only = {
-        "enable_wal",
-        "configure_connection",
-        "configure_reader",
-        "begin_write",
-        "commit",
-        "rollback",
-        "savepoint",
-        "release_savepoint",
-        "rollback_to_savepoint",
-    }
-    postgres_only = {"listen", "notify_work", "lock_migrations"}
+    transactions = {"commit", "rollback", "savepoint", "release_savepoint",
+                    "rollback_to_savepoint"}
+    sqlite_only = {"enable_wal", "configure_connection", "configure_reader", "begin_write"}
+    postgres_only = {"listen", "notify_work", "lock_migrations", "begin"}
+    assert transactions <= sqlite_names & postgres_names
     assert sqlite_names - sqlite_only == postgres_names - postgres_only
     assert sqlite_only <= sqlite_names and postgres_only <= postgres_names
 

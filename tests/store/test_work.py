@@ -9,7 +9,7 @@ import time
 import pytest
 
 from statewright.store.base import Store, WorkItem
-from tests.conftest import open_backend
+from tests.conftest import BACKENDS, open_backend
 from tests.store.helpers import started, work
 
 
@@ -130,7 +130,7 @@ def test_wait_for_work_wakes_when_another_thread_adds_work(store: Store) -> None
         thread.join(10.0)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_two_store_objects_never_claim_the_same_item(
     backend: str, request: pytest.FixtureRequest
 ) -> None:

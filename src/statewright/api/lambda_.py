@@ -3,8 +3,10 @@
 Paths are Lambda's: ``/2015-03-31/functions`` (POST CreateFunction, GET ListFunctions),
 ``/2015-03-31/functions/{name}`` (GET GetFunction, DELETE DeleteFunction), ``.../configuration``
 (GET, PUT), ``.../code`` (PUT UpdateFunctionCode; GET downloads the zip, the ``Code.Location``
-that GetFunction returns) and ``.../invocations`` (POST Invoke). ``{name}`` may be a name or an
-ARN with a qualifier, as in Lambda.
+that GetFunction returns), ``.../invocations`` (POST Invoke), and the concurrency paths
+``/2017-10-31/functions/{name}/concurrency`` (PUT PutFunctionConcurrency, DELETE
+DeleteFunctionConcurrency) and ``/2019-09-30/...`` (GET GetFunctionConcurrency). ``{name}`` may
+be a name or an ARN with a qualifier, as in Lambda.
 
 A request's members come from the path, headers, query string and JSON body, as botocore's
 ``lambda`` model places them, and pass the same model check as Step Functions requests
@@ -82,6 +84,8 @@ class _Function(Protocol):
     def last_modified(self) -> float: ...
     @property
     def revision_id(self) -> str: ...
+    @property
+    def reserved_concurrency(self) -> int | None: ...
 
 
 # ----------------------------------------------------------------------------- operations
@@ -103,10 +107,13 @@ async def get_function(engine: Engine, request: Request) -> Response:
     members = await _members("GetFunction", request)
     record = await run_in_threadpool(engine.get_function, _qualified(members))
     location = f"{str(request.base_url).rstrip('/')}/2015-03-31/functions/{record.name}/code"
-    return _json({
+    out: Members = {
         "Configuration": configuration(engine, record),
         "Code": {"RepositoryType": "S3", "Location": location},
-    })
+    }
+    if record.reserved_concurrency is not None:
+        out["Concurrency"] = {"ReservedConcurrentExecutions": record.reserved_concurrency}
+    return _json(out)
 
 
 async def get_function_configuration(engine: Engine, request: Request) -> Response:
@@ -159,6 +166,27 @@ async def update_function_configuration(engine: Engine, request: Request) -> Res
 async def delete_function(engine: Engine, request: Request) -> Response:
     members = await _members("DeleteFunction", request)
     await run_in_threadpool(engine.delete_function, _qualified(members))
+    return Response(b"", 204)
+
+
+async def put_function_concurrency(engine: Engine, request: Request) -> Response:
+    members = await _members("PutFunctionConcurrency", request)
+    reserved: int = members["ReservedConcurrentExecutions"]
+    await run_in_threadpool(engine.put_function_concurrency, members["FunctionName"], reserved)
+    return _json({"ReservedConcurrentExecutions": reserved})
+
+
+async def get_function_concurrency(engine: Engine, request: Request) -> Response:
+    members = await _members("GetFunctionConcurrency", request)
+    record = await run_in_threadpool(engine.get_function, members["FunctionName"])
+    if record.reserved_concurrency is None:
+        return _json({})  # Lambda answers an empty object when none is reserved
+    return _json({"ReservedConcurrentExecutions": record.reserved_concurrency})
+
+
+async def delete_function_concurrency(engine: Engine, request: Request) -> Response:
+    members = await _members("DeleteFunctionConcurrency", request)
+    await run_in_threadpool(engine.delete_function_concurrency, members["FunctionName"])
     return Response(b"", 204)
 
 
@@ -353,6 +381,8 @@ def failure(error: errors.AwsError, request_id: str) -> Response:
     """An error as Lambda sends it."""
     body = {"Type": "User" if error.status < 500 else "Service",
             _message_member(error.code): error.message}
+    if isinstance(error, errors.TooManyRequestsException) and error.reason is not None:
+        body["Reason"] = error.reason  # what the limit was: ThrottleReason
     headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": error.code,
                "Content-Type": CONTENT_TYPE}
     return Response(json.dumps(body).encode("utf-8"), error.status, headers)
@@ -425,6 +455,10 @@ def routes(engine: Engine) -> list[BaseRoute]:
         (base + "/{name}/code", update_function_code, ["PUT"]),
         (base + "/{name}/code", get_function_code, ["GET"]),
         (base + "/{name}/invocations", invoke, ["POST"]),
+        # The concurrency paths carry other dates, as botocore's model has them.
+        ("/2017-10-31/functions/{name}/concurrency", put_function_concurrency, ["PUT"]),
+        ("/2017-10-31/functions/{name}/concurrency", delete_function_concurrency, ["DELETE"]),
+        ("/2019-09-30/functions/{name}/concurrency", get_function_concurrency, ["GET"]),
     ]
     found: list[BaseRoute] = [Route(path, endpoint(handler), methods=methods)
                               for path, handler, methods in table]

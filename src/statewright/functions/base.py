@@ -54,6 +54,9 @@ class FunctionConfig:
     role: str = ""
     """The execution role's ARN (CreateFunction's Role): the function's credentials are
     bound to it."""
+    reserved_concurrency: int | None = None
+    """Lambda's ReservedConcurrentExecutions (PutFunctionConcurrency): the most invocations
+    of this function that run at once; None: only the invoker's own limit applies."""
 
 
 class FunctionNotFound(Exception):
@@ -64,7 +67,21 @@ class FunctionNotFound(Exception):
         self.name = name
 
 
+class Throttled(Exception):
+    """The invocation was refused, not run: the function or the invoker is at its concurrency
+    limit (Lambda's ``TooManyRequestsException``, HTTP 429, message ``Rate Exceeded.``)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__("Rate Exceeded.")
+        self.name = name
+        self.reason = reason
+        """Lambda's ThrottleReason: ``ReservedFunctionConcurrentInvocationLimitExceeded``
+        (the function's reserved concurrency) or ``ConcurrentInvocationLimitExceeded`` (the
+        invoker's own limit, Lambda's account limit)."""
+
+
 class Invoker(Protocol):
-    """Runs a function by name. Raises ``FunctionNotFound``; handler errors are results."""
+    """Runs a function by name. Raises ``FunctionNotFound``, or ``Throttled`` when the
+    invocation would pass a concurrency limit; handler errors are results."""
 
     def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult: ...

@@ -1,13 +1,19 @@
 """Functions in warm worker processes: the isolated Lambda stand-in of the server.
 
-Each function version gets up to ``max_workers_per_function`` worker processes, started on
-demand and kept warm between invocations, as Lambda keeps execution environments: a handler's
-module is imported once, and module-level state survives from one invocation to the next. A
-worker serves one invocation at a time, so concurrent invocations of a function run in
-parallel workers, and an invocation beyond the limit waits for one to come free.
+A function runs in as many workers (Lambda's execution environments) at once as it has
+invocations in flight, started on demand and kept warm between invocations: a handler's module
+is imported once per worker, and module-level state survives from one invocation to the next.
+A worker serves one invocation at a time. Idle workers are retired after ``idle_seconds``.
+Invocations in flight are limited as Lambda limits them: ``concurrency`` for all functions
+together (Lambda's account concurrency; default 100 per server or worker process) and a
+function's reserved concurrency (``PutFunctionConcurrency``). An invocation past a limit is
+refused at once with ``Throttled`` (Lambda's ``TooManyRequestsException``), never queued.
 
 A worker is ``python_runner.py`` (``python3.x`` runtimes) or ``node_runner.mjs``
-(``nodejs18.x``/``20.x``/``22.x``) started with the function's environment. Requests and
+(``nodejs18.x``/``20.x``/``22.x``) with the function's environment. Node.js workers are
+processes of their own; Python workers are forked by a zygote, one per function configuration,
+an interpreter with the runner loaded (``forkserver.py``), so a new environment costs a fork and
+the handler's import and shares the interpreter's memory with its siblings. Requests and
 responses travel as length-prefixed frames on two private pipes (the runners' docstrings give
 the frames); the worker's stdout and stderr go to a log file of its own, read after each
 invocation, so a handler's prints can never corrupt the protocol.
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import sys
 import threading
@@ -46,21 +53,33 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
-from statewright.functions.base import FunctionConfig, FunctionNotFound, InvokeResult
+from statewright.functions.base import (
+    FunctionConfig,
+    FunctionNotFound,
+    InvokeResult,
+    Throttled,
+)
+from statewright.functions.forkserver import Zygote
 from statewright.functions.runners import NODE_RUNNER, PYTHON_RUNNER
 from statewright.functions.workers import (
     Command,
     Worker,
     WorkerFailed,
     compact_json,
+    could_not_start,
     exit_error_payload,
     start_worker,
+    start_zygote,
 )
 
 Resolve = Callable[[str], FunctionConfig | None]
 
 #: Idle workers older than this are stopped (Lambda recycles idle environments too).
 IDLE_SECONDS = 300.0
+#: Invocations that run at once, all functions together, unless told otherwise.
+DEFAULT_CONCURRENCY = 100
+#: Descriptors the server holds per environment: two pipes' ends and the log file.
+DESCRIPTORS_PER_ENVIRONMENT = 3
 #: Headroom over ``memory_mb`` for the Python RLIMIT_DATA backstop: it counts reserved thread
 #: stacks (8 MiB each) and allocator slack, not only resident memory, so it must be generous.
 PYTHON_DATA_HEADROOM_MB = 256
@@ -76,8 +95,9 @@ class ProcessFunctions:
         self,
         resolve: Resolve,
         *,
-        max_workers_per_function: int = 4,
+        concurrency: int = DEFAULT_CONCURRENCY,
         idle_seconds: float = IDLE_SECONDS,
+        fork: bool = True,
         region: str = "us-east-1",
         account: str = "123456789012",
         node: str | None = None,
@@ -89,12 +109,17 @@ class ProcessFunctions:
         statewright API that functions' AWS SDKs should call (e.g. to SendTaskSuccess);
         ``credentials`` gives a function's own credentials, ``(key id, secret, session
         token)`` bound to its execution role (None: placeholders, when the API checks no
-        signatures)."""
-        if max_workers_per_function < 1:
-            raise ValueError("max_workers_per_function must be at least 1")
+        signatures). ``concurrency`` is how many invocations run at once, all functions
+        together (Lambda's account limit); a function's ``reserved_concurrency`` limits it
+        further. ``fork``: Python environments are forked from a zygote per configuration
+        (False: each starts an interpreter of its own)."""
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        _raise_descriptor_limit(concurrency)
         self._resolve = resolve
-        self._max_workers = max_workers_per_function
+        self._concurrency = concurrency
         self._idle_seconds = idle_seconds
+        self._fork = fork
         self._region = region
         self._account = account
         self._node = node if node is not None else shutil.which("node")
@@ -102,6 +127,8 @@ class ProcessFunctions:
         self._credentials = credentials
         self._lock = threading.Lock()
         self._pools: dict[str, _Pool] = {}
+        self._running: dict[str, int] = {}
+        self._running_total = 0
         self._closed = threading.Event()
         self._reaper = threading.Thread(
             target=self._reap_idle, name="statewright-function-reaper", daemon=True
@@ -126,18 +153,48 @@ class ProcessFunctions:
         limit = config.timeout if timeout is None else min(config.timeout, timeout)
         event = bytes(payload) if isinstance(payload, bytes | bytearray) else compact_json(payload)
         arn = f"arn:aws:lambda:{self._region}:{self._account}:function:{config.name}"
+        self._admit(config)
         try:
-            worker = pool.acquire(request_id)
-        except WorkerFailed as failed:
-            return replace(failed.result, request_id=request_id)
-        reusable = False
-        try:
-            began = time.monotonic()  # after acquire: a wait for a free worker is not run time
-            result, reusable = worker.call(request_id, event, limit, arn)
-            duration_ms = (time.monotonic() - began) * 1000
+            try:
+                worker = pool.acquire(request_id)
+            except WorkerFailed as failed:
+                return replace(failed.result, request_id=request_id)
+            reusable = False
+            try:
+                began = time.monotonic()
+                result, reusable = worker.call(request_id, event, limit, arn)
+                duration_ms = (time.monotonic() - began) * 1000
+            finally:
+                pool.release(worker, reusable)
         finally:
-            pool.release(worker, reusable)
+            self._leave(config.name)
         return replace(result, request_id=request_id, duration_ms=duration_ms)
+
+    def _admit(self, config: FunctionConfig) -> None:
+        """Counts the invocation in, or refuses it as Lambda throttles one: never queued."""
+        with self._lock:
+            running = self._running.get(config.name, 0)
+            reserved = config.reserved_concurrency
+            if reserved is not None and running >= reserved:
+                raise Throttled(config.name, "ReservedFunctionConcurrentInvocationLimitExceeded")
+            if self._running_total >= self._concurrency:
+                raise Throttled(config.name, "ConcurrentInvocationLimitExceeded")
+            self._running[config.name] = running + 1
+            self._running_total += 1
+
+    def _leave(self, name: str) -> None:
+        with self._lock:
+            self._running_total -= 1
+            left = self._running[name] - 1
+            if left:
+                self._running[name] = left
+            else:
+                del self._running[name]
+
+    def running(self, name: str | None = None) -> int:
+        """How many invocations run now: of function ``name``, or of all (tests, metrics)."""
+        with self._lock:
+            return self._running_total if name is None else self._running.get(name, 0)
 
     def close(self) -> None:
         """Stops every worker, busy or idle; the instance cannot be used afterwards."""
@@ -180,7 +237,7 @@ class ProcessFunctions:
             pool = self._pools.get(config.name)
             if pool is not None and pool.key == key:
                 return pool  # another thread made it meanwhile
-            fresh = _Pool(key, command, self._max_workers)
+            fresh = _Pool(key, command)
             self._pools[config.name] = fresh
         if pool is not None:
             pool.retire()
@@ -201,7 +258,9 @@ class ProcessFunctions:
                 "{responses}",
                 str(data_limit),
             ]
-            return Command(argv, {**env, "PYTHONUNBUFFERED": "1"}, config)
+            zygote = [*argv[:4], "--zygote", "{control}", str(data_limit)]
+            return Command(argv, {**env, "PYTHONUNBUFFERED": "1"}, config,
+                           zygote if self._fork else None)
         if _NODE_RUNTIME.match(config.runtime):
             if self._node is None:
                 return _Unavailable(
@@ -298,89 +357,137 @@ _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
 
 
 class _Pool:
-    """The warm workers of one function configuration."""
+    """The warm workers of one function configuration, and its zygote (Python)."""
 
-    def __init__(self, key: tuple[object, ...], command: Command, max_workers: int) -> None:
+    def __init__(self, key: tuple[object, ...], command: Command) -> None:
         self.key = key
         self._command = command
-        self._max_workers = max_workers
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._idle: list[Worker] = []
         self._live: set[Worker] = set()
-        self._starting = 0
         self._retired = False
+        self._starting = 0
+        self._last_start = time.monotonic()
+        self._zygote: Zygote | None = None
+        self._zygote_lock = threading.Lock()
 
     def acquire(self, request_id: str) -> Worker:
-        """An idle worker, a new one, or (at the limit) the next one to come free."""
-        with self._cond:
-            while True:
-                while self._idle:
-                    worker = self._idle.pop()  # the most recently used: warmest caches
-                    if worker.alive():
-                        return worker
-                    self._live.discard(worker)  # died while idle: replace it silently
-                    worker.kill()
-                if len(self._live) + self._starting < self._max_workers:
-                    self._starting += 1
-                    break
-                self._cond.wait()
+        """An idle worker, or a new one (the caller has checked the concurrency limits)."""
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()  # the most recently used: warmest caches
+                if worker.alive():
+                    return worker
+                self._live.discard(worker)  # died while idle: replace it silently
+                worker.kill()
+            self._starting += 1
+            self._last_start = time.monotonic()
         started: Worker | None = None
         try:
-            started = start_worker(self._command, request_id)
+            try:
+                zygote = self._fork_server()
+            except OSError as exc:
+                raise could_not_start(request_id, exc) from exc
+            started = start_worker(self._command, request_id, zygote)
         finally:
-            with self._cond:
+            with self._lock:
                 self._starting -= 1
                 if started is not None:
                     self._live.add(started)
-                else:
-                    self._cond.notify()  # the slot is free again for a waiter
         return started
 
     def release(self, worker: Worker, reusable: bool) -> None:
-        with self._cond:
+        with self._lock:
             if reusable and not self._retired:
                 worker.last_used = time.monotonic()
                 self._idle.append(worker)
-                self._cond.notify()
                 return
             self._live.discard(worker)
-            self._cond.notify()
         worker.kill()
+        self._close_zygote_when_done()
 
     def retire(self) -> None:
         """Newer code or settings were deployed: idle workers stop, busy ones after their call."""
-        with self._cond:
+        with self._lock:
             self._retired = True
             idle, self._idle = self._idle, []
             self._live.difference_update(idle)
-            self._cond.notify_all()
         for worker in idle:
             worker.kill()
+        self._close_zygote_when_done()
 
     def reap(self, idle_since: float) -> None:
-        with self._cond:
+        with self._lock:
             stale = [worker for worker in self._idle if worker.last_used < idle_since]
             self._idle = [worker for worker in self._idle if worker.last_used >= idle_since]
             self._live.difference_update(stale)
         for worker in stale:
             worker.kill()
+        # The next environment after a long idle starts a zygote again; the check and the
+        # detaching happen under both locks, so no environment is being forked meanwhile.
+        with self._zygote_lock:
+            with self._lock:
+                unused = not self._live and not self._starting and self._last_start < idle_since
+            zygote = self._zygote if unused else None
+            if unused:
+                self._zygote = None
+        if zygote is not None:
+            zygote.close()
 
     def close(self) -> None:
         """Stops every worker: idle ones now, busy ones by signal (their caller frees them)."""
-        with self._cond:
+        with self._lock:
             self._retired = True
             idle = self._idle
             busy = [worker for worker in self._live if worker not in idle]
             self._live, self._idle = set(), []
-            self._cond.notify_all()
         for worker in idle:
             worker.kill()
         for worker in busy:
             worker.terminate()
+        if not busy:
+            self._close_zygote()
+        # else the last busy worker's release closes it, once its exit was reported
 
     def size(self) -> int:
-        with self._cond:
+        with self._lock:
             return len(self._live)
+
+    def _fork_server(self) -> Zygote | None:
+        """The zygote that forks this configuration's environments (None: Node.js workers are
+        started one by one); started on first use and again if it died."""
+        if self._command.zygote_argv is None:
+            return None
+        with self._zygote_lock:
+            if self._zygote is None or not self._zygote.alive():
+                self._zygote = start_zygote(self._command)
+            return self._zygote
+
+    def _close_zygote_when_done(self) -> None:
+        with self._lock:
+            done = self._retired and not self._live and not self._starting
+        if done:
+            self._close_zygote()
+
+    def _close_zygote(self) -> None:
+        with self._zygote_lock:
+            zygote, self._zygote = self._zygote, None
+        if zygote is not None:
+            zygote.close()
+
+
+def _raise_descriptor_limit(concurrency: int) -> None:
+    """Each environment holds three descriptors here (its pipes and its log): raises the soft
+    limit on open files, within the hard one, so that ``concurrency`` environments fit beside
+    the server's own (many systems start programs with a soft limit of 1024)."""
+    wanted = DESCRIPTORS_PER_ENVIRONMENT * concurrency + 1024
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, ceiling), hard))
+    except (ValueError, OSError):
+        pass  # not allowed here: environments past the limit fail to start, and say why
 
 
 def _fingerprint(config: FunctionConfig) -> tuple[object, ...]:
@@ -397,4 +504,4 @@ def _fingerprint(config: FunctionConfig) -> tuple[object, ...]:
     )
 
 
-__all__ = ["IDLE_SECONDS", "ProcessFunctions", "Resolve"]
+__all__ = ["DEFAULT_CONCURRENCY", "IDLE_SECONDS", "ProcessFunctions", "Resolve"]

@@ -22,9 +22,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from statewright.functions.base import FunctionConfig, InvokeResult
+from statewright.functions.forkserver import Zygote
 
 #: Lambda's Init phase limit: a handler module has this long to import.
 INIT_TIMEOUT = 10.0
@@ -51,6 +52,9 @@ class Command:
     """The worker's whole environment."""
     config: FunctionConfig
     """The function it runs."""
+    zygote_argv: list[str] | None = None
+    """How to start a zygote that forks workers (``{control}`` stands for its socket); None:
+    each worker is started as a process of its own with ``argv``."""
 
 
 class WorkerFailed(Exception):
@@ -77,36 +81,49 @@ class _TooLarge(Exception):
     """The answer is larger than Lambda allows."""
 
 
-def start_worker(command: Command, request_id: str) -> Worker:
-    """Starts a worker and waits until its handler module is imported (Lambda's Init phase)."""
-    requests_read, requests_write = os.pipe()
-    responses_read, responses_write = os.pipe()
-    log = _LogFile()
+class Process(Protocol):
+    """A worker's process: a ``subprocess.Popen``, or a ``ForkedProcess`` of a zygote."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def returncode(self) -> int | None: ...
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+def start_worker(command: Command, request_id: str, zygote: Zygote | None = None) -> Worker:
+    """Starts a worker (forked by ``zygote`` when given, else a process of its own) and waits
+    until its handler module is imported (Lambda's Init phase)."""
+    try:
+        requests_read, requests_write, responses_read, responses_write, log = _channels()
+    except OSError as exc:  # out of descriptors: this invocation fails, and says why
+        raise could_not_start(request_id, exc) from exc
     argv = [
         arg.replace("{requests}", str(requests_read)).replace("{responses}", str(responses_write))
         for arg in command.argv
     ]
+    process: Process
     try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log.fd,
-            stderr=log.fd,
-            env={**command.env, "AWS_LAMBDA_LOG_STREAM_NAME": _log_stream(command.config)},
-            cwd=command.config.code_dir,
-            pass_fds=(requests_read, responses_write),
-            start_new_session=True,  # its own process group: a kill takes its children too
-        )
+        if zygote is not None:
+            process = zygote.spawn(requests_read, responses_write, log.fd,
+                                   _log_stream(command.config))
+        else:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log.fd,
+                stderr=log.fd,
+                env={**command.env, "AWS_LAMBDA_LOG_STREAM_NAME": _log_stream(command.config)},
+                cwd=command.config.code_dir,
+                pass_fds=(requests_read, responses_write),
+                start_new_session=True,  # its own process group: a kill takes its children too
+            )
     except OSError as exc:
         for fd in (requests_write, responses_read):
             os.close(fd)
         log.close()
-        message = f"RequestId: {request_id} Error: the runtime could not start: {exc}"
-        raise WorkerFailed(
-            InvokeResult(
-                exit_error_payload("Runtime.ExitError", message), "Unhandled", message + "\n"
-            )
-        ) from exc
+        raise could_not_start(request_id, exc) from exc
     finally:
         os.close(requests_read)
         os.close(responses_write)
@@ -115,12 +132,48 @@ def start_worker(command: Command, request_id: str) -> Worker:
     return worker
 
 
+def _channels() -> tuple[int, int, int, int, _LogFile]:
+    """A new worker's request pipe, response pipe and log; nothing is left open on failure."""
+    opened: list[int] = []
+    try:
+        opened += os.pipe()
+        opened += os.pipe()
+        log = _LogFile()
+    except OSError:
+        for fd in opened:
+            os.close(fd)
+        raise
+    return opened[0], opened[1], opened[2], opened[3], log
+
+
+def could_not_start(request_id: str, exc: OSError) -> WorkerFailed:
+    """The failure of an invocation whose worker could not be started."""
+    message = f"RequestId: {request_id} Error: the runtime could not start: {exc}"
+    return WorkerFailed(
+        InvokeResult(exit_error_payload("Runtime.ExitError", message), "Unhandled", message + "\n")
+    )
+
+
+def start_zygote(command: Command) -> Zygote:
+    """Starts the zygote of ``command`` (it must have ``zygote_argv``). Raises OSError, with
+    what the zygote printed when it failed to start."""
+    assert command.zygote_argv is not None
+    log = _LogFile()
+    try:
+        return Zygote(command.zygote_argv, command.env, str(command.config.code_dir), log.fd)
+    except OSError as exc:
+        printed = log.take().strip()
+        raise OSError(f"{exc}: {printed[-2000:]}" if printed else str(exc)) from exc
+    finally:
+        log.close()  # the zygote holds its own copy
+
+
 class Worker:
     """A started worker process; used by one invocation at a time."""
 
     def __init__(
         self,
-        process: subprocess.Popen[bytes],
+        process: Process,
         requests_fd: int,
         responses_fd: int,
         log: _LogFile,

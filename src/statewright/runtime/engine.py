@@ -909,6 +909,15 @@ class Engine:
         settings = FunctionSettings(runtime, handler, timeout, memory, env, role, description)
         return self._function_ops.update_configuration(name, settings, revision_id)
 
+    def put_function_concurrency(self, name: str, reserved: int) -> None:
+        """PutFunctionConcurrency: at most ``reserved`` invocations of the function run at
+        once in each server or worker process (0: every invocation is throttled)."""
+        self._function_ops.set_concurrency(name, reserved)
+
+    def delete_function_concurrency(self, name: str) -> None:
+        """DeleteFunctionConcurrency: only the process's own limit applies again."""
+        self._function_ops.set_concurrency(name, None)
+
     def delete_function(self, name: str) -> None:
         self._function_ops.delete(name)
         # Its workers' key goes with it (``function_credentials``).

@@ -17,6 +17,7 @@ import logging
 import queue
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -25,7 +26,7 @@ from typing import ParamSpec, TypeVar
 from statewright import errors
 from statewright.arns import Partition, function_arn, parse_function_name
 from statewright.asl.jsonlimits import MAX_DEPTH, too_deep
-from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
+from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult, Throttled
 from statewright.functions.packages import PackageError, code_sha256
 from statewright.runtime.functions import FunctionRegistry
 from statewright.runtime.unavailable import api_error
@@ -86,6 +87,9 @@ _VARIABLE = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
 _UPDATE_ATTEMPTS = 5
 #: Asynchronous (Event) invocations run on this many background threads, queued beyond.
 _EVENT_THREADS = 4
+#: How long a throttled asynchronous invocation is tried again (Lambda's default maximum
+#: event age).
+MAX_EVENT_AGE_SECONDS = 6 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +218,14 @@ class FunctionOps:
             raise self._not_found(plain, qualifier)
         self.registry.forget(plain)
 
+    def set_concurrency(self, name: str, reserved: int | None) -> None:
+        """PutFunctionConcurrency (a number) or DeleteFunctionConcurrency (None). Every
+        worker reads it with the function's configuration (within the registry's ttl)."""
+        plain = self._name(name)
+        if not self._call(self.store.set_function_concurrency, plain, reserved):
+            raise self._not_found(plain)
+        self.registry.forget(plain)
+
     # ------------------------------------------------------------------ data plane
 
     def invoke(self, invoker: Invoker | None, name: str, payload: bytes,
@@ -250,6 +262,8 @@ class FunctionOps:
             return invoker.invoke(record.name, payload)
         except FunctionNotFound as exc:  # deleted between the check and the call
             raise self._not_found(record.name) from exc
+        except Throttled as exc:
+            raise errors.TooManyRequestsException(str(exc), reason=exc.reason) from exc
 
     def _queue_event(self, invoker: Invoker, name: str, payload: bytes) -> None:
         # Lambda queues asynchronous events and runs them on its own schedule; a few daemon
@@ -267,13 +281,26 @@ class FunctionOps:
         while True:
             invoker, name, payload = self._events.get()
             try:
-                result = invoker.invoke(name, payload)
+                result = self._invoke_event(invoker, name, payload)
             except Exception:
                 log.exception("asynchronous invocation of %s failed", name)
                 continue
             if result.function_error is not None:
                 log.info("asynchronous invocation of %s failed: %s", name,
                          result.payload[:1000].decode("utf-8", "replace"))
+
+    def _invoke_event(self, invoker: Invoker, name: str, payload: bytes) -> InvokeResult:
+        """An asynchronous invocation; throttled, it is tried again with back-off, as Lambda
+        retries throttled events (for up to 6 hours, its default maximum event age)."""
+        delay, deadline = 0.05, time.monotonic() + MAX_EVENT_AGE_SECONDS
+        while True:
+            try:
+                return invoker.invoke(name, payload)
+            except Throttled:
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     # ------------------------------------------------------------------ helpers
 

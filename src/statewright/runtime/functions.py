@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from statewright.functions.base import FunctionConfig
@@ -83,7 +83,8 @@ class FunctionRegistry:
             self.forget(name)
             return None
         if entry is not None and entry.revision_id == record.revision_id:
-            config = entry.config
+            # The reserved concurrency is set outside revisions: taken from every read.
+            config = replace(entry.config, reserved_concurrency=record.reserved_concurrency)
         else:
             code_dir = self.code_dir(record.code_sha256)
             if not code_dir.is_dir():
@@ -153,6 +154,7 @@ def to_config(record: FunctionRecord, code_dir: Path) -> FunctionConfig:
         environment={str(k): str(v) for k, v in environment.items()},
         code_sha256=record.code_sha256,
         role=record.role or "",
+        reserved_concurrency=record.reserved_concurrency,
     )
 
 

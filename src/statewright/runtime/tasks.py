@@ -19,7 +19,7 @@ from typing import Literal
 from statewright.asl.errors import TIMEOUT, Failure
 from statewright.asl.resources import Resource
 from statewright.asl.step import Invoke, TaskResult
-from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult
+from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult, Throttled
 
 InvocationStatus = Literal["Succeeded", "Failed", "TimedOut"]
 
@@ -123,6 +123,16 @@ def _call(invoker: Invoker, invoke: Invoke, execution_arn: str) -> InvokeResult 
     try:
         return invoker.invoke(
             invoke.function_name, invoke.function_payload, invoke.timeout_seconds
+        )
+    except Throttled:
+        # Lambda refused the call at its concurrency limit: the Task fails with the SDK's
+        # exception name, which a Retry can name ("When Lambda hits the maximum number of
+        # invocations, the error is Lambda.TooManyRequestsException": Step Functions' best
+        # practices, bp-lambda-serviceexception.html), worded as the Java SDK words it.
+        return Failure(
+            "Lambda.TooManyRequestsException",
+            "Rate Exceeded. (Service: AWSLambda; Status Code: 429; Error Code: "
+            f"TooManyRequestsException; Request ID: {uuid.uuid4()}; Proxy: null)",
         )
     except FunctionNotFound:
         # Lambda's answer as the Step Functions service's Java SDK words it.

@@ -57,6 +57,7 @@ class Worker:
         *,
         name: str | None = None,
         threads: int | None = None,
+        invoke_slots: int | None = None,
         lease_seconds: float | None = None,
         poll_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
@@ -66,10 +67,16 @@ class Worker:
         self.invoker = invoker
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.threads = threads or engine.settings.worker_threads
+        # Function invocations wait on their function (I/O-bound: a handler calling another
+        # service): they get threads of their own, as many as may run at once, so a step never
+        # waits behind them and the concurrency limit, not a thread count, caps them.
+        self.invoke_slots = invoke_slots or engine.settings.function_concurrency
         self.lease_seconds = lease_seconds or engine.settings.lease_seconds
         self.poll_seconds = poll_seconds
         self.clock = clock
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="statewright-task")
+        self._invokes = ThreadPoolExecutor(self.invoke_slots,
+                                           thread_name_prefix="statewright-invoke")
         self._inflight: dict[int, Future[None]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -93,6 +100,7 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._invokes.shutdown(wait=True, cancel_futures=True)
 
     def run(self) -> None:
         """The loop: claim, dispatch, renew leases, sleep until work may be due."""
@@ -111,13 +119,13 @@ class Worker:
         """Claims the due items the pool has room for and dispatches them; returns how many."""
         with self._lock:
             self._inflight = {i: f for i, f in self._inflight.items() if not f.done()}
-            room = self.threads * 2 - len(self._inflight)
+            room = self._capacity() - len(self._inflight)
         if room <= 0:
             return 0
         items = self.store.claim_work(self.name, self.clock(), room, self.lease_seconds)
         for item in items:
             if item.kind == "invoke":
-                future = self._pool.submit(self._guarded, self._run_invoke, item)
+                future = self._invokes.submit(self._guarded, self._run_invoke, item)
             else:
                 future = self._pool.submit(self._guarded, self._run_step, item)
             with self._lock:
@@ -280,10 +288,15 @@ class Worker:
         (``next_due`` is in the past while work is queued). False when the pool has room."""
         with self._lock:
             running = [f for f in self._inflight.values() if not f.done()]
-        if len(running) < self.threads * 2:
+        if len(running) < self._capacity():
             return False
         futures.wait(running, timeout=self.poll_seconds, return_when=futures.FIRST_COMPLETED)
         return True
+
+    def _capacity(self) -> int:
+        """How many claimed items may be in hand at once: a queue's worth for the step
+        threads, and one per invocation slot."""
+        return self.threads * 2 + self.invoke_slots
 
     def _sleep(self) -> None:
         next_due = self.store.next_due()

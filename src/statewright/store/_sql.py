@@ -11,7 +11,10 @@ The atomic write path (``apply``/``apply_many``) is written once here too: one t
 batch, a savepoint per request so a failing request undoes only its own writes, the version
 check, work ids, the wake-up. A backend supplies only how a batch's transaction begins
 (``_batch``), what a savepoint is (``_savepoint``) and whether a request's statements are
-pipelined (``_pipeline``: PostgreSQL sends them together and reads the results after).
+pipelined (``_pipeline``: PostgreSQL sends them together and reads the results after). A
+pipelining backend sends a batch in two syncs instead (``_apply_in_two_syncs``: the version
+checks, then the writes of the steps that passed) and falls back to the savepoints only when a
+write fails.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from statewright.store._access_sql import AccessSql
 from statewright.store.base import (
     ActivityRecord,
     ActivityTaskRecord,
+    AlreadyExists,
     Applied,
     ApplyRequest,
     Conflict,
@@ -59,6 +63,10 @@ class Connection(Protocol):
     def execute(self, query: str, params: Any = ..., /) -> Cursor: ...
 
 
+class _Duplicate(Exception):
+    """The execution being created already exists: its transaction is rolled back."""
+
+
 class SqlStore(AccessSql):
     """The backend-independent half of a SQL ``Store``; subclasses supply the hooks."""
 
@@ -86,6 +94,12 @@ class SqlStore(AccessSql):
     def _insert(self, query: str, params: Mapping[str, Any], duplicate: str) -> None:
         """One insert in its own transaction; a duplicate key raises AlreadyExists(duplicate)."""
         raise NotImplementedError
+
+    def _write_returning(self, query: str, params: Mapping[str, Any]) -> list[Any]:
+        """The rows one writing statement returns, in a transaction of its own (never
+        retried)."""
+        with self._writing() as conn:
+            return list(conn.execute(query, params).fetchall())
 
     def _batch(self) -> AbstractContextManager[Connection]:
         """The transaction a batch of ``apply`` requests shares."""
@@ -178,29 +192,34 @@ class SqlStore(AccessSql):
     def create_execution(
         self, record: ExecutionRecord, events: list[EventRecord], work: list[WorkItem]
     ) -> ExecutionRecord:
-        with self._writing() as conn:
-            if conn.execute(
-                self._q["insert_execution"], _rows.execution_params(record)
-            ).rowcount == 0:
-                row = (
-                    conn.execute(
-                        self._q["get_execution_by_name"],
-                        {
-                            "state_machine_arn": record.state_machine_arn,
-                            "name": record.name,
-                        },
-                    ).fetchone()
-                    or conn.execute(self._q["get_execution"], {"arn": record.arn}).fetchone()
-                )
-                assert row is not None  # ON CONFLICT fired, so one of the two keys matches
-                return _rows.execution(row)
-            self._executemany(
-                conn, self._q["insert_event"], [_rows.event_params(e) for e in events]
-            )
-            for item in work:
-                conn.execute(self._q["insert_work"], _rows.work_params(item))
-            if work:
-                self._notify(conn)
+        # One batch transaction, pipelined where the backend pipelines (PostgreSQL sends every
+        # statement, BEGIN and COMMIT included, without waiting for replies). A duplicate is
+        # seen at the end there (nothing inserted, or the events' key taken), at once here.
+        try:
+            with self._batch() as conn:
+                with self._pipeline(conn):
+                    created = conn.execute(
+                        self._q["insert_execution"], _rows.execution_params(record))
+                    if not self._pipelined and created.rowcount == 0:
+                        raise _Duplicate
+                    self._executemany(
+                        conn, self._q["insert_event"], [_rows.event_params(e) for e in events]
+                    )
+                    for item in work:
+                        conn.execute(self._q["insert_work"], _rows.work_params(item))
+                    if work:
+                        self._notify(conn)
+                if created.rowcount == 0:
+                    raise _Duplicate  # rolls back the events and work sent with it
+        except (_Duplicate, AlreadyExists):
+            # ON CONFLICT fired on one of the two keys: the caller compares the existing row.
+            rows = (self._read(self._q["get_execution_by_name"],
+                               {"state_machine_arn": record.state_machine_arn,
+                                "name": record.name})
+                    or self._read(self._q["get_execution"], {"arn": record.arn}))
+            if not rows:
+                raise
+            return _rows.execution(rows[0])
         if work:
             self._signal_work()
         return record
@@ -284,6 +303,14 @@ class SqlStore(AccessSql):
     def apply_many(self, requests: list[ApplyRequest]) -> list[Applied | StoreError]:
         if not requests:
             return []
+        if self._pipelined:
+            try:
+                return self._woken(requests, self._apply_in_two_syncs(requests))
+            except StoreError as exc:
+                if not isinstance(exc.__cause__, self._integrity_error):
+                    raise
+                # A write failed after its version check passed (nothing was committed):
+                # again, one savepoint per request, so only that request gets the error.
         results: list[Applied | StoreError] = []
         with self._batch() as conn:
             for request in requests:
@@ -296,11 +323,45 @@ class SqlStore(AccessSql):
                     # Two writers racing on one execution both append event N: the loser's
                     # insert can fail before its version check is read. That is a Conflict.
                     results.append(self._stale_or(conn, request, self._driver_error(exc)))
-            woke = any(isinstance(r, Applied) and (q.new_work or q.activity_tasks)
-                       for r, q in zip(results, requests, strict=True))
-            if woke:
+            if self._wakes(requests, results):
                 self._notify(conn)  # wakes workers and GetActivityTask pollers alike
-        if woke:
+        return self._woken(requests, results)
+
+    def _apply_in_two_syncs(self, requests: list[ApplyRequest]) -> list[Applied | StoreError]:
+        """A pipelined batch in two round trips whatever its size: BEGIN and every
+        version-checked UPDATE in one sync (in ARN order, so two batches lock rows in the same
+        order and cannot deadlock), then the writes of those that passed with the COMMIT.
+        Each UPDATE holds its row until the commit, so no other writer can append to those
+        executions in between. A write that fails fails the whole transaction."""
+        order = sorted(range(len(requests)), key=lambda i: requests[i].execution.arn)
+        results: dict[int, Applied | StoreError] = {}
+        written: dict[int, list[Any]] = {}
+        with self._batch() as conn:
+            with self._pipeline(conn):
+                updates = {i: self._update_version(conn, requests[i]) for i in order}
+            passed = [i for i in order if updates[i].rowcount == 1]
+            for i in order:
+                if updates[i].rowcount != 1:
+                    results[i] = self._stale_or(conn, requests[i], Conflict(
+                        f"execution {requests[i].execution.arn} changed during the update"))
+            for i in passed:
+                written[i] = self._write_step(conn, requests[i])
+            if any(requests[i].new_work or requests[i].activity_tasks for i in passed):
+                self._notify(conn)
+        # The COMMIT synced the pipeline: the new work items' ids have arrived.
+        for i, inserted in written.items():
+            results[i] = self._applied(requests[i], inserted)
+        return [results[i] for i in range(len(requests))]
+
+    def _wakes(self, requests: list[ApplyRequest], results: list[Applied | StoreError]
+               ) -> bool:
+        """Whether an applied request added work (or activity tasks) others should see."""
+        return any(isinstance(r, Applied) and (q.new_work or q.activity_tasks)
+                   for r, q in zip(results, requests, strict=True))
+
+    def _woken(self, requests: list[ApplyRequest], results: list[Applied | StoreError]
+               ) -> list[Applied | StoreError]:
+        if self._wakes(requests, results):
             self._signal_work()
         return results
 
@@ -308,31 +369,44 @@ class SqlStore(AccessSql):
         """The writes of one apply, inside the caller's savepoint; raises Conflict or NotFound
         (the caller rolls the savepoint back) when the execution is not at the expected
         version."""
-        q, execution = self._q, request.execution
-        inserted: list[Any] = []
         with self._pipeline(conn):
-            update = conn.execute(
-                q["update_execution"], _rows.update_params(execution, request.expected_version))
-            if request.events:
-                self._executemany(conn, q["insert_event"],
-                                  [_rows.event_params(e) for e in request.events])
-            for item in request.new_work:
-                cursor = conn.execute(q["insert_work"], _rows.work_params(item))
-                inserted.append(cursor if self._pipelined else cursor.fetchone())
-            if request.done_work:
-                conn.execute(q["delete_work"], {"execution_arn": execution.arn,
-                                                "ids": self._ids(request.done_work)})
-            if request.activity_tasks:
-                self._executemany(conn, q["insert_activity_task"],
-                                  [_rows.activity_task_params(t) for t in request.activity_tasks])
-            if request.invocations:
-                self._executemany(conn, q["insert_invocation"],
-                                  [_rows.invocation_params(i) for i in request.invocations])
-            if execution.status != "RUNNING":
-                conn.execute(q["delete_activity_tasks_of"], {"execution_arn": execution.arn})
+            update = self._update_version(conn, request)
+            inserted = self._write_step(conn, request)
         if update.rowcount != 1:
             raise self._stale_or(conn, request, Conflict(
-                f"execution {execution.arn} changed during the update"))
+                f"execution {request.execution.arn} changed during the update"))
+        return self._applied(request, inserted)
+
+    def _update_version(self, conn: Connection, request: ApplyRequest) -> Cursor:
+        """The execution's row, written only if it is still at the expected version."""
+        return conn.execute(self._q["update_execution"], _rows.update_params(
+            request.execution, request.expected_version))
+
+    def _write_step(self, conn: Connection, request: ApplyRequest) -> list[Any]:
+        """Everything else a step writes; returns the new work items' cursors (pipelined) or
+        rows, read by ``_applied``."""
+        q, execution = self._q, request.execution
+        inserted: list[Any] = []
+        if request.events:
+            self._executemany(conn, q["insert_event"],
+                              [_rows.event_params(e) for e in request.events])
+        for item in request.new_work:
+            cursor = conn.execute(q["insert_work"], _rows.work_params(item))
+            inserted.append(cursor if self._pipelined else cursor.fetchone())
+        if request.done_work:
+            conn.execute(q["delete_work"], {"execution_arn": execution.arn,
+                                            "ids": self._ids(request.done_work)})
+        if request.activity_tasks:
+            self._executemany(conn, q["insert_activity_task"],
+                              [_rows.activity_task_params(t) for t in request.activity_tasks])
+        if request.invocations:
+            self._executemany(conn, q["insert_invocation"],
+                              [_rows.invocation_params(i) for i in request.invocations])
+        if execution.status != "RUNNING":
+            conn.execute(q["delete_activity_tasks_of"], {"execution_arn": execution.arn})
+        return inserted
+
+    def _applied(self, request: ApplyRequest, inserted: list[Any]) -> Applied:
         rows = [c.fetchone() for c in inserted] if self._pipelined else inserted
         return Applied(request.expected_version + 1, [int(row["id"]) for row in rows])
 
@@ -376,8 +450,7 @@ class SqlStore(AccessSql):
         if limit < 1:
             return []
         params = {"owner": owner, "now": now, "limit": limit, "lease_until": now + lease_seconds}
-        with self._writing() as conn:
-            rows = conn.execute(self._q["claim_work"], params).fetchall()
+        rows = self._write_returning(self._q["claim_work"], params)
         return sorted((_rows.work_item(r) for r in rows), key=lambda w: (w.due_at, w.id))
 
     def renew_leases(self, owner: str, ids: list[int], until: float) -> None:
@@ -477,6 +550,11 @@ class SqlStore(AccessSql):
             [_rows.function(r) for r in rows], limit,
             lambda f: _rows.encode_token("functions", f.name),
         )
+
+    def set_function_concurrency(self, name: str, reserved: int | None) -> bool:
+        with self._writing() as conn:
+            return bool(conn.execute(self._q["set_function_concurrency"], {
+                "name": name, "reserved_concurrency": reserved}).rowcount > 0)
 
     def delete_function(self, name: str) -> bool:
         with self._writing() as conn:

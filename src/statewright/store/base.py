@@ -175,6 +175,9 @@ class FunctionRecord:
     """Epoch seconds of the last change to code or configuration."""
     revision_id: str
     """Id of this revision of the function; every change makes a new one."""
+    reserved_concurrency: int | None = None
+    """Lambda's ReservedConcurrentExecutions (PutFunctionConcurrency); None: none reserved.
+    Set with ``set_function_concurrency`` only: not part of a revision."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,8 +353,8 @@ class Store(Protocol):
     activities and functions."""
 
     #: Whether steps of many executions should share ``apply_many`` transactions (SQLite:
-    #: one writer, a commit costs an fsync) or each thread ``apply`` on its own connection
-    #: (PostgreSQL: commits run in parallel, and a batch pays a round trip per step anyway).
+    #: one writer, a commit costs an fsync; PostgreSQL: a batch is two round trips whatever
+    #: its size) or each thread ``apply`` on its own connection.
     group_commit: bool
 
     # -- schema
@@ -548,6 +551,11 @@ class Store(Protocol):
 
     def list_functions(self, limit: int, token: str | None) -> Page[FunctionRecord]:
         """By name, without their code."""
+        ...
+
+    def set_function_concurrency(self, name: str, reserved: int | None) -> bool:
+        """Sets (None: removes) the function's reserved concurrency; False when there is no
+        such function."""
         ...
 
     def delete_function(self, name: str) -> bool:

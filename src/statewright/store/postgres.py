@@ -2,8 +2,10 @@
 
 Any number of API nodes and workers share one database. Connections run in autocommit, so a
 read is one round trip; writes open an explicit transaction. The pool checks a connection
-before handing it out, so after a server restart stale connections are replaced rather than
-failing a request, and an idempotent read is retried once if its connection dies mid-query.
+before handing it out without a round trip (``_check_idle``: an idle connection has nothing to
+read unless the server closed it), so after a server restart stale connections are replaced
+rather than failing a request, and an idempotent read is retried once if its connection dies
+mid-query.
 Writes are not retried: a lost COMMIT reply leaves it unknown whether they happened, and the
 optimistic version check would turn a blind retry into a false Conflict.
 
@@ -14,11 +16,14 @@ write that adds work sends ``NOTIFY`` inside its transaction, delivered at commi
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -47,7 +52,7 @@ class PostgresStore(SqlStore):
     """A ``Store`` over a PostgreSQL database; safe to share between threads."""
 
     _q = Q
-    group_commit = False
+    group_commit = True
 
     def __init__(
         self,
@@ -57,25 +62,32 @@ class PostgresStore(SqlStore):
         max_connections: int = 10,
         connect_timeout: float = 10.0,
     ) -> None:
-        """Connects to ``url`` (a libpq URL or conninfo string); raises StoreError with the
-        server's reason when it cannot."""
+        """Connects to ``url`` (a libpq URL or conninfo string, with statewright's own
+        ``pooler`` and ``listen_url`` query parameters: see ``PoolerOptions``); raises
+        StoreError with the server's reason when it cannot."""
         self.url = url
-        self._where = _describe(url)
+        dsn, self.options = PoolerOptions.parse(url)
+        self._where = _describe(dsn)
         self._connect_timeout = connect_timeout
+        # Behind a transaction pooler consecutive statements may run on different server
+        # sessions, so none may rely on one: no server-side prepared statements.
+        kwargs: dict[str, Any] = {"autocommit": True, "row_factory": _named_rows}
+        if self.options.pooler == "transaction":
+            kwargs["prepare_threshold"] = None
         # One plain connection first: a wrong URL, password or a down server fails here with
         # libpq's own reason, which the pool would reduce to a timeout.
         try:
-            psycopg.connect(url, connect_timeout=max(1, round(connect_timeout))).close()
+            psycopg.connect(dsn, connect_timeout=max(1, round(connect_timeout))).close()
         except psycopg.Error as exc:
             raise StoreError(
                 f"cannot connect to PostgreSQL at {self._where}: {str(exc).strip()}"
             ) from None
         self._pool: ConnectionPool[Connection] = ConnectionPool(
-            url,
+            dsn,
             min_size=min_connections,
             max_size=max_connections,
-            kwargs={"autocommit": True, "row_factory": _named_rows},
-            check=ConnectionPool.check_connection,
+            kwargs=kwargs,
+            check=_check_idle,
             timeout=connect_timeout,
             open=False,
             name="statewright",
@@ -113,24 +125,51 @@ class PostgresStore(SqlStore):
         raise AssertionError("unreachable")
 
     @contextmanager
-    def _transaction(self, *, pipelined: bool = False) -> Iterator[Connection]:
-        """One write transaction; rolled back on any exception, never retried. Pipelined:
-        statements are sent without waiting for each reply (BEGIN and COMMIT too), so a
-        step costs about three round trips (pool check, sync, commit) instead of ten."""
+    def _transaction(self) -> Iterator[Connection]:
+        """One write transaction; rolled back on any exception, never retried."""
         self._check_open()
         try:
-            with self._pool.connection() as conn:
-                if pipelined:
-                    with conn.pipeline(), conn.transaction():
-                        yield conn
-                else:
-                    with conn.transaction():
-                        yield conn
+            with self._pool.connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.Error as exc:
+            raise _store_error(exc, self._where) from exc
+
+    @contextmanager
+    def _pipelined_transaction(self) -> Iterator[_Pipelined]:
+        """One write transaction whose statements, BEGIN and COMMIT included, are sent
+        without waiting for replies: they go out at the next ``sync`` or with the COMMIT, so
+        a transaction that reads nothing in between is one round trip. BEGIN and COMMIT are
+        plain statements here: psycopg's ``transaction()`` in a pipeline syncs on entry and
+        before the COMMIT, a round trip each. Rolled back on any exception, never retried."""
+        self._check_open()
+        try:
+            with self._pool.connection() as conn, conn.pipeline() as pipeline:
+                conn.execute(Q["begin"])
+                try:
+                    yield _Pipelined(conn, pipeline)
+                except BaseException:
+                    # Out of an aborted pipeline first (what failed was already raised),
+                    # then the rollback, which the pipeline's exit sends.
+                    with suppress(psycopg.Error):
+                        pipeline.sync()
+                    conn.execute(Q["rollback"])
+                    raise
+                conn.execute(Q["commit"])
         except psycopg.Error as exc:
             raise _store_error(exc, self._where) from exc
 
     def _writing(self) -> AbstractContextManager[Connection]:
         return self._transaction()
+
+    def _write_returning(self, query: str, params: Mapping[str, Any]) -> list[Any]:
+        # In autocommit one statement is a transaction of its own: one round trip, where
+        # BEGIN and COMMIT would add two.
+        self._check_open()
+        try:
+            with self._pool.connection() as conn:
+                return conn.execute(query, params).fetchall()
+        except psycopg.Error as exc:
+            raise _store_error(exc, self._where) from exc
 
     def _executemany(
         self, conn: Any, query: str, params: Sequence[Mapping[str, Any]]
@@ -208,21 +247,28 @@ class PostgresStore(SqlStore):
 
     # ------------------------------------------------------------------ apply
 
-    def _batch(self) -> AbstractContextManager[Connection]:
-        return self._transaction(pipelined=True)
+    def _batch(self) -> AbstractContextManager[_Pipelined]:
+        return self._pipelined_transaction()
 
-    def _savepoint(self, conn: Any) -> AbstractContextManager[Any]:
-        # A nested transaction is a savepoint: a failing request undoes only its own writes
-        # and leaves the batch's transaction usable.
-        return conn.transaction()  # type: ignore[no-any-return]
+    @contextmanager
+    def _savepoint(self, conn: Any) -> Iterator[None]:
+        # A failing request undoes only its own writes and leaves the batch usable. Plain
+        # statements, pipelined like the rest (see _pipelined_transaction).
+        conn.execute(Q["savepoint"])
+        try:
+            yield
+        except BaseException:
+            with suppress(psycopg.Error):
+                conn.sync()  # out of an aborted pipeline
+            conn.execute(Q["rollback_to_savepoint"])
+            raise
+        conn.execute(Q["release_savepoint"])
 
     @contextmanager
     def _pipeline(self, conn: Any) -> Iterator[None]:
-        # All of a request's statements go out together (the batch's pipeline, entered once
-        # more to sync it); the version check is read after them.
-        with conn.pipeline() as pipeline:
-            yield
-            pipeline.sync()
+        # The batch's statements so far go out together; results are read after the sync.
+        yield
+        conn.sync()
 
     _pipelined = True
     _integrity_error = pg_errors.IntegrityError
@@ -263,11 +309,12 @@ class PostgresStore(SqlStore):
             self._listen_lock.release()
 
     def _open_listener(self) -> Connection | None:
-        if self._closed:
-            return None
+        if self._closed or self.options.listen_dsn is None:
+            return None  # behind a transaction pooler with no direct URL: polling
         try:
             conn = psycopg.connect(
-                self.url, autocommit=True, connect_timeout=max(1, round(self._connect_timeout))
+                self.options.listen_dsn, autocommit=True,
+                connect_timeout=max(1, round(self._connect_timeout)),
             )
             conn.execute(Q["listen"])
         except psycopg.Error as exc:
@@ -284,6 +331,74 @@ class PostgresStore(SqlStore):
 
 # ---------------------------------------------------------------------- helpers
 
+
+@dataclass(frozen=True, slots=True)
+class PoolerOptions:
+    """How to reach the database through a connection pooler such as PgBouncer, given as
+    statewright's own query parameters of the URL (removed before libpq sees it):
+
+    - ``pooler=transaction``: the URL leads to a pooler in transaction mode (PgBouncer's
+      ``pool_mode = transaction``), where each transaction may run on a different server
+      session. Nothing then relies on session state: no server-side prepared statements
+      (psycopg's ``prepare_threshold=None``), transactions are all-or-nothing pipelines, and
+      LISTEN, which needs a session that lasts, goes to ``listen_url``.
+    - ``listen_url=URL`` (percent-encoded): a direct connection to the server for LISTEN, so
+      workers wake on a NOTIFY at once. Without it behind a transaction pooler, a worker
+      polls: new work is seen within its poll interval (1 s) instead.
+    - ``pooler=none`` (the default): a direct connection or a session-mode pooler.
+    """
+
+    pooler: str = "none"
+    listen_dsn: str | None = None
+
+    KEYS: ClassVar[frozenset[str]] = frozenset({"pooler", "listen_url"})
+    POOLERS: ClassVar[tuple[str, ...]] = ("none", "transaction")
+
+    @classmethod
+    def parse(cls, url: str) -> tuple[str, PoolerOptions]:
+        """The libpq URL without statewright's parameters, and those parameters."""
+        parts = urllib.parse.urlsplit(url)
+        if "://" not in url or not parts.query:
+            return url, cls(listen_dsn=url)
+        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        ours = {key: value for key, value in query if key in cls.KEYS}
+        if not ours:
+            return url, cls(listen_dsn=url)
+        dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(
+            [(key, value) for key, value in query if key not in cls.KEYS])))
+        pooler = ours.get("pooler", "none")
+        if pooler not in cls.POOLERS:
+            raise StoreError(f"pooler={pooler!r} in the PostgreSQL URL: use "
+                             + " or ".join(f"pooler={p}" for p in cls.POOLERS))
+        listen = ours.get("listen_url") or None
+        if listen is not None and not listen.startswith(("postgresql://", "postgres://")):
+            raise StoreError("listen_url in the PostgreSQL URL must be a postgresql:// URL "
+                             "(percent-encoded), of a direct connection to the server")
+        if listen is None and pooler == "none":
+            listen = dsn
+        return dsn, cls(pooler, listen)
+
+
+class _Pipelined:
+    """A connection inside ``_pipelined_transaction``: ``execute`` queues a statement,
+    ``sync`` sends what is queued and waits for every reply (and raises the first error)."""
+
+    __slots__ = ("_conn", "_pipeline")
+
+    def __init__(self, conn: Connection, pipeline: psycopg.Pipeline) -> None:
+        self._conn = conn
+        self._pipeline = pipeline
+
+    def execute(self, query: str, params: Mapping[str, Any] | None = None
+                ) -> psycopg.Cursor[tuple[Any, ...]]:
+        return self._conn.execute(query, params)
+
+    def cursor(self) -> psycopg.Cursor[tuple[Any, ...]]:
+        return self._conn.cursor()
+
+    def sync(self) -> None:
+        self._pipeline.sync()
+
 def _describe(url: str) -> str:
     """``host:port/dbname`` for messages; never the password."""
     try:
@@ -297,6 +412,20 @@ def _describe(url: str) -> str:
 
 #: Lock and serialization failures: the server is up, asking again may succeed.
 _BUSY_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
+def _check_idle(conn: Connection) -> None:
+    """The pool's check on checkout, without a round trip. An idle connection in autocommit
+    has nothing to read: the server only writes to it unprompted to say it is closing it
+    (a restart, ``pg_terminate_backend``, an idle timeout), followed by end of file. So
+    only a readable socket costs the full check (an empty query), which raises on a dead
+    connection and makes the pool hand out another. A connection that died silently (no
+    FIN, e.g. a cut network) still fails on first use: reads retry once, writes do not."""
+    if conn.closed:
+        raise psycopg.OperationalError("the connection is closed")
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    if readable:
+        ConnectionPool.check_connection(conn)
 
 
 def _named_rows(cursor: Any) -> Callable[[Sequence[Any]], NamedRow]:

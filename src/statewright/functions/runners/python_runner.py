@@ -1,10 +1,12 @@
 """The Python worker: one warm function instance, serving one invocation at a time.
 
-``ProcessFunctions`` starts it as ``python python_runner.py REQUEST_FD RESPONSE_FD DATA_LIMIT_MB``
-with the function's environment, which carries what Lambda's runtime reads too (``_HANDLER``,
-``LAMBDA_TASK_ROOT``, ``AWS_LAMBDA_FUNCTION_NAME``...). It is run as a script, never imported
-from the package, so the handler's interpreter holds none of statewright's modules; for the same
-reason it repeats the little protocol code instead of sharing it.
+``ProcessFunctions`` forks it from a zygote started as ``python python_runner.py --zygote
+CONTROL_FD DATA_LIMIT_MB`` (see ``_zygote``), or starts it alone as ``python python_runner.py
+REQUEST_FD RESPONSE_FD DATA_LIMIT_MB``, with the function's environment, which carries what
+Lambda's runtime reads too (``_HANDLER``, ``LAMBDA_TASK_ROOT``, ``AWS_LAMBDA_FUNCTION_NAME``...).
+It is run as a script, never imported from the package, so the handler's interpreter holds
+none of statewright's modules; for the same reason it repeats the little protocol code instead
+of sharing it.
 
 Frames on both pipes are a 4-byte big-endian length and that many bytes:
 
@@ -25,6 +27,9 @@ import importlib
 import json
 import os
 import resource
+import selectors
+import signal
+import socket
 import struct
 import sys
 import time
@@ -68,11 +73,22 @@ class LambdaContext:
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:2] == ["--zygote"]:
+        return _zygote(int(argv[2]), int(argv[3]))
     request_fd, response_fd, data_limit_mb = (int(arg) for arg in argv[1:4])
     _limit_memory(data_limit_mb)
+    return _serve(request_fd, response_fd, _enter_task_root())
+
+
+def _enter_task_root() -> str:
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     os.chdir(task_root)
     sys.path[0] = task_root  # it was this script's folder
+    return task_root
+
+
+def _serve(request_fd: int, response_fd: int, task_root: str) -> int:
+    """One environment: imports the handler (Lambda's Init), then serves invocations."""
     handler, init_error = _load_handler(os.environ.get("_HANDLER", ""), task_root)
     _flush()
     _write_frames(response_fd, b'{"ready": true}')
@@ -95,6 +111,92 @@ def main(argv: list[str]) -> int:
         _write_frames(response_fd, status, body)
         if retire:
             return 0
+
+
+def _zygote(control_fd: int, data_limit_mb: int) -> int:
+    """The fork server of one function configuration: an interpreter with this runner loaded,
+    forked once per environment, so a new environment costs a fork and the handler's import,
+    not an interpreter's start, and shares the interpreter's pages with its siblings.
+
+    On the control socket (SOCK_SEQPACKET, one JSON message each) the parent sends
+    ``{"id", "stream"}`` with three descriptors (the environment's request pipe, response pipe
+    and log file); the zygote forks and answers ``{"id", "pid"}`` (``{"id", "error"}`` when it
+    cannot fork), and reports every environment that ends as ``{"exit": pid, "status": code}``
+    (``code`` as ``subprocess`` words it: negative for a signal), since only it can reap them.
+    It leaves when the parent closes the socket; its environments then leave as they finish
+    (their request pipes close too).
+    """
+    _limit_memory(data_limit_mb)
+    task_root = _enter_task_root()
+    control = socket.socket(fileno=control_fd)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_write)
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_read, selectors.EVENT_READ)
+    control.send(b'{"ready": true}')
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj == wake_read:
+                os.read(wake_read, 4096)
+                continue
+            message, fds, _flags, _address = socket.recv_fds(control, 65536, 3)
+            if not message:
+                return 0  # the parent went away
+            request = json.loads(message)
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                control.send(json.dumps({"id": request["id"], "error": str(exc)}).encode())
+            else:
+                if pid == 0:
+                    selector.close()
+                    for fd in (control.detach(), wake_read, wake_write):
+                        os.close(fd)
+                    os._exit(_environment(fds, request["stream"], task_root))
+                control.send(json.dumps({"id": request["id"], "pid": pid}).encode())
+            finally:
+                for fd in fds:
+                    os.close(fd)
+        _reap(control)
+
+
+def _reap(control: socket.socket) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        code = os.waitstatus_to_exitcode(status)
+        control.send(json.dumps({"exit": pid, "status": code}).encode())
+
+
+def _environment(fds: list[int], stream: str, task_root: str) -> int:
+    """A forked environment: its own session (killed as a group), its log as stdout and
+    stderr, then the same life as a started one. Returns its exit status."""
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        request_fd, response_fd, log_fd = fds
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = stream
+        code = _serve(request_fd, response_fd, task_root)
+    except SystemExit as exc:  # a handler's sys.exit ends its environment, as it would
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            sys.stderr.write(f"{exc.code}\n")
+    except BaseException:
+        traceback.print_exc()
+    _flush()
+    return code
 
 
 def _invoke(

@@ -2,6 +2,27 @@
 -- Result columns carry the names of the record fields in base.py; _rows.py builds records
 -- from them by name. Connections run in autocommit; writes open explicit transactions.
 
+-- ------------------------------------------------------------------ pipelined transactions
+-- Sent as plain statements in a pipeline (postgres.py, _pipelined_transaction).
+
+-- name: begin
+BEGIN;
+
+-- name: commit
+COMMIT;
+
+-- name: rollback
+ROLLBACK;
+
+-- name: savepoint
+SAVEPOINT apply_item;
+
+-- name: release_savepoint
+RELEASE SAVEPOINT apply_item;
+
+-- name: rollback_to_savepoint
+ROLLBACK TO SAVEPOINT apply_item;
+
 -- ------------------------------------------------------------------ notifications
 
 -- name: listen
@@ -313,24 +334,29 @@ WHERE name = %(name)s
 
 -- name: get_function
 SELECT name, runtime, handler, code, code_sha256, code_size, timeout, memory_size, environment,
-       role, description, created_at, last_modified, revision_id
+       role, description, created_at, last_modified, revision_id, reserved_concurrency
 FROM functions
 WHERE name = %(name)s;
 
 -- name: get_function_without_code
 -- The package is left unread: a revision check costs the same for 1 KB or 50 MB of code.
 SELECT name, runtime, handler, NULL AS code, code_sha256, code_size, timeout, memory_size, environment,
-       role, description, created_at, last_modified, revision_id
+       role, description, created_at, last_modified, revision_id, reserved_concurrency
 FROM functions
 WHERE name = %(name)s;
 
 -- name: list_functions
 SELECT name, runtime, handler, NULL AS code, code_sha256, code_size, timeout, memory_size, environment,
-       role, description, created_at, last_modified, revision_id
+       role, description, created_at, last_modified, revision_id, reserved_concurrency
 FROM functions
 WHERE name > %(after_name)s
 ORDER BY name
 LIMIT %(limit)s;
+
+-- name: set_function_concurrency
+-- Not a revision of the function (warm environments stay); NULL removes the reservation.
+UPDATE functions SET reserved_concurrency = %(reserved_concurrency)s
+WHERE name = %(name)s;
 
 -- name: delete_function
 DELETE FROM functions WHERE name = %(name)s;

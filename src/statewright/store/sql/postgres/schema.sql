@@ -105,7 +105,9 @@ CREATE TABLE functions (
     description   text NOT NULL,
     created_at    double precision NOT NULL,
     last_modified double precision NOT NULL,
-    revision_id   text NOT NULL
+    revision_id   text NOT NULL,
+    -- Lambda's ReservedConcurrentExecutions; NULL: none reserved (0008).
+    reserved_concurrency integer
 );
 
 -- An activity; `seq` gives the creation order for listing.

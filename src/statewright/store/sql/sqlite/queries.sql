@@ -315,24 +315,29 @@ WHERE name = :name AND (:expected_revision IS NULL OR revision_id = :expected_re
 
 -- name: get_function
 SELECT name, runtime, handler, code, code_sha256, code_size, timeout, memory_size, environment,
-       role, description, created_at, last_modified, revision_id
+       role, description, created_at, last_modified, revision_id, reserved_concurrency
 FROM functions
 WHERE name = :name;
 
 -- name: get_function_without_code
 -- The package is left unread: a revision check costs the same for 1 KB or 50 MB of code.
 SELECT name, runtime, handler, NULL AS code, code_sha256, code_size, timeout, memory_size, environment,
-       role, description, created_at, last_modified, revision_id
+       role, description, created_at, last_modified, revision_id, reserved_concurrency
 FROM functions
 WHERE name = :name;
 
 -- name: list_functions
 SELECT name, runtime, handler, NULL AS code, code_sha256, code_size, timeout, memory_size, environment,
-       role, description, created_at, last_modified, revision_id
+       role, description, created_at, last_modified, revision_id, reserved_concurrency
 FROM functions
 WHERE name > :after_name
 ORDER BY name
 LIMIT :limit;
+
+-- name: set_function_concurrency
+-- Not a revision of the function (warm environments stay); NULL removes the reservation.
+UPDATE functions SET reserved_concurrency = :reserved_concurrency
+WHERE name = :name;
 
 -- name: delete_function
 DELETE FROM functions WHERE name = :name;

@@ -104,7 +104,9 @@ CREATE TABLE functions (
     description   TEXT NOT NULL,
     created_at    REAL NOT NULL,
     last_modified REAL NOT NULL,
-    revision_id   TEXT NOT NULL
+    revision_id   TEXT NOT NULL,
+    -- Lambda's ReservedConcurrentExecutions; NULL: none reserved (0008).
+    reserved_concurrency integer
 );
 
 -- An activity; `seq` gives the creation order for listing.
