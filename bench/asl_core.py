@@ -31,6 +31,8 @@ import random
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -73,6 +75,31 @@ FUNCTION_OF_STATE = {
     "Process Payment": "processPayment",
     "Update Order Status": "updateOrderStatus",
 }
+
+#: The fork rows: a Map over N items whose iteration is one Pass (inline: every iteration in
+#: the history; distributed EXPRESS: child executions, nothing of them in this history, as
+#: the 10,000-item inline Map would pass AWS's 25,000-event history quota), and a Parallel
+#: of 10 one-Pass branches.
+MAP_ITEMS = (1_000, 10_000)
+
+
+def map_definition(mode: str) -> str:
+    processor: dict[str, Any] = {"Mode": mode}
+    if mode == "DISTRIBUTED":
+        processor["ExecutionType"] = "EXPRESS"
+    return json.dumps({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"ProcessorConfig": processor, "StartAt": "Item",
+                          "States": {"Item": {"Type": "Pass", "End": True}}},
+    }}})
+
+
+PARALLEL_DEFINITION = json.dumps({"StartAt": "Fan Out", "States": {"Fan Out": {
+    "Type": "Parallel", "End": True,
+    "Branches": [{"StartAt": f"Branch {i}", "States": {f"Branch {i}": {"Type": "Pass",
+                                                                      "End": True}}}
+                 for i in range(10)],
+}}})
 
 JSONPATH = "$.a.b[0].c"
 JSONPATH_DATA: dict[str, Any] = {"a": {"b": [{"c": 42}, {"c": 43}], "x": 1}}
@@ -121,6 +148,9 @@ class Throughput:
     """Median wall time of one execution, microseconds."""
     executions: int
     """Executions run."""
+    cpu_us: float = 0.0
+    """Mean CPU time of this process per execution, microseconds (less swayed than wall time
+    by other load on the machine)."""
 
 
 Measurement = Latency | Throughput
@@ -178,6 +208,7 @@ def run_for(execute: Callable[[], int], budget_s: float) -> Throughput:
     gc.collect()
     durations: list[int] = []
     transitions = 0
+    cpu_start = time.process_time()
     start = time.perf_counter_ns()
     deadline = start + int(budget_s * 1e9)
     now = start
@@ -193,6 +224,7 @@ def run_for(execute: Callable[[], int], budget_s: float) -> Throughput:
         transitions_per_execution=transitions / len(durations),
         median_us=statistics.median(durations) / 1000,
         executions=len(durations),
+        cpu_us=(time.process_time() - cpu_start) / len(durations) * 1e6,
     )
 
 
@@ -253,14 +285,21 @@ def transitions(result_events: list[Any]) -> int:
 
 
 def executor(
-    machine: StateMachine | str, data: Any, functions: PythonFunctions
+    machine: StateMachine | str, data: Any, functions: PythonFunctions, hidden: int | None = None,
 ) -> Callable[[], int]:
-    """One of our executions; ``machine`` given as text is parsed every time."""
+    """One of our executions; ``machine`` given as text is parsed every time. ``hidden`` (the
+    fork rows, which must succeed): states entered that the history does not show (a
+    Distributed Map's child executions)."""
 
     def execute() -> int:
         model = parse(machine) if isinstance(machine, str) else machine
         result = run_execution(model, data, functions, wait_scale=0)
-        return transitions(result.events)
+        if hidden is None:
+            return transitions(result.events)
+        if result.status != "SUCCEEDED":
+            raise SystemExit(f"the benchmark execution ended {result.status}: "
+                             f"{result.failure}")
+        return transitions(result.events) + hidden
 
     return execute
 
@@ -453,7 +492,46 @@ class Bench:
                 peer_run("pass/choice"),
                 self.peer_name,
             ),
+            *self.fork_rows(none, budget),
         ]
+
+    def fork_rows(self, none: PythonFunctions, budget: float) -> list[Row]:
+        """Map of 1,000 and 10,000 items and Parallel-10, in memory (as Express runs them)."""
+        rows = []
+        for mode in ("INLINE", "DISTRIBUTED"):
+            for count in MAP_ITEMS:
+                if mode == "INLINE" and count > 1_000:
+                    continue  # 4 events per iteration: past the 25,000-event quota
+                data = {"items": list(range(count))}
+                hidden = count if mode == "DISTRIBUTED" else 0
+                text = map_definition(mode)
+                ours = run_for(executor(parse(text), data, none, hidden), budget)
+                peer, note = self.peer_fork(text, data, mode)
+                rows.append(Row(f"Map of {count:,} items ({mode.lower()}), one Pass each",
+                                ours, peer, self.peer_name, note))
+        parallel_data = {"orderId": "1"}
+        ours = run_for(executor(parse(PARALLEL_DEFINITION), parallel_data, none), budget)
+        peer, note = self.peer_fork(PARALLEL_DEFINITION, parallel_data, "PARALLEL")
+        rows.append(Row("Parallel of 10 one-Pass branches", ours, peer, self.peer_name, note))
+        return rows
+
+    def peer_fork(self, text: str, data: Any, mode: str) -> tuple[Throughput | None, str]:
+        """The peer on a fork row, when it runs it as we do."""
+        peer = self.peer
+        if peer is None:
+            return None, ""
+        if mode == "DISTRIBUTED":
+            return None, "moto's interpreter needs S3 and child executions for a Distributed Map"
+        program = peer.parse(text)
+        steps = self.check_same(parse(text), program, data, PythonFunctions(), None,
+                                ordered=False)
+        budget = 2 * self.budget_s
+
+        def run() -> int:
+            peer.run_execution(program, data, None)
+            return steps
+
+        return run_for(run, budget), ""
 
     def peer_executors(
         self, fixed: PythonFunctions, none: PythonFunctions
@@ -494,19 +572,25 @@ class Bench:
         data: Any,
         functions: PythonFunctions,
         mocks: Any,
+        ordered: bool = True,
     ) -> int:
         """Both sides must go through the same history; returns the transitions.
 
-        A different output is recorded in ``divergences`` (the work done is the same).
+        ``ordered=False`` (forks): the same events in any order, as the peer runs each
+        iteration or branch on a thread of its own. A different output is recorded in
+        ``divergences`` (the work done is the same).
         """
         assert self.peer is not None
         ours = run_execution(machine, data, functions, wait_scale=0)
         theirs = self.peer.outcome(self.peer.run_execution(program, data, mocks))
         our_types = tuple(event.type for event in ours.events)
-        if not theirs.succeeded or ours.status != "SUCCEEDED" or our_types != theirs.event_types:
+        their_types = theirs.event_types
+        if not ordered:
+            our_types, their_types = tuple(sorted(our_types)), tuple(sorted(their_types))
+        if not theirs.succeeded or ours.status != "SUCCEEDED" or our_types != their_types:
             raise SystemExit(
-                f"the executions differ\n  ours: {ours.status} {our_types}\n"
-                f"  peer: {theirs.succeeded} {theirs.event_types}"
+                f"the executions differ\n  ours: {ours.status} {our_types[:40]}\n"
+                f"  peer: {theirs.succeeded} {their_types[:40]}"
             )
         if ours.output != theirs.output:
             self.divergences.append(
@@ -642,7 +726,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also print a cProfile of 2000 order executions (example handlers)",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="instead: the whole-execution rows of git revision REV (before) and of this tree "
+        "(after), each in its own process, alternating for --rounds rounds",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --against (default 3)")
+    parser.add_argument("--throughput-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.against:
+        return compare(args.against, args.rounds, args.budget)
 
     started = time.perf_counter()
     order_text = ORDER_DEFINITION.read_text()
@@ -655,6 +749,9 @@ def main(argv: list[str] | None = None) -> int:
         order=parse(order_text),
         pass_choice=parse(pass_text),
     )
+    if args.throughput_only:  # one side of --against: the rows as JSON on stdout
+        print(json.dumps([_row_json(row) for row in bench.throughput_rows()]))
+        return 0
     env = environment()
     print(
         f"statewright {env['statewright']} @ {env['commit'] or '?'}"
@@ -686,6 +783,58 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def compare(revision: str, rounds: int, budget: float) -> int:
+    """Before/after: the whole-execution rows of ``revision`` and of this tree, measured in
+    turns (before, after, before, after...) so that both see the same load; each row keeps
+    its best round per side."""
+    sides: dict[str, list[list[dict[str, Any]]]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory(prefix="asl-core-before-") as folder:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", revision, "src"],
+                                 capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+        paths = {"before": str(Path(folder) / "src"), "after": str(REPO / "src")}
+        loads = [_loadavg()]
+        for _ in range(rounds):
+            for side, path in paths.items():
+                done = subprocess.run(
+                    [sys.executable, __file__, "--throughput-only", "--no-peer",
+                     "--budget", str(budget)],
+                    env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True,
+                    check=True,
+                )
+                sides[side].append(json.loads(done.stdout))
+        loads.append(_loadavg())
+    env = environment()
+    print(f"before: {revision}; after: this tree @ {env['commit']}"
+          f"{' (+ uncommitted changes)' if env['uncommitted_changes'] else ''}; Python "
+          f"{env['python']}, {env['cpus']} CPUs, {env['date']}; {rounds} rounds, best of each")
+    print(f"load average (1, 5, 15 min) before the run: {loads[0]}; after: {loads[1]}\n")
+    print("| whole execution, in-process | before transitions/s | after transitions/s "
+          "| after/before | before CPU µs per execution | after CPU µs per execution "
+          "| CPU before/after |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    for index, first in enumerate(sides["before"][0]):
+        before = max((r[index]["ours"] for r in sides["before"]),
+                     key=lambda m: m["transitions_per_s"])
+        after = max((r[index]["ours"] for r in sides["after"]),
+                    key=lambda m: m["transitions_per_s"])
+        cpu_before = min(r[index]["ours"]["cpu_us"] for r in sides["before"])
+        cpu_after = min(r[index]["ours"]["cpu_us"] for r in sides["after"])
+        print(f"| {first['name']} | {before['transitions_per_s']:,.0f} "
+              f"| {after['transitions_per_s']:,.0f} "
+              f"| {after['transitions_per_s'] / before['transitions_per_s']:.2f}x "
+              f"| {_us(cpu_before)} | {_us(cpu_after)} | {cpu_before / cpu_after:.2f}x |")
+    return 0
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def _row_json(row: Row) -> dict[str, Any]:

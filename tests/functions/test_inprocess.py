@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,28 @@ def test_load_errors_are_those_of_lambdas_python_runtime(tmp_path: Path) -> None
     assert raises["stackTrace"] == [
         '  File "/var/task/raises.py", line 2, in <module>\n'
         "    raise RuntimeError('at import')\n"]
+
+
+def test_each_invocation_gets_its_own_request_id_and_a_private_copy_of_the_event() -> None:
+    """Lambda's request ids are version-4 UUIDs (``context.aws_request_id``, the id in an
+    error object); the handler's event is a copy, as over the wire, so a handler changing
+    it cannot change the caller's data."""
+    seen: list[str] = []
+
+    def meddle(event: Any, context: LambdaContext) -> Any:
+        seen.append(context.aws_request_id)
+        event["items"].append("x")
+        return event
+
+    functions = PythonFunctions()
+    functions.register("meddle", meddle)
+    data = {"items": [1]}
+    results = [functions.invoke("meddle", data) for _ in range(50)]
+    assert data == {"items": [1]}
+    assert all(json.loads(r.payload) == {"items": [1, "x"]} for r in results)
+    assert [r.request_id for r in results] == seen
+    assert len(set(seen)) == 50
+    for request_id in seen:
+        parsed = uuid.UUID(request_id)
+        assert (str(parsed), parsed.version, parsed.variant) == (
+            request_id, 4, uuid.RFC_4122)

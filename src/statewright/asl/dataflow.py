@@ -16,16 +16,22 @@ from statewright.asl.paths import Path, PathNotFound
 
 def effective_input(state: State, data: Any, ctx: Ctx) -> Any:
     """InputPath applied to the raw input."""
-    if state.input_path is None:
+    path = state.input_path
+    if path is None:
         return {}
-    return get_path(state.input_path, data, ctx)
+    if path.keys == () and path.root == "input":  # "$", the default: the input itself
+        return data
+    return get_path(path, data, ctx)
 
 
 def state_output(state: State, placed: Any, ctx: Ctx) -> Any:
     """OutputPath applied to the state's result-in-input."""
-    if state.output_path is None:
+    path = state.output_path
+    if path is None:
         return {}
-    return get_path(state.output_path, placed, ctx)
+    if path.keys == () and path.root == "input":  # "$", the default
+        return placed
+    return get_path(path, placed, ctx)
 
 
 def get_path(path: Path, data: Any, ctx: Ctx) -> Any:
@@ -65,7 +71,8 @@ def exited_event(
 ) -> Event:
     """The state's Exited event; an output over 256 KiB fails the state instead, as on AWS, and
     so do variables over their limits (``ctx`` holds the variables already in scope)."""
-    event = state_exited(state.type, state.name, output, assigned)
+    event = state_exited(state.type, state.name, output, assigned,
+                         ctx.encode if ctx is not None else to_json)
     assert event.details is not None
     if assigned:
         check_variable_sizes(event.details["assignedVariables"],

@@ -7,10 +7,12 @@ from typing import Any, Literal
 
 from statewright.asl.errors import Failure
 from statewright.asl.events import Event
+from statewright.asl.frozen import fast_init
 from statewright.asl.model import Machine
 from statewright.asl.resources import Resource
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Transition:
     """Go to state ``next`` with ``output`` as its input."""
@@ -25,6 +27,7 @@ class Transition:
     """Variables to set in the frame's scope."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Finish:
     """The (sub-)machine ends successfully with ``output``."""
@@ -37,6 +40,7 @@ class Finish:
     """Variables to set in the frame's scope."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Fail:
     """The (sub-)machine fails."""
@@ -47,6 +51,7 @@ class Fail:
     """History events of this step."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Invoke:
     """Run a Task's resource; report its outcome to ``complete``."""
@@ -69,6 +74,7 @@ class Invoke:
     """The event to record when the work starts (``LambdaFunctionStarted``...)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Sleep:
     """Wake the state (``complete`` with outcome None) at ``until``."""
@@ -79,6 +85,7 @@ class Sleep:
     """History events of this step."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Fork:
     """Run child machines (Parallel branches, Map iterations); ``complete`` gets the results."""
@@ -101,6 +108,7 @@ class Fork:
     """History events of this step."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RetryLater:
     """Call ``attempt`` again at ``due`` with ``retry_counts``."""
@@ -116,6 +124,7 @@ class RetryLater:
 Decision = Transition | Finish | Fail | Invoke | Sleep | Fork | RetryLater
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TaskResult:
     """What a Task's resource returned, shaped like Lambda's Invoke response."""

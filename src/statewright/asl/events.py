@@ -7,8 +7,13 @@ The core emits ``Event(type, details)``; the runtime assigns ``id``, ``previousE
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from statewright.asl.frozen import fast_init
+
+Encode = Callable[[Any], str]
 
 #: Largest payload (input, output, result) AWS accepts, in UTF-8 bytes.
 MAX_PAYLOAD_BYTES = 262144
@@ -17,6 +22,7 @@ MAX_PAYLOAD_BYTES = 262144
 _STATE_DETAILS = {"Entered": "stateEnteredEventDetails", "Exited": "stateExitedEventDetails"}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Event:
     """One history event before the store numbers it."""
@@ -40,8 +46,26 @@ def details_member(event_type: str) -> str:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
-# One encoder for the process: json.dumps with options builds a new encoder on every call.
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+def _compact_encoder() -> Callable[[Any], str]:
+    """Compact JSON text, as ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``
+    writes it, from one C encoder made once: ``JSONEncoder.encode`` builds a new one on every
+    call, which costs more than encoding a small value. No circular-reference check (values
+    here come from JSON; a cycle ends in RecursionError), which also makes the encoder safe to
+    share between threads (the check keeps its state in the encoder)."""
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without json's C speedups
+        return encoder.encode
+    chunks = make(None, encoder.default, json.encoder.encode_basestring, None, ":", ",",
+                  False, False, True)
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_ENCODE = _compact_encoder()
 
 
 def to_json(value: Any) -> str:
@@ -49,20 +73,52 @@ def to_json(value: Any) -> str:
     return _ENCODE(value)
 
 
-def payload_details(key: str, value: Any) -> dict[str, Any]:
+class JsonTexts:
+    """``to_json`` remembering its last few texts by the value's identity, for one execution.
+
+    A state's input is mostly the very object the state before it output (and a Choice's or
+    Succeed's output its input), so one execution's history quotes the same value several
+    times: this encodes it once. Sound because the core never changes a value in place (a
+    ResultPath copies the containers it changes; handlers get a copy); an entry keeps its value
+    alive, so its ``id`` cannot be reused while remembered. One instance per execution: values
+    a caller passes in (the execution input) may change between executions.
+    """
+
+    __slots__ = ("_texts",)
+
+    #: How many texts are kept (enough for a state's input, result and output).
+    SIZE = 8
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, value: Any) -> str:
+        texts = self._texts
+        known = texts.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        text = _ENCODE(value)
+        if len(texts) >= self.SIZE:
+            texts.clear()
+        texts[id(value)] = (value, text)
+        return text
+
+
+def payload_details(key: str, value: Any, encode: Encode = to_json) -> dict[str, Any]:
     """``{"input": "<json>", "inputDetails": {"truncated": false}}`` and the like."""
-    return {key: to_json(value), key + "Details": {"truncated": False}}
+    return {key: encode(value), key + "Details": {"truncated": False}}
 
 
-def state_entered(state_type: str, name: str, data: Any) -> Event:
-    details = {"name": name, **payload_details("input", data)}
-    return Event(f"{state_type}StateEntered", details)
+def state_entered(state_type: str, name: str, data: Any, encode: Encode = to_json) -> Event:
+    return Event(f"{state_type}StateEntered", {
+        "name": name, "input": encode(data), "inputDetails": {"truncated": False}})
 
 
 def state_exited(
-    state_type: str, name: str, output: Any, assigned: dict[str, Any] | None = None
+    state_type: str, name: str, output: Any, assigned: dict[str, Any] | None = None,
+    encode: Encode = to_json,
 ) -> Event:
-    details = {"name": name, **payload_details("output", output)}
+    details = {"name": name, "output": encode(output), "outputDetails": {"truncated": False}}
     if assigned:
         details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
         details["assignedVariablesDetails"] = {"truncated": False}
@@ -78,12 +134,13 @@ def error_details(error: str | None, cause: str | None) -> dict[str, Any]:
     return details
 
 
-def execution_started(data: Any, role_arn: str) -> Event:
-    return Event("ExecutionStarted", {**payload_details("input", data), "roleArn": role_arn})
+def execution_started(data: Any, role_arn: str, encode: Encode = to_json) -> Event:
+    return Event("ExecutionStarted", {**payload_details("input", data, encode),
+                                      "roleArn": role_arn})
 
 
-def execution_succeeded(output: Any) -> Event:
-    return Event("ExecutionSucceeded", payload_details("output", output))
+def execution_succeeded(output: Any, encode: Encode = to_json) -> Event:
+    return Event("ExecutionSucceeded", payload_details("output", output, encode))
 
 
 def execution_failed(error: str | None, cause: str | None) -> Event:

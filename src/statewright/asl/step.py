@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from statewright.asl import errors as err
@@ -98,7 +97,7 @@ def unsupported(state: State) -> str | None:
 
 def enter(state: State, data: Any, ctx: Ctx) -> Decision:
     """The state is entered with raw input ``data``."""
-    events = [state_entered(state.type, state.name, data)]
+    events = [state_entered(state.type, state.name, data, ctx.encode)]
     if (reason := unsupported(state)) is not None:
         return Fail(locate(Failure(err.RUNTIME, reason), state, ctx), tuple(events))
     try:
@@ -114,7 +113,7 @@ def enter(state: State, data: Any, ctx: Ctx) -> Decision:
                     result = jsonata_output(state.jsonata, bindings(data, ctx), ctx, data)
                 else:
                     result = state_output(state, effective_input(state, data, ctx), ctx)
-                events.append(exited_event(state, result))
+                events.append(exited_event(state, result, None, ctx))
                 return Finish(result, tuple(events))
             case FailState():
                 return Fail(_fail_failure(state, data, ctx), tuple(events))
@@ -362,14 +361,14 @@ def _schedule_task(state: TaskState, data: Any, ctx: Ctx, events: list[Event]) -
         function_name = resource.function_name
         scheduled = Event(
             "LambdaFunctionScheduled",
-            {"resource": resource.arn, **payload_details("input", payload),
+            {"resource": resource.arn, **payload_details("input", payload, ctx.encode),
              **({"timeoutInSeconds": limits["timeoutInSeconds"]} if timeout else {})},
         )
         started = Event("LambdaFunctionStarted")
     elif resource.kind == "activity":
         scheduled = Event(
             "ActivityScheduled",
-            {"resource": resource.arn, **payload_details("input", payload), **limits},
+            {"resource": resource.arn, **payload_details("input", payload, ctx.encode), **limits},
         )
         # Not written at submission: the host writes ActivityStarted, with the poller's
         # workerName, when a GetActivityTask poller takes the task.
@@ -429,7 +428,7 @@ def _complete_task(
     if isinstance(decoded, Failure):
         event = _task_event(state, "Failed", error_details(decoded.error, decoded.cause))
         return handle_failure(state, data, decoded, retry_counts, ctx, [event])
-    events = [_task_event(state, "Succeeded", payload_details("output", decoded))]
+    events = [_task_event(state, "Succeeded", payload_details("output", decoded, ctx.encode))]
     try:
         return _succeed(state, data, decoded, ctx, events)
     except StatesFailure as exc:
@@ -540,9 +539,8 @@ def _fork_map(state: MapState, data: Any, ctx: Ctx, events: list[Event]) -> Deci
     if state.item_selector is not None:
         base = ctx.context
         for index, item in enumerate(items):
-            item_ctx = replace(
-                ctx, context={**base, "Map": {"Item": {"Index": index, "Value": item}}}
-            )
+            item_ctx = ctx.with_context(
+                {**base, "Map": {"Item": {"Index": index, "Value": item}}})
             inputs[index] = state.item_selector.evaluate(effective, item_ctx)
     return _map_fork(state, inputs, effective, ctx, events)
 
@@ -564,9 +562,8 @@ def _fork_map_jsonata(state: MapState, data: Any, ctx: Ctx, events: list[Event])
     if fields.item_selector is not None:
         base = ctx.context
         for index, item in enumerate(items):
-            item_ctx = replace(
-                ctx, context={**base, "Map": {"Item": {"Index": index, "Value": item}}}
-            )
+            item_ctx = ctx.with_context(
+                {**base, "Map": {"Item": {"Index": index, "Value": item}}})
             inputs[index] = fields.item_selector.evaluate(bindings(data, item_ctx), item_ctx)
     return _map_fork(state, inputs, names, ctx, events)
 

@@ -7,16 +7,15 @@ the server does that); what they print is captured per invocation.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import io
 import json
+import os
 import sys
 import threading
 import time
 import traceback
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -76,23 +75,28 @@ class PythonFunctions:
         return sorted(set(self._specs) | set(self._handlers))
 
     def invoke(self, name: str, payload: Any, timeout: float | None = None) -> InvokeResult:
-        request_id = str(uuid.uuid4())
+        request_id = _request_id()
         began = time.monotonic()
-        try:
-            handler = self._handler(name)
-        except FunctionNotFound:
-            raise
-        except Exception as exc:
-            return self._init_error(name, exc, request_id, began)
-        deadline = time.monotonic() + (timeout or DEFAULT_TIMEOUT)
-        context = LambdaContext(name, request_id, deadline)
-        out = io.StringIO()
+        handler = self._handlers.get(name)
+        loaded = began
+        if handler is None:
+            try:
+                handler = self._handler(name)
+            except FunctionNotFound:
+                raise
+            except Exception as exc:
+                return self._init_error(name, exc, request_id, began)
+            loaded = time.monotonic()  # as on Lambda, loading the module is not run time
+        context = LambdaContext(name, request_id, loaded + (timeout or DEFAULT_TIMEOUT))
         # The handler gets its own copy, as over the wire; bytes are the JSON text itself.
-        raw = payload if isinstance(payload, bytes | bytearray) else json.dumps(payload)
-        event = json.loads(raw)
+        event = json.loads(payload if isinstance(payload, bytes | bytearray)
+                           else _encode(payload))
+        out = io.StringIO()
+        _install_streams()
+        previous = getattr(_capture, "buffer", None)
+        _capture.buffer = out
         try:
-            with _captured(out):
-                value = handler(event, context)
+            value = handler(event, context)
         except Exception as exc:
             error = {
                 "errorMessage": str(exc),
@@ -102,9 +106,11 @@ class PythonFunctions:
             }
             return self._result(json.dumps(error).encode(), out.getvalue(), "Unhandled",
                                 request_id, began)
+        finally:
+            _capture.buffer = previous
         try:
             body = (bytes(value) if isinstance(value, bytes | bytearray)
-                    else json.dumps(value).encode())
+                    else _response_text(value).encode())
         except (TypeError, ValueError) as exc:  # as Lambda's Python runtime answers
             return self._error("Runtime.MarshalError",
                                f"Unable to marshal response: {exc}", request_id,
@@ -193,20 +199,61 @@ _capture = threading.local()
 _install_lock = threading.Lock()
 
 
-@contextlib.contextmanager
-def _captured(buffer: io.StringIO) -> Iterator[None]:
-    """Captures what this thread prints (stdout and stderr) into ``buffer``."""
+def _install_streams() -> None:
+    """Puts the per-thread capturing streams in place of sys.stdout/stderr (once, unless
+    something replaced them since)."""
+    if isinstance(sys.stdout, _ThreadStream) and isinstance(sys.stderr, _ThreadStream):
+        return
     with _install_lock:
         if not isinstance(sys.stdout, _ThreadStream):
             sys.stdout = _ThreadStream(sys.stdout)
         if not isinstance(sys.stderr, _ThreadStream):
             sys.stderr = _ThreadStream(sys.stderr)
-    previous = getattr(_capture, "buffer", None)
-    _capture.buffer = buffer
+
+
+def _c_encoder(item_separator: str, key_separator: str, ascii_only: bool
+               ) -> Callable[[Any], str]:
+    """``json.dumps`` with these separators, from one C encoder made once (``json.dumps``
+    makes a new one on every call, which costs more than encoding a small value). It does not
+    look for circular references (a cycle ends in RecursionError), which also makes it safe to
+    share between threads."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without json's C speedups
+        return json.JSONEncoder(separators=(item_separator, key_separator),
+                                ensure_ascii=ascii_only).encode
+    strings = (json.encoder.encode_basestring_ascii if ascii_only
+               else json.encoder.encode_basestring)
+    chunks = make(None, json.JSONEncoder().default, strings, None, key_separator,
+                  item_separator, False, False, True)
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+#: The event's copy for the handler (compact: only read back here).
+_encode = _c_encoder(",", ":", ascii_only=False)
+_lambda_text = _c_encoder(", ", ": ", ascii_only=True)
+
+
+def _response_text(value: Any) -> str:
+    """A handler's return value as Lambda's Python runtime writes it (``json.dumps`` with its
+    defaults); a cycle gets json's own error ("Circular reference detected")."""
     try:
-        yield
-    finally:
-        _capture.buffer = previous
+        return _lambda_text(value)
+    except RecursionError:
+        return json.dumps(value)
+
+
+def _request_id() -> str:
+    """A random request id in a version-4 UUID's text form, as Lambda's (``uuid4()`` costs
+    several times more: it builds a UUID object to print it)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _load_module(module_name: str, file: Path) -> ModuleType:

@@ -33,6 +33,7 @@ from statewright.asl.errors import (
 )
 from statewright.asl.events import (
     Event,
+    JsonTexts,
     execution_failed,
     execution_started,
     execution_succeeded,
@@ -93,11 +94,14 @@ class Driver:
         self.failure: Failure | None = None
         self._next_frame = 0
         self._next_event = 1
-        self.random = random.Random(info.seed if seed is None else seed)
+        self._seed = info.seed if seed is None else seed
+        self.random: random.Random | None = None
+        """The execution's random source (jitter, UUIDs, MathRandom), made when first used."""
         self._now = info.start_time
         self._batch = Batch()
         self._ready: deque[tuple[int, step.Decision]] = deque()
         self._static_context: dict[str, Any] | None = None
+        self._encode = JsonTexts()
         self.invocations: dict[str, int] = {}
         """Invocations so far per Task state name (a mocked response answers by number)."""
         self.skew = 0.0
@@ -169,7 +173,7 @@ class Driver:
         """Writes ExecutionStarted and runs until every frame waits on an effect."""
         self._batch = Batch()
         self._now = self.info.start_time
-        self._emit_raw(execution_started(self.info.input, self.info.role_arn), 0)
+        self._emit_raw(execution_started(self.info.input, self.info.role_arn, self._encode), 0)
         root = self._new_frame(None, 0, self.state_machine.machine, self.info.input, {})
         self._enter(root)
         self._drain()
@@ -465,7 +469,7 @@ class Driver:
         frame.done = True
         if frame.parent is None:
             self.status, self.output = "SUCCEEDED", output
-            self._emit(frame, execution_succeeded(output))
+            self._emit(frame, execution_succeeded(output, self._encode))
             return
         parent = self.frames[frame.parent]
         fork = parent.fork
@@ -584,9 +588,16 @@ class Driver:
         return False
 
     def _emit(self, frame: Frame, event: Event) -> None:
-        if self._hidden(frame):
+        if frame.parent is not None and self._hidden(frame):
             return
-        frame.last_event_id = self._emit_raw(event, frame.last_event_id)
+        event_id = self._next_event
+        if event_id < MAX_HISTORY_EVENTS:  # the common case of _emit_raw, inline
+            self._next_event = event_id + 1
+            self._batch.events.append(HistoryEvent(
+                event_id, frame.last_event_id, self._now, event.type, event.details))
+            frame.last_event_id = event_id
+        else:
+            frame.last_event_id = self._emit_raw(event, frame.last_event_id)
         if event.type.endswith("StateEntered"):
             # ``_enter`` guessed this id before the event was written; the guess is off when
             # other frames (Parallel branches, Map iterations) wrote events in between.
@@ -617,7 +628,37 @@ class Driver:
         return batch
 
     def _ctx(self, frame: Frame) -> Ctx:
+        """The state's Ctx; its Context Object is built only if the state reads it (most
+        never do), from what the frame holds now (``_enter`` and ``complete`` read it at
+        once, before the frame moves on)."""
         state = frame.machine.states[frame.state]
+        entered_time, retry_count = frame.entered_time, sum(frame.retry_counts)
+        frame_id, visit = frame.id, frame.token
+
+        def context_of() -> dict[str, Any]:
+            state_info: dict[str, Any] = {
+                "EnteredTime": iso8601(entered_time), "Name": state.name,
+            }
+            if state.type in _RETRYABLE:  # AWS shows RetryCount only where Retry is allowed
+                state_info["RetryCount"] = retry_count
+            context = {**self._static(), "State": state_info}
+            if isinstance(state, TaskState) and _waits_for_callback(state):
+                context["Task"] = {"Token": TaskToken(
+                    self.info.execution_arn, frame_id, visit, retry_count,
+                ).encode(self.info.token_key)}
+            return context
+
+        return Ctx(
+            now=self._now,
+            context_of=context_of,
+            random_of=self._random,
+            encode=self._encode,
+            variables=frame.variables,
+            entered_event_id=frame.entered_event_id,
+        )
+
+    def _static(self) -> dict[str, Any]:
+        """The Execution and StateMachine parts of the Context Object: the same all along."""
         if self._static_context is None:
             info = self.info
             self._static_context = {
@@ -634,21 +675,13 @@ class Driver:
                     "Name": info.state_machine_arn.rsplit(":", 1)[-1],
                 },
             }
-        state_info: dict[str, Any] = {
-            "EnteredTime": iso8601(frame.entered_time), "Name": state.name,
-        }
-        if state.type in _RETRYABLE:  # AWS shows RetryCount only where Retry is allowed
-            state_info["RetryCount"] = sum(frame.retry_counts)
-        context = {**self._static_context, "State": state_info}
-        if isinstance(state, TaskState) and _waits_for_callback(state):
-            context["Task"] = {"Token": self.task_token(frame)}
-        return Ctx(
-            now=self._now,
-            random=self.random,
-            context=context,
-            variables=frame.variables,
-            entered_event_id=frame.entered_event_id,
-        )
+        return self._static_context
+
+    def _random(self) -> random.Random:
+        """The execution's random source, seeded when first drawn from."""
+        if self.random is None:
+            self.random = random.Random(self._seed)
+        return self.random
 
 
 def _child_machine(state: State, index: int) -> Machine:

@@ -13,11 +13,13 @@ from typing import Any, Literal
 
 from statewright.asl import step
 from statewright.asl.events import Event
+from statewright.asl.frozen import fast_init
 from statewright.asl.model import Machine
 from statewright.asl.resources import classify_resource
 from statewright.runtime.upgrade import WORK_VERSION, upgrade_work
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ExecutionInfo:
     """What the Context Object says about the execution."""
@@ -40,6 +42,7 @@ class ExecutionInfo:
     """The key task tokens are signed with (``callbacks.py``); the engine supplies it."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HistoryEvent:
     """A numbered history event, as GetExecutionHistory returns it."""
@@ -71,6 +74,7 @@ class HistoryEvent:
 WorkKind = Literal["invoke", "wake", "retry", "task_timeout", "heartbeat", "continue"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TaskVisit:
     """Where a Task's invocation belongs in the history: what its invocation record names."""

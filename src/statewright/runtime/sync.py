@@ -77,14 +77,15 @@ def run_execution(
     machine_arn = state_machine_arn or (
         f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stateMachine:statewright-local"
     )
-    name = name or str(uuid.uuid4())
+    drawn = uuid.uuid4()  # one draw gives the default name and the random seed
+    name = name or str(drawn)
     execution_arn = execution_arn or (
         machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
     )
     start = clock()
     info = ExecutionInfo(
         execution_arn, machine_arn, name, role_arn, start, data,
-        seed=seed if seed is not None else uuid.uuid4().int & 0xFFFFFFFF,
+        seed=seed if seed is not None else drawn.int >> 96,
     )
     driver = Driver(state_machine, info)
     if test_case is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from statewright.asl.errors import TIMEOUT, Failure
+from statewright.asl.frozen import fast_init
 from statewright.asl.resources import Resource
 from statewright.asl.step import Invoke, TaskResult
 from statewright.functions.base import FunctionNotFound, Invoker, InvokeResult, Throttled
@@ -33,6 +34,7 @@ LOG_TAIL_BYTES = 4096
 DEFAULT_REGION, DEFAULT_ACCOUNT = "us-east-1", "123456789012"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Invocation:
     """A function call made for a Task, as the host records it beside the Task's outcome."""
