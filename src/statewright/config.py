@@ -69,3 +69,8 @@ class Settings:
     iam_strict: bool = False
     """``serve --iam strict``: a state machine's role must exist in statewright's IAM and
     trust ``states.amazonaws.com``."""
+    step_budget: int = field(default_factory=lambda: _int_env("STATEWRIGHT_STEP_BUDGET", 100, 1))
+    """States one branch of an execution (its root, a Parallel branch, a Map iteration) may
+    enter in one step (StartExecution's request, a worker's step) before it continues in a
+    work item of its own: a run of Pass/Choice states ends in the request that started it,
+    a long loop goes on on a worker, in steps of this many states."""

@@ -11,7 +11,7 @@ from typing import Any, cast
 import boto3
 import pytest
 
-from statewright.api import create_app
+from statewright.api import create_app, protocol
 from statewright.runtime.engine import Engine
 from tests.api.conftest import ROLE, Server, pass_machine, wait_for
 
@@ -182,6 +182,9 @@ class _BrokenEngine:
     def access_keys_required(self) -> bool:
         return False  # no access keys: requests are not signed
 
+    def access_keys_required_now(self) -> bool | None:
+        return None  # not known from memory: asks access_keys_required
+
     def list_state_machines(self, limit: int, token: str | None) -> Any:
         raise RuntimeError("secret internals /etc/passwd")
 
@@ -221,3 +224,26 @@ def test_an_unexpected_fault_is_an_internal_failure_without_details(
     assert "secret" not in body["message"] and "Traceback" not in body["message"]
     assert headers["x-amzn-requestid"] in body["message"]
     assert "secret internals" in caplog.text  # the log has the details
+
+
+# A lone surrogate fits in no UTF-8 text (the database, an answer): refused whichever form
+# brings it in. json.loads decodes bytes with "surrogatepass", so a surrogate written in
+# UTF-8 form or in a UTF-16 body decodes too, not only a JSON escape.
+@pytest.mark.parametrize("raw", [
+    rb'{"input": "\ud800"}',
+    rb'{"input": "\uDFFF tail"}',
+    '{"input": "\ud800"}'.encode("utf-8", "surrogatepass"),
+    '{"input": "\udc00"}'.encode("utf-16-le", "surrogatepass"),
+])
+def test_a_lone_surrogate_is_refused_in_every_form(raw: bytes) -> None:
+    with pytest.raises(protocol.SerializationException, match="unpaired surrogate"):
+        protocol.decode_body(raw)
+
+
+@pytest.mark.parametrize("raw, value", [
+    (rb'{"input": "\ud83d\ude00"}', "\U0001f600"),  # a pair: one character
+    ('{"input": "é\U0001f600"}'.encode(), "é\U0001f600"),
+    (rb'{"input": "\\ud800"}', "\\ud800"),  # an escaped backslash, then text
+])
+def test_paired_surrogates_and_plain_text_pass(raw: bytes, value: str) -> None:
+    assert protocol.decode_body(raw) == {"input": value}

@@ -10,8 +10,11 @@ wildcard loopback name may pass that on.
 IAM's Query-protocol calls (form bodies, no ``X-Amz-Target``) share ``/`` (``iam.py``), and
 every request is checked for a SigV4 signature once access keys exist (``auth.py``).
 
-The Engine is synchronous (it talks to the database), so each operation runs in Starlette's
-thread pool; the event loop only reads requests and writes answers. GetActivityTask holds its
+Step Functions requests (``POST /`` with an ``AWSStepFunctions.`` target) are served by
+``_StepFunctionsApi`` straight on ASGI, in front of Starlette's router; the rest by the router.
+The Engine is synchronous (it talks to the database), so each operation runs on a thread
+(``threads.py``); the event loop only reads requests and writes answers. GetActivityTask
+holds its
 request up to 60 s while it waits for a task, so long polls run on threads of their own
 (``LONG_POLLS``): a crowd of idle pollers never takes the threads other requests need.
 """
@@ -24,13 +27,13 @@ import logging
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from statewright import console
-from statewright.api import iam, lambda_, protocol, shapes
+from statewright.api import iam, lambda_, protocol, shapes, threads
 from statewright.api.auth import SigV4Middleware
 from statewright.api.stepfunctions import OPERATIONS
 from statewright.errors import AwsError
@@ -84,9 +87,59 @@ def create_app(engine: Engine) -> Starlette:
         *lambda_.routes(engine),
         *console.routes(engine),  # everything under /console
     ])
-    # Every request but the health check is signed once the database holds an access key.
+    # The Step Functions API on its fast path, inside the signature check (the last added
+    # middleware is the outermost). Every request but the health check is signed once the
+    # database holds an access key.
+    app.add_middleware(_StepFunctionsApi, engine=engine, long_polls=long_polls)
     app.add_middleware(SigV4Middleware, engine=engine)
     return app
+
+
+class _StepFunctionsApi:
+    """``POST /`` naming an ``AWSStepFunctions.`` operation, served straight on ASGI: no
+    Starlette Request, Response, router or exception layers, which took about a third of the
+    event loop's time per request (bench/README.md, "The HTTP path"). Everything else (IAM's
+    form posts, a missing or foreign target, other paths) goes on to the Starlette app."""
+
+    def __init__(self, app: ASGIApp, engine: Engine, long_polls: anyio.CapacityLimiter
+                 ) -> None:
+        self.app = app
+        self.engine = engine
+        self.long_polls = long_polls
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        target = _step_functions_target(scope)
+        if target is None:
+            await self.app(scope, receive, send)
+            return
+        request_id = protocol.new_request_id()
+        try:
+            raw = await _read_raw_body(scope, receive)
+            status, headers, body = protocol.raw_success(
+                await _dispatch(self.engine, target, raw, self.long_polls), request_id)
+        except AwsError as exc:
+            status, headers, body = protocol.raw_failure(exc, request_id)
+        except ClientDisconnect:  # the client went away mid-request: nobody to answer
+            status, headers, body = 400, [(b"content-length", b"0")], b""
+        except Exception:
+            # A bug or an unexpected fault: the details go to the log, never to the client.
+            log.exception("request %s failed", request_id)
+            status, headers, body = protocol.raw_failure(protocol.InternalFailure(
+                f"An internal error occurred; see the server log for request {request_id}"),
+                request_id)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _step_functions_target(scope: Scope) -> str | None:
+    """The X-Amz-Target of a ``POST /`` naming a Step Functions operation, else None."""
+    if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/":
+        return None
+    for key, value in scope["headers"]:
+        if key == b"x-amz-target":
+            target = value.decode("latin-1")
+            return target if target.startswith(protocol.TARGET_PREFIX) else None
+    return None
 
 
 async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimiter
@@ -94,7 +147,12 @@ async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimi
     # The body first, whatever is wrong with the request: answering before reading it would
     # reset the connection of a client still sending.
     raw = await _read_body(request)
-    name = protocol.operation_name(request.headers.get("x-amz-target"))
+    return await _dispatch(engine, request.headers.get("x-amz-target"), raw, long_polls)
+
+
+async def _dispatch(engine: Engine, target: str | None, raw: bytes,
+                    long_polls: anyio.CapacityLimiter) -> protocol.Output:
+    name = protocol.operation_name(target)
     model = shapes.operation_model(name)
     if model is None:
         raise protocol.UnknownOperationException(f"Unknown operation: '{name}'")
@@ -107,20 +165,30 @@ async def _call(engine: Engine, request: Request, long_polls: anyio.CapacityLimi
     if name in LONG_POLLS:
         return await anyio.to_thread.run_sync(
             functools.partial(operation, engine, checked), limiter=long_polls)
-    return await run_in_threadpool(operation, engine, checked)
+    return await threads.run(operation, engine, checked)
 
 
 async def _read_body(request: Request) -> bytes:
+    return await _read_raw_body(request.scope, request.receive)
+
+
+async def _read_raw_body(scope: Scope, receive: Receive) -> bytes:
     """The body, refused past ``MAX_BODY_BYTES`` before anything decodes it. A body that grows
     past it without declaring its length is read and dropped (up to a bound) before the
     refusal is sent: a client still sending would otherwise see its connection reset."""
-    declared = request.headers.get("content-length", "")
+    declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
     if declared.isdigit() and int(declared) > protocol.MAX_BODY_BYTES:
         # Known too large from the headers: refused without waiting for the body at all.
         raise protocol.RequestEntityTooLarge("Request body is too large")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        more = message.get("more_body", False)
         size += len(chunk)
         if size <= protocol.MAX_BODY_BYTES:
             chunks.append(chunk)

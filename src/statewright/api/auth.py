@@ -37,7 +37,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from statewright import console
-from statewright.api import authz, iam, lambda_, protocol, sigv4
+from statewright.api import authz, iam, lambda_, protocol, sigv4, threads
 from statewright.console import auth as console_auth
 from statewright.errors import AwsError
 from statewright.runtime.engine import Engine, Grant
@@ -107,7 +107,10 @@ class SigV4Middleware:
         if is_console(scope):  # a browser: a login session instead of signatures
             await self.console(scope, receive, send)
             return
-        if not await run_in_threadpool(self.engine.access_keys_required):
+        required = self.engine.access_keys_required_now()  # from memory: no thread, no query
+        if required is None:
+            required = await threads.run(self.engine.access_keys_required)
+        if not required:
             await self.app(scope, receive, send)
             return
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))

@@ -9,6 +9,7 @@ Every answer carries ``x-amzn-RequestId``, which botocore reads into ``ResponseM
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -27,6 +28,13 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 #: Largest request body read. Definitions may be 1 MiB of JSON text, which JSON escaping can
 #: roughly double; anything far past that is not a Step Functions request.
 MAX_BODY_BYTES = 8 * 1024 * 1024
+
+#: What a lone surrogate can decode from (``json.loads`` decodes bytes with "surrogatepass"):
+#: a JSON escape of a surrogate code unit (``\\uD800`` to ``\\uDFFF``), a surrogate in UTF-8
+#: form (ED A0-BF ..), or a UTF-16/32 body (NUL bytes). A body with none of them skips the check.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]|\x00")
+#: One encoder for every answer (``json.dumps`` with options builds a new one per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 class SerializationException(AwsError):
@@ -87,7 +95,8 @@ def decode_body(raw: bytes) -> dict[str, Any]:
     try:
         # A "\ud800" escape decodes to a lone surrogate, which no UTF-8 text (the database,
         # an answer, a log) can hold: refused here rather than failing wherever it lands.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if _SURROGATE_ESCAPE.search(raw):
+            _ENCODER.encode(value).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise SerializationException(
             "Malformed JSON request body: a string holds an unpaired surrogate") from exc
@@ -112,8 +121,34 @@ def success(output: Output, request_id: str) -> Response:
 
 
 def failure(error: AwsError, request_id: str) -> Response:
-    body = {"__type": error.code, "message": error.message}
-    return Response(_encode(body), error.status, _headers(request_id))
+    return Response(_encode(_error_body(error)), error.status, _headers(request_id))
+
+
+RawAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
+"""An answer as ASGI sends it: status, headers, body."""
+
+
+def raw_success(output: Output, request_id: str) -> RawAnswer:
+    """``success`` as ASGI's status, headers and body (the app's fast path)."""
+    return _raw(200, _encode(output), request_id)
+
+
+def raw_failure(error: AwsError, request_id: str) -> RawAnswer:
+    """``failure`` as ASGI's status, headers and body."""
+    return _raw(error.status, _encode(_error_body(error)), request_id)
+
+
+def _raw(status: int, body: bytes, request_id: str) -> RawAnswer:
+    return status, [(b"x-amzn-requestid", request_id.encode("latin-1")),
+                    (b"content-type", _CONTENT_TYPE_BYTES),
+                    (b"content-length", str(len(body)).encode("latin-1"))], body
+
+
+_CONTENT_TYPE_BYTES = CONTENT_TYPE.encode("latin-1")
+
+
+def _error_body(error: AwsError) -> dict[str, Any]:
+    return {"__type": error.code, "message": error.message}
 
 
 def _headers(request_id: str) -> dict[str, str]:
@@ -123,8 +158,7 @@ def _headers(request_id: str) -> dict[str, str]:
 def _encode(value: dict[str, Any]) -> bytes:
     # backslashreplace: an unpaired surrogate that got this far (a message quoting input)
     # becomes its own JSON escape rather than an exception.
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8", "backslashreplace")
+    return _ENCODER.encode(value).encode("utf-8", "backslashreplace")
 
 
 def epoch(seconds: float) -> float | int:

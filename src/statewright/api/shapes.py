@@ -177,46 +177,51 @@ def _json_kind(value: Any) -> str:
 
 def _check_scalar(shape: Shape, value: Any, path: str, faults: list[str]) -> None:
     meta = shape.metadata
-    shown = _shown(shape, value)
     if isinstance(value, str):
         enum = meta.get("enum")
         if enum and value not in enum:
-            faults.append(_fault(shown, path, "Member must satisfy enum value set: ["
-                                 + ", ".join(enum) + "]"))
+            faults.append(_fault(_shown(shape, value), path,
+                                 "Member must satisfy enum value set: [" + ", ".join(enum) + "]"))
         if shape.name in _BYTE_SIZED:
-            size = len(value.encode("utf-8", "surrogatepass"))
-            if "max" in meta and size > meta["max"]:
-                faults.append(_fault(shown, path, f"Member must have size less than or equal to "
+            if "max" in meta and _utf8_size(value) > meta["max"]:
+                faults.append(_fault(_shown(shape, value), path,
+                                     f"Member must have size less than or equal to "
                                      f"{meta['max']} bytes in UTF-8 encoding"))
-        else:
+        elif "min" in meta or "max" in meta:
             _check_length(shape, value, _java_length(value), path, faults)
         pattern = meta.get("pattern")
         if pattern and not _matches(pattern, value):
-            faults.append(_fault(shown, path,
+            faults.append(_fault(_shown(shape, value), path,
                                  f"Member must satisfy regular expression pattern: {pattern}"))
     elif isinstance(value, int) and not isinstance(value, bool):
         if "min" in meta and value < meta["min"]:
-            faults.append(_fault(shown, path,
+            faults.append(_fault(_shown(shape, value), path,
                                  f"Member must have value greater than or equal to {meta['min']}"))
         if "max" in meta and value > meta["max"]:
-            faults.append(_fault(shown, path,
+            faults.append(_fault(_shown(shape, value), path,
                                  f"Member must have value less than or equal to {meta['max']}"))
 
 
 def _check_length(shape: Shape, value: Any, length: int, path: str, faults: list[str]) -> None:
     meta = shape.metadata
-    shown = _shown(shape, value)
     if "min" in meta and length < meta["min"]:
-        faults.append(_fault(shown, path,
+        faults.append(_fault(_shown(shape, value), path,
                              f"Member must have length greater than or equal to {meta['min']}"))
     if "max" in meta and length > meta["max"]:
-        faults.append(_fault(shown, path,
+        faults.append(_fault(_shown(shape, value), path,
                              f"Member must have length less than or equal to {meta['max']}"))
+
+
+def _utf8_size(text: str) -> int:
+    """UTF-8 bytes of ``text`` (a lone surrogate counts as its 3 bytes)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _java_length(text: str) -> int:
     """String length as AWS (Java) counts it: UTF-16 code units."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 @functools.cache

@@ -141,6 +141,11 @@ class Driver:
         self._rows = False
         """Whether any frame or fork-item row was ever written (else an ending execution has
         none to delete). The root frame is part of the head, not a row."""
+        self.budget: int | None = None
+        """States one frame may enter in one call (``start``, ``resume``...); past it the
+        frame continues in a ``continue`` work item, so a long Pass/Choice loop never holds
+        the caller (a StartExecution request, a worker step). None: no limit."""
+        self._entered: dict[int, int] = {}
 
     # ------------------------------------------------------------------ persistence
 
@@ -282,6 +287,10 @@ class Driver:
             self.skew += work.due - self._now
             self._now = work.due
         assert frame is not None
+        if work.kind == "continue":  # the budget stopped this frame before its next state
+            self._enter(frame)
+            self._drain()
+            return self._finish_batch()
         state = frame.machine.states[frame.state]
         ctx = self._ctx(frame)
         if work.kind == "task_timeout":
@@ -465,8 +474,17 @@ class Driver:
             frame = self._frame(frame_id)
             if frame is not None and not frame.done:
                 self._apply(frame, decision)
+        self._entered.clear()
 
     def _enter(self, frame: Frame) -> None:
+        if self.budget is not None:
+            entered = self._entered[frame.id] = self._entered.get(frame.id, 0) + 1
+            if entered > self.budget:
+                # Out of budget: the frame (already at its next state, with a new visit
+                # token so that the last state's timers are stale) continues in a work item.
+                frame.token += 1
+                self._schedule(Work("continue", frame.id, self._now, None, frame.token))
+                return
         frame.entered_time = self._now
         frame.entered_event_id = self._next_event
         frame.retry_counts = ()

@@ -83,6 +83,15 @@ DEFAULT_ROLE = "arn:aws:iam::123456789012:role/statewright"
 
 #: A state machine tag whose value (a number >= 0) is its executions' wait scale.
 WAIT_SCALE_TAG = "statewright:wait-scale"
+#: How long a state machine's ``statewright:wait-scale`` tag, read for a StartExecution, serves
+#: the next ones: Tag/UntagResource through this engine drop it at once, and a change made
+#: through another API node of the database shows within this time.
+TAGS_TTL_SECONDS = 1.0
+#: How long whether API requests must be signed (the database holds an access key) is
+#: answered from memory, without a query: keys created or deleted through this engine show
+#: at once; the first key created by another process (``statewright keys create``) within
+#: this time. Once keys exist, every request's key is read anyway (a deleted key fails at once).
+KEYS_TTL_SECONDS = 1.0
 #: ``Store.server_secret`` name of the console's session key (``session_key``).
 SESSION_KEY_NAME = "console-session-hmac"
 #: Largest execution input AWS accepts (UTF-8 bytes).
@@ -151,6 +160,10 @@ class Engine:
         self._models: dict[tuple[str, str], StateMachine] = {}
         self._committer = GroupCommitter(store)
         self._revisions: dict[tuple[str, str], StateMachineRecord] = {}
+        self._wait_scale_tags: dict[str, tuple[float, float | None]] = {}
+        self._keys_required: tuple[float, bool] | None = None
+        """When ``access_keys_required`` was last read (``clock``) and its answer."""
+        """Per state machine ARN: when its wait-scale tag was read (``clock``) and its scale."""
         self._function_ops = FunctionOps(store, self.functions, self.partition, clock)
         self._activities = ActivityOps(store, self.partition, clock)
         self._token_key: bytes | None = None
@@ -238,6 +251,7 @@ class Engine:
     def delete_state_machine(self, arn: str) -> None:
         parse_state_machine_arn(arn)
         self._call(self.store.delete_state_machine, arn)  # AWS: deleting twice is fine
+        self._wait_scale_tags.pop(arn, None)  # a new one of that name starts with its own tags
 
     def list_state_machines(self, limit: int = 100, token: str | None = None
                             ) -> Page[StateMachineRecord]:
@@ -267,10 +281,12 @@ class Engine:
         self._tagged(arn)
         _check_wait_scale_tag(tags)
         self._call(self.store.set_tags, arn, tags, [])
+        self._wait_scale_tags.pop(arn, None)
 
     def untag_resource(self, arn: str, keys: list[str]) -> None:
         self._tagged(arn)
         self._call(self.store.set_tags, arn, {}, keys)
+        self._wait_scale_tags.pop(arn, None)
 
     def list_tags(self, arn: str) -> dict[str, str]:
         self._tagged(arn)
@@ -307,6 +323,7 @@ class Engine:
         driver.source = StoreFrames(self.store, arn)
         driver.test_case = test_case
         driver.wait_scale = self._tagged_wait_scale(machine.arn)
+        driver.budget = self.settings.step_budget
         batch = driver.start()
         record = ExecutionRecord(
             arn, machine.arn, machine.revision_id, name, "RUNNING", text, now,
@@ -342,8 +359,14 @@ class Engine:
     def _tagged_wait_scale(self, machine_arn: str) -> float | None:
         """The state machine's ``statewright:wait-scale`` tag: its executions' own wait scale
         (fixed when each starts), for tests that share a server."""
+        read_at = self.clock()
+        cached = self._wait_scale_tags.get(machine_arn)
+        if cached is not None and 0 <= read_at - cached[0] < TAGS_TTL_SECONDS:
+            return cached[1]
         value = self._call(self.store.get_tags, machine_arn).get(WAIT_SCALE_TAG)
-        return None if value is None else _wait_scale(value)
+        scale = None if value is None else _wait_scale(value)
+        self._wait_scale_tags[machine_arn] = (read_at, scale)
+        return scale
 
     def _mocks(self, machine_name: str, test_case: str | None) -> TestCase | None:
         """The test case an execution runs; ValidationException when the config lacks it."""
@@ -573,8 +596,10 @@ class Engine:
             record.start_date, json.loads(record.input), seed=zlib.crc32(record.arn.encode()),
             token_key=self.token_key,
         )
-        return Driver.restore(model, info, json.loads(record.cursor),
-                              StoreFrames(self.store, record.arn))
+        driver = Driver.restore(model, info, json.loads(record.cursor),
+                                StoreFrames(self.store, record.arn))
+        driver.budget = self.settings.step_budget
+        return driver
 
     def _revision(self, record: ExecutionRecord) -> StateMachineRecord:
         """The state machine revision the execution runs."""
@@ -668,7 +693,18 @@ class Engine:
 
     def access_keys_required(self) -> bool:
         """Whether API requests must be signed: the database holds an access key."""
-        return self._call(self._access_keys.required)
+        read_at = self.clock()
+        required = self._call(self._access_keys.required)
+        self._keys_required = (read_at, required)
+        return required
+
+    def access_keys_required_now(self) -> bool | None:
+        """``access_keys_required``'s answer if read less than ``KEYS_TTL_SECONDS`` ago,
+        else None. No I/O: the API's event loop asks this before taking a thread to read."""
+        known = self._keys_required
+        if known is None or not 0 <= self.clock() - known[0] < KEYS_TTL_SECONDS:
+            return None
+        return known[1]
 
     def access_key_secret(self, access_key_id: str) -> str | None:
         """The secret of an access key, None when there is no such key (or the server key
@@ -699,13 +735,19 @@ class Engine:
             if record is None:
                 raise errors.NoSuchEntity(f"The role with name {role} cannot be found.")
             role_arn = record.arn
-        return self._call(self._access_keys.create, name, role_arn)
+        try:
+            return self._call(self._access_keys.create, name, role_arn)
+        finally:
+            self._keys_required = None  # the first key makes signatures required
 
     def list_access_keys(self) -> list[AccessKeyRecord]:
         return self._call(self._access_keys.list)
 
     def delete_access_key(self, access_key_id: str) -> bool:
-        return self._call(self._access_keys.delete, access_key_id)
+        try:
+            return self._call(self._access_keys.delete, access_key_id)
+        finally:
+            self._keys_required = None
 
     def function_credentials(self, function_name: str, role_arn: str
                              ) -> tuple[str, str, str] | None:

@@ -71,7 +71,7 @@ class HistoryEvent:
         return out
 
 
-WorkKind = Literal["invoke", "wake", "retry", "task_timeout", "heartbeat"]
+WorkKind = Literal["invoke", "wake", "retry", "task_timeout", "heartbeat", "continue"]
 
 
 @fast_init
@@ -341,7 +341,7 @@ def work_from_json(kind: str, due: float, raw: dict[str, Any]) -> Work:
             Event(spec["started"][0], spec["started"][1]),
         )
     visit = raw.get("visit")
-    assert kind in ("invoke", "wake", "retry", "task_timeout", "heartbeat")
+    assert kind in ("invoke", "wake", "retry", "task_timeout", "heartbeat", "continue")
     # ``due`` in the payload is the execution's own (virtual) time; the row's is scaled.
     return Work(kind, raw["frame"], raw.get("due", due), invoke,  # type: ignore[arg-type]
                 raw["token"],
