@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 from collections import deque
 from typing import Any
 
@@ -84,6 +85,9 @@ _ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
 #: AWS's hard quota of history events per execution (Step Functions' "Avoid reaching the
 #: history quota" page: event 25,000 is ExecutionSucceeded, or the execution fails there).
 MAX_HISTORY_EVENTS = 25000
+#: ``Driver.history_limit`` of an EXPRESS execution: AWS's "Quotas for Express Workflows" page
+#: gives its maximum execution history size as "Unlimited".
+NO_HISTORY_LIMIT = sys.maxsize
 _HISTORY_LIMIT_CAUSE = "The execution reached the maximum number of history events (25000)."
 
 #: States that may have a Retry field.
@@ -97,6 +101,9 @@ class Driver:
                  seed: int | None = None) -> None:
         self.state_machine = state_machine
         self.info = info
+        self.history_limit = MAX_HISTORY_EVENTS
+        """The event that must end the execution (AWS's quota for STANDARD executions; EXPRESS
+        ones have none: ``NO_HISTORY_LIMIT``)."""
         self.frames: dict[int, Frame] = {}
         self.status: ExecutionStatus = "RUNNING"
         self.output: Any = None
@@ -781,7 +788,7 @@ class Driver:
         if frame.parent is not None and self._hidden(frame):
             return
         event_id = self._next_event
-        if event_id < MAX_HISTORY_EVENTS:  # the common case of _emit_raw, inline
+        if event_id < self.history_limit:  # the common case of _emit_raw, inline
             self._next_event = event_id + 1
             self._batch.events.append(HistoryEvent(
                 event_id, frame.last_event_id, self._now, event.type, event.details))
@@ -795,9 +802,10 @@ class Driver:
 
     def _emit_raw(self, event: Event, previous: int) -> int:
         event_id = self._next_event
-        if event_id > MAX_HISTORY_EVENTS:
+        limit = self.history_limit
+        if event_id > limit:
             return event_id - 1  # the execution already ended at the limit
-        if event_id == MAX_HISTORY_EVENTS and event.type != "ExecutionSucceeded":
+        if event_id == limit and event.type != "ExecutionSucceeded":
             # AWS: event 25,000 must end the execution; anything else fails it there.
             self._cancel_all()
             self.status = "FAILED"

@@ -45,7 +45,14 @@ from statewright.runtime.callbacks import (
     new_token_key,
 )
 from statewright.runtime.commits import GroupCommitter
-from statewright.runtime.driver import Batch, Driver, ExecutionInfo, HistoryEvent, Work
+from statewright.runtime.driver import (
+    NO_HISTORY_LIMIT,
+    Batch,
+    Driver,
+    ExecutionInfo,
+    HistoryEvent,
+    Work,
+)
 from statewright.runtime.function_ops import FunctionOps
 from statewright.runtime.function_ops import Settings as FunctionSettings
 from statewright.runtime.functions import FunctionRegistry
@@ -324,6 +331,8 @@ class Engine:
         driver.test_case = test_case
         driver.wait_scale = self._tagged_wait_scale(machine.arn)
         driver.budget = self.settings.step_budget
+        if machine.type == "EXPRESS":
+            driver.history_limit = NO_HISTORY_LIMIT
         batch = driver.start()
         record = ExecutionRecord(
             arn, machine.arn, machine.revision_id, name, "RUNNING", text, now,
@@ -397,7 +406,7 @@ class Engine:
             clock=self.clock, execution_arn=self.partition.express_execution(
                 machine.name, name, uuid.uuid4().hex),
             authorize=functools.partial(self._invoke_denial, machine.role_arn),
-            test_case=case,
+            test_case=case, express=True,
         )
 
     def test_state(self, request: TestStateRequest) -> TestStateResult:
@@ -599,6 +608,8 @@ class Engine:
         driver = Driver.restore(model, info, json.loads(record.cursor),
                                 StoreFrames(self.store, record.arn))
         driver.budget = self.settings.step_budget
+        if machine.type == "EXPRESS":
+            driver.history_limit = NO_HISTORY_LIMIT
         return driver
 
     def _revision(self, record: ExecutionRecord) -> StateMachineRecord:

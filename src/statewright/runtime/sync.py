@@ -19,6 +19,7 @@ from statewright.asl.model import StateMachine
 from statewright.asl.step import TaskResult
 from statewright.functions.base import Invoker
 from statewright.runtime.driver import (
+    NO_HISTORY_LIMIT,
     Driver,
     ExecutionInfo,
     ExecutionStatus,
@@ -70,10 +71,12 @@ def run_execution(
     authorize: Callable[[str, str | None], Failure | None] | None = None,
     on_events: Callable[[list[HistoryEvent]], None] | None = None,
     test_case: TestCase | None = None,
+    express: bool = False,
 ) -> ExecutionResult:
     """Runs ``state_machine`` on ``data`` until it ends, calling functions through ``invoker``
     (the Tasks ``test_case`` mocks call nothing); ``on_events`` sees each step's history
-    events as they happen (progress displays)."""
+    events as they happen (progress displays). ``express``: an EXPRESS execution, which has
+    no history quota (a STANDARD one ends at event 25,000)."""
     machine_arn = state_machine_arn or (
         f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:stateMachine:statewright-local"
     )
@@ -88,6 +91,8 @@ def run_execution(
         seed=seed if seed is not None else drawn.int >> 96,
     )
     driver = Driver(state_machine, info)
+    if express:
+        driver.history_limit = NO_HISTORY_LIMIT
     if test_case is not None:
         driver.test_case = test_case.name
     runner = _Runner(driver, invoker, wait_scale, clock, start, on_events, authorize, test_case)
