@@ -19,7 +19,7 @@ from statewright.runtime.driver import (
     work_from_json,
     work_to_json,
 )
-from statewright.runtime.frames import FrameChanges
+from statewright.store.base import FrameWrites
 
 
 class Rows:
@@ -29,7 +29,7 @@ class Rows:
         self.frames: dict[int, tuple[int | None, str]] = {}
         self.items: dict[tuple[int, int], list[str | None]] = {}
 
-    def write(self, changes: FrameChanges) -> None:
+    def write(self, changes: FrameWrites) -> None:
         if changes.clear:
             self.frames.clear()
             self.items.clear()

@@ -66,7 +66,6 @@ from statewright.runtime.frames import (
     ExecutionStatus,
     Fork,
     Frame,
-    FrameChanges,
     FrameSource,
     HistoryEvent,
     TaskVisit,
@@ -78,6 +77,7 @@ from statewright.runtime.frames import (
     work_to_json,
 )
 from statewright.runtime.upgrade import CURSOR_VERSION, upgrade_cursor
+from statewright.store.base import FrameWrites
 
 #: States that write ``<Type>StateAborted`` when their frame is cancelled or fails in a fork.
 _ABORTABLE = frozenset({"Task", "Wait", "Parallel", "Map"})
@@ -144,7 +144,7 @@ class Driver:
         """Fork -> index -> the output of a child that ended, not yet stored."""
         self._dropped: list[int] = []
         """Forks completed since the last commit."""
-        self._changes: FrameChanges | None = None
+        self._changes: FrameWrites | None = None
         self._rows = False
         """Whether any frame or fork-item row was ever written (else an ending execution has
         none to delete). The root frame is part of the head, not a row."""
@@ -224,27 +224,28 @@ class Driver:
             driver._outputs.setdefault(fork_id, {})[index] = value
         return driver
 
-    def changes(self) -> FrameChanges:
+    def changes(self) -> FrameWrites:
         """The frame and fork-item rows to write for what happened since the driver was
         restored or last committed: only frames the steps touched, compared with their rows."""
         if self.status != "RUNNING":
-            changes = FrameChanges(clear=True)
+            changes = FrameWrites(clear=self._rows)  # nothing to clear if nothing was a row
         else:
-            changes = FrameChanges()
+            put: list[tuple[int, int | None, str]] = []
             for frame_id in sorted(self._touched):
                 frame = self.frames.get(frame_id)
                 if frame is None or frame.done or frame.parent is None:
                     continue  # the root is written with the head
                 data = to_json(frame_to_json(frame))
                 if self._stored.get(frame_id) != data:
-                    changes.put.append((frame_id, frame.parent, data))
-            changes.delete = sorted(f for f in self._ended if f in self._stored)
-            changes.inputs = [(f, i, to_json(v)) for (f, i), v in self._inputs.items()]
-            changes.outputs = [(f, i, to_json(v)) for f, outputs in self._outputs.items()
-                               for i, v in outputs.items()]
-            changes.drop_forks = list(self._dropped)
-        if changes.clear and not self._rows:
-            changes.clear = False  # nothing of it was ever a row
+                    put.append((frame_id, frame.parent, data))
+            changes = FrameWrites(
+                put,
+                sorted(f for f in self._ended if f in self._stored),
+                [(f, i, to_json(v)) for (f, i), v in self._inputs.items()],
+                [(f, i, to_json(v)) for f, outputs in self._outputs.items()
+                 for i, v in outputs.items()],
+                list(self._dropped),
+            )
         self._changes = changes
         return changes
 

@@ -185,24 +185,6 @@ class FrameSource(Protocol):
 
 
 @dataclass(slots=True)
-class FrameChanges:
-    """What a driver changed since it was restored or last committed: the rows to write."""
-
-    put: list[tuple[int, int | None, str]] = field(default_factory=list)
-    """``(frame id, parent, data)`` of frames added or changed."""
-    delete: list[int] = field(default_factory=list)
-    """Stored frames that ended."""
-    inputs: list[tuple[int, int, str]] = field(default_factory=list)
-    """``(fork id, index, input)`` written once at a fork."""
-    outputs: list[tuple[int, int, str]] = field(default_factory=list)
-    """``(fork id, index, output)`` of children that ended."""
-    drop_forks: list[int] = field(default_factory=list)
-    """Forks that completed."""
-    clear: bool = False
-    """The execution ended: all its rows go."""
-
-
-@dataclass(slots=True)
 class Frame:
     """One running (sub-)machine."""
 
@@ -360,7 +342,6 @@ __all__ = [
     "ExecutionStatus",
     "Fork",
     "Frame",
-    "FrameChanges",
     "FrameSource",
     "HistoryEvent",
     "TaskVisit",

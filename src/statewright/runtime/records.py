@@ -74,9 +74,7 @@ def invocation_record(execution_arn: str, work: Work, invocation: Invocation
 
 def frame_writes(driver: Driver) -> FrameWrites:
     """The frame and fork-item rows the driver changed since it was restored or committed."""
-    changes = driver.changes()
-    return FrameWrites(changes.put, changes.delete, changes.inputs, changes.outputs,
-                       changes.drop_forks, changes.clear)
+    return driver.changes()
 
 
 class StoreFrames:
