@@ -22,3 +22,11 @@ def test_ruff_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     done = _run("mypy")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_script_shadows_a_standard_module() -> None:
+    # A script's own folder comes first on sys.path: bench/http.py once made
+    # `import http.client` (botocore) find the script, and every bench script failed.
+    for folder in ("bench", "examples"):
+        names = {p.stem for p in (REPO / folder).rglob("*.py")}
+        assert not names & sys.stdlib_module_names, (folder, names & sys.stdlib_module_names)

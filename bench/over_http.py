@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/http.py [--seconds 5] [--clients 1,4] [--peers null,moto,ministack]
+    .venv/bin/python bench/over_http.py [--seconds 5] [--clients 1,4] [--peers null,moto,ministack]
 
 Every server is started by this script on 127.0.0.1 and measured with the same client code,
 one row after the other in one run:
