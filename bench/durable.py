@@ -88,15 +88,17 @@ WAIT_HOUR_DEFINITION = {
     },
 }
 
-#: The crash run's workflow: Task, a 10-second Wait (1 s at the worker's wait scale), Task.
-RECOVERY_WAIT_SCALE = 0.1
+#: The crash run's workflow: Task, a 1-second Wait, Task. The wait is not scaled: a scaled
+#: wait moves the execution's clock ahead (its history shows the wait AWS would record), and
+#: this run times recovery from the history's timestamps, which must stay wall-clock times.
+RECOVERY_WAIT_SCALE = 1.0
 RECOVERY_LEASE_SECONDS = 2.0
 RECOVERY_DEFINITION = {
     "StartAt": "First",
     "States": {
         "First": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:slow",
                   "Next": "Pause"},
-        "Pause": {"Type": "Wait", "Seconds": 10, "Next": "Second"},
+        "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Second"},
         "Second": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:slow",
                    "End": True},
     },
